@@ -1,0 +1,90 @@
+import { VaultError } from '../errors.js';
+import { checkName } from '../names.js';
+import { github } from './github.js';
+import { hass } from './hass.js';
+import { proxmox } from './proxmox.js';
+import { wikijs } from './wikijs.js';
+import { checkValueBasics } from './validators.js';
+import type { FieldSpec, ServiceSpec } from './types.js';
+
+export type { FieldSpec, ServiceSpec } from './types.js';
+
+export const BUILTIN_SERVICES: readonly ServiceSpec[] = [github, hass, proxmox, wikijs];
+
+export function builtinService(name: string): ServiceSpec | undefined {
+  return BUILTIN_SERVICES.find((s) => s.name === name);
+}
+
+/** The env var of a user-defined service's key: `my-svc` + `api-key` → `MY_SVC_API_KEY`. */
+export function customEnvName(service: string, key: string): string {
+  return `${service}_${key}`.toUpperCase().replace(/-/g, '_');
+}
+
+function customField(service: string, key: string): FieldSpec {
+  return {
+    key,
+    env: customEnvName(service, key),
+    secret: true,
+    required: false,
+    placeholder: '<value>',
+    description: 'user-defined credential',
+    validate: () => undefined,
+  };
+}
+
+/** The spec of a service: built-in, or user-defined with the given keys (all secret). */
+export function serviceSpec(name: string, customKeys: readonly string[] = []): ServiceSpec {
+  checkName('service', name);
+  return (
+    builtinService(name) ?? {
+      name,
+      title: name,
+      builtin: false,
+      fields: customKeys.map((k) => customField(name, k)),
+    }
+  );
+}
+
+/** The field spec for service/key, or a usage error naming the keys a built-in service has. */
+export function fieldSpec(service: string, key: string): FieldSpec {
+  checkName('service', service);
+  checkName('key', key);
+  const spec = builtinService(service);
+  if (!spec) return customField(service, key);
+  const field = spec.fields.find((f) => f.key === key);
+  if (!field) {
+    throw new VaultError('INVALID_INPUT', `Unknown key '${key}' for ${spec.title}`, {
+      hint: `${service} keys: ${spec.fields.map((f) => f.key).join(', ')}`,
+    });
+  }
+  return field;
+}
+
+export interface ValueCheck {
+  field: FieldSpec;
+  warnings: string[];
+}
+
+/** Validate a value for service/key; throws INVALID_INPUT (never echoing the value). */
+export function checkValue(service: string, key: string, value: string): ValueCheck {
+  const field = fieldSpec(service, key);
+  const basic = checkValueBasics(value);
+  const problem = basic ?? field.validate(value);
+  if (problem) {
+    const [message, hint] = splitMessage(problem);
+    throw new VaultError('INVALID_INPUT', message, { hint });
+  }
+  const warning = field.warn?.(value);
+  return { field, warnings: warning ? [warning] : [] };
+}
+
+/** "Invalid X format: expected …" → message "Invalid X format", hint "expected …". */
+function splitMessage(problem: string): [string, string | undefined] {
+  const i = problem.indexOf(': ');
+  return i < 0 ? [problem, undefined] : [problem.slice(0, i), problem.slice(i + 2)];
+}
+
+/** Lines a user runs to store what a service is missing (the seed's wrapper messages). */
+export function storeHints(spec: ServiceSpec, missing: readonly FieldSpec[]): string[] {
+  return missing.map((f) => `mcp-tokens store ${spec.name} ${f.key} ${f.placeholder}`);
+}

@@ -1,0 +1,111 @@
+/** Validators shared by several services. Each returns an error message or undefined. */
+
+export const MAX_VALUE_BYTES = 16 * 1024;
+
+/** Rules every stored value obeys, whatever the service. */
+export function checkValueBasics(value: string): string | undefined {
+  if (value.length === 0) return 'Empty value';
+  if (Buffer.byteLength(value, 'utf8') > MAX_VALUE_BYTES) return `Value too long (more than ${MAX_VALUE_BYTES} bytes)`;
+  // C0 controls (NUL, CR, LF, TAB…), DEL and C1 controls; lone surrogates cannot round-trip UTF-8.
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(value)) return 'Value contains a control character (newline, NUL, tab…)';
+  if (/[\ud800-\udfff]/u.test(value.replace(/[\ud800-\udbff][\udc00-\udfff]/g, ''))) return 'Value is not valid Unicode';
+  return undefined;
+}
+
+function b64urlJson(part: string): unknown {
+  const text = Buffer.from(part, 'base64url').toString('utf8');
+  return JSON.parse(text) as unknown;
+}
+
+export function isJwt(value: string): boolean {
+  const parts = value.split('.');
+  if (parts.length !== 3) return false;
+  if (!parts.every((p) => /^[A-Za-z0-9_-]+$/.test(p))) return false;
+  try {
+    const header = b64urlJson(parts[0]!);
+    const payload = b64urlJson(parts[1]!);
+    return isPlainObject(header) && isPlainObject(payload);
+  } catch {
+    return false;
+  }
+}
+
+/** The JWT payload's `exp` (seconds since epoch), read without verifying the signature. */
+export function jwtExpiry(value: string): Date | undefined {
+  if (!isJwt(value)) return undefined;
+  const payload = b64urlJson(value.split('.')[1]!) as Record<string, unknown>;
+  const exp = payload['exp'];
+  return typeof exp === 'number' && Number.isFinite(exp) ? new Date(exp * 1000) : undefined;
+}
+
+function isPlainObject(v: unknown): boolean {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** `http(s)://host[:port][/path]`, no userinfo, query or fragment. */
+export function isHttpUrl(value: string): boolean {
+  if (!/^https?:\/\//i.test(value) || /[\s?#@\\]/.test(value)) return false;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return false;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return false;
+  if (url.username || url.password || url.search || url.hash) return false;
+  const host = url.hostname;
+  if (host.startsWith('[')) return true; // IPv6 literal, already parsed by URL
+  return isIPv4(host) || isHostname(host);
+}
+
+export function isIPv4(s: string): boolean {
+  const parts = s.split('.');
+  return parts.length === 4 && parts.every((p) => /^(0|[1-9][0-9]{0,2})$/.test(p) && Number(p) <= 255);
+}
+
+export function isIPv6(s: string): boolean {
+  if (!/^[0-9A-Fa-f:.]+$/.test(s) || !s.includes(':')) return false;
+  try {
+    return new URL(`http://[${s}]/`).hostname.length > 2;
+  } catch {
+    return false;
+  }
+}
+
+/** A DNS name: labels of letters, digits and '-', not starting or ending with '-'. */
+export function isHostname(s: string): boolean {
+  if (s.length === 0 || s.length > 253) return false;
+  const labels = s.replace(/\.$/, '').split('.');
+  if (/^[0-9]+$/.test(labels[labels.length - 1] ?? '')) return false; // looks like a broken IPv4
+  return labels.every((l) => /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(l));
+}
+
+function isPort(s: string): boolean {
+  return /^[0-9]{1,5}$/.test(s) && Number(s) >= 1 && Number(s) <= 65535;
+}
+
+/** IPv4, IPv6 (bracketed when a port follows) or FQDN, with an optional `:port`. */
+export function isHostWithPort(value: string): boolean {
+  const bracketed = /^\[([^\]]+)\](?::([0-9]+))?$/.exec(value);
+  if (bracketed) return isIPv6(bracketed[1]!) && (bracketed[2] === undefined || isPort(bracketed[2]));
+  if (isIPv6(value)) return true;
+  const m = /^([^:]+)(?::([^:]*))?$/.exec(value);
+  if (!m) return false;
+  if (m[2] !== undefined && !isPort(m[2])) return false;
+  return isIPv4(m[1]!) || isHostname(m[1]!);
+}
+
+export function urlField(env: string | undefined, placeholder: string, description: string) {
+  return {
+    key: 'url',
+    env,
+    secret: false,
+    required: true,
+    placeholder,
+    description,
+    validate: (v: string) =>
+      isHttpUrl(v)
+        ? undefined
+        : 'Invalid URL format: expected http://host[:port][/path] or https://host[:port][/path], without user, query or fragment',
+  } as const;
+}
