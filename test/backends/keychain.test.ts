@@ -1,0 +1,195 @@
+/**
+ * The keychain backend against a real Secret Service: a private D-Bus session with an unlocked
+ * gnome-keyring (test/helpers/keyring-session.ts), never the developer's own keyring.
+ * Tests share one daemon, in file order; the locked-collection cases run last.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import {
+  deleteVaultKey,
+  keychainBackend,
+  probeKeychain,
+  readVaultKey,
+  writeVaultKey,
+} from '../../src/backends/keychain.js';
+import { entryName } from '../../src/names.js';
+import { existsSync } from 'node:fs';
+import {
+  requireKeyringOrSkip,
+  startKeyringSession,
+  type KeyringSession,
+} from '../helpers/keyring-session.js';
+import { testBackend } from './contract.js';
+
+const RUN = requireKeyringOrSkip();
+const GITHUB = entryName('github', 'token');
+const HASS_URL = entryName('hass', 'url');
+
+describe.skipIf(!RUN)('keychain backend in a private Secret Service', () => {
+  let s: KeyringSession;
+  const lookup = (username: string, service = 'mcp-tokens') =>
+    s.exec('secret-tool', ['lookup', 'service', service, 'username', username]);
+  const store = (username: string, value: string, ...extra: string[]) =>
+    s.exec('secret-tool', ['store', '--label=external', 'service', 'mcp-tokens', 'username', username, ...extra], value);
+
+  beforeAll(async () => {
+    s = await startKeyringSession();
+    // The native module reads these when it first connects, so before any keychain call.
+    Object.assign(process.env, s.env);
+  });
+  afterAll(async () => {
+    await s?.stop();
+  });
+
+  let run = 0;
+  testBackend('keychain', async () => {
+    // A service of its own per test: a clean namespace in the shared keyring.
+    const backend = keychainBackend({ service: `mcp-tokens-contract-${++run}` });
+    return {
+      backend,
+      cleanup: async () => {
+        for (const n of await backend.list()) await backend.delete(n);
+      },
+    };
+  });
+
+  describe('interop with other Secret Service clients', () => {
+    const kc = keychainBackend();
+
+    it('stores the raw value where secret-tool finds it', async () => {
+      const value = `ghp_${'A1b2'.repeat(9)} 'q' "$(touch x)" 日本 🔑`;
+      await kc.set(GITHUB, value);
+      expect(await lookup('github/token')).toBe(value);
+      expect(await kc.delete(GITHUB)).toBe(true);
+      await expect(lookup('github/token')).rejects.toThrow(); // secret-tool exits 1: gone
+    });
+
+    it('reads and lists an item secret-tool stored', async () => {
+      await store('hass/url', 'http://127.0.0.1:8123');
+      expect(await kc.get(HASS_URL)).toBe('http://127.0.0.1:8123');
+      expect(await kc.list()).toContain(HASS_URL);
+      expect(await kc.delete(HASS_URL)).toBe(true);
+    });
+
+    it('lists only {service}/{key} accounts of its own service', async () => {
+      await kc.set(GITHUB, 'mine');
+      for (const foreign of ['vault-key', 'probe-1-abc', 'github_token', 'a/b/c', 'Upper/case', '/token', 'x/']) {
+        await store(foreign, 'not a credential');
+      }
+      await s.exec('secret-tool', ['store', '--label=other', 'service', 'other-app', 'username', 'hass/token'], 'x');
+      expect(await kc.list()).toEqual([GITHUB]);
+      await s.exec('secret-tool', ['clear', 'service', 'mcp-tokens']);
+      expect(await kc.list()).toEqual([]);
+    });
+
+    it('keeps credentials across a keyring daemon restart (on disk, not in kernel memory)', async () => {
+      await kc.set(GITHUB, 'survives-restart');
+      await s.restart();
+      expect(await lookup('github/token')).toBe('survives-restart');
+      await s.exec('secret-tool', ['clear', 'service', 'mcp-tokens']);
+    });
+
+    it('refuses an ambiguous item (two items match one account) as INTEGRITY', async () => {
+      const kc2 = keychainBackend({ service: 'mcp-tokens-dup' });
+      await kc2.set(GITHUB, 'first');
+      await s.exec('secret-tool', ['store', '--label=dup', 'service', 'mcp-tokens-dup', 'username', 'github/token', 'extra', '1'], 'second');
+      const err = await kc2.get(GITHUB).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'INTEGRITY' });
+      expect(String((err as Error).message)).not.toMatch(/first|second/);
+      await s.exec('secret-tool', ['clear', 'service', 'mcp-tokens-dup']);
+    });
+  });
+
+  describe('probe and vault key', () => {
+    it('probeKeychain succeeds and leaves no item behind', async () => {
+      expect(await probeKeychain()).toEqual({ ok: true });
+      const left = await s.exec('secret-tool', ['search', '--all', 'service', 'mcp-tokens']).catch(() => '');
+      expect(left).not.toMatch(/probe/);
+    });
+
+    it('writes, reads and deletes the 32-byte vault key as base64', async () => {
+      expect(await readVaultKey()).toBeUndefined();
+      const key = Uint8Array.from({ length: 32 }, (_, i) => (i * 37 + 11) & 0xff);
+      await writeVaultKey(key);
+      expect(await readVaultKey()).toEqual(key);
+      expect(await lookup('vault-key')).toBe(Buffer.from(key).toString('base64'));
+      expect(await keychainBackend().list()).toEqual([]); // the key is not a credential
+      expect(await deleteVaultKey()).toBe(true);
+      expect(await deleteVaultKey()).toBe(false);
+      expect(await readVaultKey()).toBeUndefined();
+    });
+
+    it('refuses a malformed vault key and a key of the wrong length', async () => {
+      await store('vault-key', 'c2hvcnQ=');
+      await expect(readVaultKey()).rejects.toMatchObject({ code: 'INTEGRITY' });
+      await deleteVaultKey();
+      await expect(writeVaultKey(new Uint8Array(16))).rejects.toThrow(RangeError);
+      expect(await readVaultKey()).toBeUndefined();
+    });
+  });
+
+  describe('locked collection', () => {
+    it('get, set, delete and list reject with BACKEND_UNAVAILABLE and change nothing', async () => {
+      const kc = keychainBackend();
+      await kc.set(GITHUB, 'before-lock');
+      const file = join(s.env['XDG_DATA_HOME']!, 'keyrings', 'login.keyring');
+      const bytes = readFileSync(file);
+      await s.lock();
+
+      const attempts = [() => kc.get(GITHUB), () => kc.set(GITHUB, 'while-locked'), () => kc.set(HASS_URL, 'new'), () => kc.delete(GITHUB), () => kc.list()];
+      for (const attempt of attempts) {
+        const err = await attempt().then(() => undefined, (e: unknown) => e);
+        expect(err).toMatchObject({ code: 'BACKEND_UNAVAILABLE', exitCode: 5 });
+        expect((err as { hint?: string }).hint).toMatch(/unlock/);
+        expect((err as Error).message).not.toMatch(/before-lock|while-locked/);
+      }
+      const probe = await probeKeychain();
+      expect(probe.ok).toBe(false);
+
+      expect(readFileSync(file).equals(bytes)).toBe(true);
+      await s.restart(); // unlocks from disk with the login password
+      expect(await lookup('github/token')).toBe('before-lock');
+      await expect(lookup('hass/url')).rejects.toThrow();
+    });
+  });
+});
+
+describe('requireKeyringOrSkip', () => {
+  const saved = { PATH: process.env['PATH'], CI: process.env['CI'] };
+  const restore = () => {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  };
+
+  it('skips without the programs, but fails the run under CI=true', () => {
+    const empty = mkdtempSync(join(tmpdir(), 'mcp-tokens-nopath-'));
+    try {
+      process.env['PATH'] = empty;
+      delete process.env['CI'];
+      const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+      expect(requireKeyringOrSkip()).toBe(false);
+      expect(warn).toHaveBeenCalledWith(expect.stringMatching(/^SKIPPED: keychain tests need .*secret-tool/));
+      warn.mockRestore();
+      process.env['CI'] = 'true';
+      expect(() => requireKeyringOrSkip()).toThrow(/CI=true.*gnome-keyring-daemon.*apt-get install/);
+    } finally {
+      restore();
+      rmSync(empty, { recursive: true, force: true });
+    }
+  });
+});
+
+describe.skipIf(!RUN)('keyring session harness', () => {
+  it('stop() kills both daemons and removes the temporary home', async () => {
+    const session = await startKeyringSession();
+    const pids = session.pids();
+    expect(pids).toHaveLength(2);
+    await session.stop();
+    for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow(/ESRCH/);
+    expect(existsSync(session.root)).toBe(false);
+  });
+});
