@@ -1,0 +1,67 @@
+import * as fs from 'node:fs';
+import { join } from 'node:path';
+import { VaultError, ioError } from '../errors.js';
+import { parseEntryName, splitEntryName, type EntryName } from '../names.js';
+import { entryAd, looksSealed } from '../crypto/format.js';
+import { openString, sealString } from '../crypto/seal.js';
+import { fsyncDir, readSecureText, removeFile, writeAtomic } from '../vault/fsutil.js';
+import type { Backend } from './types.js';
+
+export const FILE_BACKEND = 'file';
+
+export interface FileBackendOptions {
+  /** The vault directory, already checked (0700, ours, not a link). */
+  dir: string;
+  /** The 32-byte data key; owned by the caller, who zeroes it. */
+  dataKey: Uint8Array;
+}
+
+/** Encrypted files, one per entry, named `{service}_{key}` (DESIGN.md §3, §5). */
+export function fileBackend(opts: FileBackendOptions): Backend {
+  const { dir, dataKey } = opts;
+  return {
+    name: FILE_BACKEND,
+    async get(name) {
+      const path = join(dir, name);
+      const text = readSecureText(path);
+      if (text === undefined) return undefined;
+      if (!looksSealed(text)) throw legacyPlaintext(path);
+      const { service, key } = splitEntryName(name);
+      return openString(dataKey, text, entryAd('entry', service, key), path);
+    },
+    async set(name, value) {
+      const { service, key } = splitEntryName(name);
+      writeAtomic(dir, name, await sealString(dataKey, value, entryAd('entry', service, key)));
+    },
+    async delete(name) {
+      const removed = removeFile(join(dir, name));
+      if (removed) fsyncDir(dir);
+      return removed;
+    },
+    async list() {
+      return listEntryFiles(dir);
+    },
+  };
+}
+
+/** Entry-shaped regular files in dir (encrypted or not; get() tells them apart). */
+export function listEntryFiles(dir: string): EntryName[] {
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch (e) {
+    throw ioError('list', dir, e);
+  }
+  const out: EntryName[] = [];
+  for (const d of entries) {
+    const parts = parseEntryName(d.name);
+    if (parts && (d.isFile() || d.isSymbolicLink())) out.push(parts.name);
+  }
+  return out;
+}
+
+export function legacyPlaintext(path: string): VaultError {
+  return new VaultError('INTEGRITY', `${path} is not an encrypted mcp-tokens entry (a plaintext token left by the old shell script?)`, {
+    hint: 'it was not read as a credential; run: mcp-tokens migrate --dry-run, then mcp-tokens migrate',
+  });
+}

@@ -1,0 +1,21 @@
+import { Command } from 'commander';
+import { globals, vaultDir } from '../context.js';
+import { info, json } from '../output.js';
+
+export const doctor = new Command('doctor')
+  .description('check permissions, backend health, stale files and credential ages')
+  .option('--fix', 'repair modes, stale temp files and stale locks (never links or owners)')
+  .option('--json', 'machine-readable output')
+  .action(async function (this: Command, opts: { fix?: boolean; json?: boolean }) {
+    const { doctor: run } = await import('../../vault/doctor.js');
+    const report = await run(vaultDir(globals(this)), { fix: opts.fix === true, keychainService: process.env['MCP_TOKENS_KEYCHAIN_SERVICE'] || undefined });
+    if (opts.json) json(report);
+    else {
+      info(`vault: ${report.dir}${report.backend ? ` (${report.backend})` : ''}`);
+      for (const f of report.findings) {
+        const mark = f.fixed ? 'fixed' : f.level;
+        info(`  [${mark}] ${f.message}${f.path ? `: ${f.path}` : ''}${f.fix && !f.fixed && f.level !== 'ok' ? `\n          fix: ${f.fix}` : ''}`);
+      }
+    }
+    if (report.findings.some((f) => f.level === 'error' && !f.fixed)) process.exitCode = 1;
+  });

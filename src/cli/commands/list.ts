@@ -1,0 +1,58 @@
+import { Command } from 'commander';
+import { globals, openVault, vaultDir } from '../context.js';
+import { data, info, json, table, warn } from '../output.js';
+import { ageDays, shortDate } from '../time.js';
+
+export const list = new Command('list')
+  .description('show stored credentials, secrets masked (first 4 … last 4)')
+  .option('--json', 'machine-readable output')
+  .action(async function (this: Command, opts: { json?: boolean }) {
+    const { Vault } = await import('../../vault/vault.js');
+    if (!Vault.exists(vaultDir(globals(this)))) {
+      if (opts.json) json([]);
+      else info('No credentials stored. Please run: mcp-tokens store <service> <key> <value>');
+      return;
+    }
+    const vault = await openVault(this);
+    try {
+      const entries = await vault.list();
+      const now = new Date();
+      const rows = entries.map((e) => ({
+        service: e.service,
+        key: e.key,
+        value: e.shown,
+        secret: e.secret,
+        env: e.env ?? null,
+        status: e.status,
+        storedAt: e.meta.storedAt ?? null,
+        ageDays: ageDays(e.meta.storedAt, now),
+        verifiedAt: e.meta.verifiedAt ?? null,
+        verifyStatus: e.meta.verifyStatus ?? null,
+        expiresAt: e.meta.expiresAt ?? null,
+      }));
+      if (opts.json) return json({ backend: vault.backendName, dir: vault.dir, entries: rows });
+      if (rows.length === 0) return info('No credentials stored. Please run: mcp-tokens store <service> <key> <value>');
+      data(
+        table(
+          ['SERVICE', 'KEY', 'VALUE', 'STORED', 'AGE', 'VERIFIED', 'EXPIRES'],
+          rows.map((r) => [
+            r.service,
+            r.key,
+            r.status === 'ok' ? r.value : `(${r.status})`,
+            shortDate(r.storedAt),
+            r.ageDays === null ? '-' : `${r.ageDays}d${r.ageDays > 90 ? ' rotation due' : ''}`,
+            r.verifiedAt ? `${shortDate(r.verifiedAt)} ${r.verifyStatus ?? ''}`.trim() : '-',
+            r.expiresAt ? expiry(r.expiresAt, now) : '-',
+          ]),
+        ),
+      );
+      for (const e of entries.filter((e) => e.status !== 'ok')) warn(`${e.problem ?? `${e.service} ${e.key} is unreadable`}`);
+    } finally {
+      vault.close();
+    }
+  });
+
+function expiry(at: string, now: Date): string {
+  const days = Math.floor((Date.parse(at) - now.getTime()) / 86_400_000);
+  return days < 0 ? `expired ${shortDate(at)}` : `${days}d left`;
+}

@@ -1,0 +1,18 @@
+import { Command } from 'commander';
+import { openVault } from '../context.js';
+import { info } from '../output.js';
+import { parseDuration } from '../time.js';
+
+export const prune = new Command('prune')
+  .description('delete backups older than a given age')
+  .option('--older-than <age>', 'age such as 90d, 12h, 2w', '90d')
+  .action(async function (this: Command, opts: { olderThan: string }) {
+    const ms = parseDuration(opts.olderThan);
+    const vault = await openVault(this);
+    try {
+      const removed = await vault.prune(ms);
+      info(removed.length === 0 ? `No backups older than ${opts.olderThan}.` : `Removed ${removed.length} backup${removed.length === 1 ? '' : 's'} older than ${opts.olderThan}.`);
+    } finally {
+      vault.close();
+    }
+  });

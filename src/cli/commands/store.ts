@@ -1,0 +1,44 @@
+import { Command } from 'commander';
+import { openVault } from '../context.js';
+import { info, warn } from '../output.js';
+import { readValue } from '../value-input.js';
+
+export const store = new Command('store')
+  .description('store a credential (validated, encrypted; the old value is backed up)')
+  .argument('<service>', 'github, hass, proxmox, wikijs, or a name of your own')
+  .argument('<key>', 'token, url, host, user… (see: mcp-tokens services)')
+  .argument('[value]', "the value; '-' or a pipe reads stdin; omitted on a terminal: asked without echo")
+  .addHelpText(
+    'after',
+    `
+Examples:
+  mcp-tokens store github token                 # asks without echo
+  pbpaste | mcp-tokens store github token -     # from a pipe
+  mcp-tokens store hass url http://homeassistant.local:8123
+  mcp-tokens store proxmox token 'PVEAPIToken=root@pam!mcp=8c1e…'
+
+The first store creates the vault: in the OS keychain when one is available, otherwise in
+encrypted files (a new passphrase is asked twice, or read from MCP_TOKENS_PASSPHRASE_FILE).`,
+  )
+  .action(async function (this: Command, service: string, key: string, valueArg: string | undefined) {
+    const { checkValue, fieldSpec, builtinService } = await import('../../services/index.js');
+    const field = fieldSpec(service, key); // refuse bad names before asking for anything
+    if (!builtinService(service)) info(`note: '${service}' is not a built-in service; storing it as your own (exported as ${field.env})`);
+    if (valueArg !== undefined && valueArg !== '-') {
+      warn('a value on the command line is kept in your shell history and visible to other users in ps; prefer the prompt, or a pipe with -');
+    }
+    const value = await readValue(valueArg, `${service} ${key}: `, field.secret);
+    const { warnings } = checkValue(service, key, value);
+    for (const w of warnings) warn(w);
+    const vault = await openVault(this, { create: true });
+    try {
+      if (vault.created) info(`Created a ${vault.created.backend} vault in ${vault.dir} (${vault.created.reason}).`);
+      const result = await vault.store(service, key, value);
+      for (const w of result.warnings.filter((w) => !warnings.includes(w))) warn(w);
+      if (!result.changed) info(`${service} ${key} already holds this value; nothing changed.`);
+      else if (result.created) info(`Stored ${service} ${key}.`);
+      else info(`Updated ${service} ${key}; the previous value is in backups/${result.backup}.`);
+    } finally {
+      vault.close();
+    }
+  });

@@ -1,0 +1,38 @@
+/** Entry point: umask first, a fast path for --version, then the commander program. */
+import { readFileSync } from 'node:fs';
+import { configureOutput, reportError } from './output.js';
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  process.umask(0o077);
+  const args = argv.slice(2);
+  if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+    process.stdout.write(`${version()}\n`);
+    return 0;
+  }
+  const { buildProgram } = await import('./program.js');
+  const { CommanderError } = await import('commander');
+  const program = buildProgram(version());
+  program.exitOverride();
+  for (const cmd of program.commands) cmd.exitOverride();
+  program.hook('preAction', (_root, action) => {
+    const g = action.optsWithGlobals<{ quiet?: boolean; color?: boolean }>();
+    configureOutput({ quiet: g.quiet, color: g.color });
+  });
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // help and version exit 0; every other commander error is a usage error (exit 2).
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+      return 2;
+    }
+    configureOutput({});
+    return reportError(e);
+  }
+}

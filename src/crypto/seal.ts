@@ -1,0 +1,47 @@
+import { sodium } from './sodium.js';
+import { decodeBlob, encodeBlob, integrity, NONCE_BYTES } from './format.js';
+
+/** Seal bytes under key with the given associated data; returns the blob's text. */
+export async function sealBytes(key: Uint8Array, plaintext: Uint8Array, ad: Uint8Array): Promise<string> {
+  const s = await sodium();
+  const nonce = s.randombytes_buf(NONCE_BYTES);
+  const ct = s.crypto_aead_xchacha20poly1305_ietf_encrypt(plaintext, ad, null, nonce, key);
+  return encodeBlob(nonce, ct);
+}
+
+/** Open a blob; any failure (format, tag, wrong place) is an INTEGRITY error. Caller zeroes the result. */
+export async function openBytes(key: Uint8Array, text: string, ad: Uint8Array, what: string): Promise<Uint8Array> {
+  const blob = decodeBlob(text, what);
+  const s = await sodium();
+  try {
+    return s.crypto_aead_xchacha20poly1305_ietf_decrypt(null, blob.ct, ad, blob.nonce, key);
+  } catch (e) {
+    throw integrity(`${what} could not be decrypted (tampered, or moved from another name)`, e);
+  }
+}
+
+const td = new TextDecoder('utf-8', { fatal: true });
+
+export async function sealString(key: Uint8Array, value: string, ad: Uint8Array): Promise<string> {
+  const bytes = new TextEncoder().encode(value);
+  try {
+    return await sealBytes(key, bytes, ad);
+  } finally {
+    bytes.fill(0);
+  }
+}
+
+export async function openString(key: Uint8Array, text: string, ad: Uint8Array, what: string): Promise<string> {
+  const bytes = await openBytes(key, text, ad, what);
+  try {
+    return td.decode(bytes);
+  } catch (e) {
+    throw integrity(`${what} does not hold UTF-8 text`, e);
+  } finally {
+    bytes.fill(0);
+  }
+}
+
+export async function memzero(bytes: Uint8Array | undefined): Promise<void> {
+  if (bytes) (await sodium()).memzero(bytes);
+}

@@ -1,0 +1,203 @@
+/**
+ * `doctor`: inspect the vault directory without trusting it (lstat only, nothing decrypted) and,
+ * with fix, repair what is safe to repair: modes (via fchmod on an O_NOFOLLOW descriptor, so a
+ * link swapped in meanwhile is never followed), stale temp files and stale locks. Symlinks and
+ * foreign owners are reported, never "fixed": that needs a human decision.
+ */
+import * as fs from 'node:fs';
+import { join } from 'node:path';
+import { parseEntryName } from '../names.js';
+import { looksSealed } from '../crypto/format.js';
+import { TEMP_PREFIX, pidAlive } from './fsutil.js';
+import { CONFIG_NAME, parseConfig } from './config.js';
+import { BACKUPS_DIR } from './backups.js';
+import { LOCK_NAME } from './lock.js';
+import { readMetadata } from './metadata.js';
+
+export type Level = 'ok' | 'warn' | 'error';
+
+export interface Finding {
+  level: Level;
+  message: string;
+  path?: string;
+  fix?: string;
+  fixed?: boolean;
+}
+
+export interface DoctorReport {
+  dir: string;
+  backend: 'keychain' | 'file' | null;
+  findings: Finding[];
+}
+
+export async function doctor(dir: string, opts: { fix: boolean; now?: Date; keychainService?: string | undefined }): Promise<DoctorReport> {
+  const findings: Finding[] = [];
+  const add = (f: Finding) => findings.push(f);
+  const me = process.getuid?.();
+  const st = lstat(dir);
+  if (!st) {
+    add({ level: 'warn', message: 'no vault yet', path: dir, fix: 'mcp-tokens store <service> <key> or mcp-tokens init' });
+    return { dir, backend: null, findings };
+  }
+  if (!checkNode(dir, st, 'dir', me, opts.fix, add)) return { dir, backend: null, findings };
+
+  let backend: DoctorReport['backend'] = null;
+  const configText = readIfRegular(join(dir, CONFIG_NAME));
+  if (configText === undefined) add({ level: 'warn', message: 'no vault.json: the vault has not been created', path: join(dir, CONFIG_NAME), fix: 'mcp-tokens init' });
+  else {
+    try {
+      backend = parseConfig(configText, join(dir, CONFIG_NAME)).backend;
+      add({ level: 'ok', message: `vault backend: ${backend}`, path: join(dir, CONFIG_NAME) });
+    } catch (e) {
+      add({ level: 'error', message: (e as Error).message, path: join(dir, CONFIG_NAME) });
+    }
+  }
+
+  for (const name of fs.readdirSync(dir)) {
+    const path = join(dir, name);
+    const s = lstat(path);
+    if (!s) continue;
+    if (name === BACKUPS_DIR) {
+      if (checkNode(path, s, 'dir', me, opts.fix, add)) scanBackups(path, me, opts.fix, add);
+      continue;
+    }
+    if (name.startsWith(TEMP_PREFIX) || name.startsWith(`${LOCK_NAME}.stale-`)) {
+      staleFile(path, name, opts.fix, add);
+      continue;
+    }
+    if (name === LOCK_NAME) {
+      staleLock(path, opts.fix, add);
+      continue;
+    }
+    if (!checkNode(path, s, 'file', me, opts.fix, add)) continue;
+    if (parseEntryName(name)) {
+      const text = readIfRegular(path);
+      if (text !== undefined && !looksSealed(text)) {
+        add({ level: 'warn', message: 'plaintext credential left by the old shell script (never read as a credential)', path, fix: 'mcp-tokens migrate' });
+      }
+    }
+  }
+
+  if (backend === 'keychain') {
+    const kc = await import('../backends/keychain.js');
+    const kcOpts = opts.keychainService ? { service: opts.keychainService } : {};
+    const probe = await kc.probeKeychain(kcOpts);
+    if (probe.ok) add({ level: 'ok', message: 'the OS keychain is reachable' });
+    else add({ level: 'error', message: `the OS keychain is not reachable: ${probe.reason}`, fix: probe.hint });
+    if (probe.ok && !(await kc.readVaultKey(kcOpts))) {
+      add({ level: 'error', message: 'the keychain item mcp-tokens/vault-key is missing: backups cannot be written', fix: 'store it again with: mcp-tokens doctor --fix' });
+      if (opts.fix) {
+        const { newDataKey } = await import('./config.js');
+        await kc.writeVaultKey(await newDataKey(), kcOpts);
+        findings[findings.length - 1]!.fixed = true;
+      }
+    }
+  }
+
+  const now = opts.now ?? new Date();
+  for (const [name, m] of Object.entries(readMetadata(dir))) {
+    const t = m.storedAt ? Date.parse(m.storedAt) : NaN;
+    if (!Number.isNaN(t) && now.getTime() - t > 90 * 86_400_000) {
+      add({ level: 'warn', message: `${name.replace('_', ' ')} was stored ${Math.floor((now.getTime() - t) / 86_400_000)} days ago: rotation due`, fix: 'create a new token, store it, then revoke the old one' });
+    }
+  }
+  if (!findings.some((f) => f.level !== 'ok')) add({ level: 'ok', message: 'permissions and files look right' });
+  return { dir, backend, findings };
+}
+
+function scanBackups(dir: string, me: number | undefined, fix: boolean, add: (f: Finding) => void): void {
+  for (const name of fs.readdirSync(dir)) {
+    const path = join(dir, name);
+    const s = lstat(path);
+    if (!s) continue;
+    if (name.startsWith(TEMP_PREFIX)) staleFile(path, name, fix, add);
+    else checkNode(path, s, 'file', me, fix, add);
+  }
+}
+
+/** One file or directory; returns false when it must not be looked into further. */
+function checkNode(path: string, st: fs.Stats, kind: 'file' | 'dir', me: number | undefined, fix: boolean, add: (f: Finding) => void): boolean {
+  if (st.isSymbolicLink()) {
+    add({ level: 'error', message: 'a symbolic link where a real ' + kind + ' belongs (never followed)', path, fix: `inspect it, then: rm '${path}'` });
+    return false;
+  }
+  if (kind === 'dir' ? !st.isDirectory() : !st.isFile()) {
+    add({ level: 'error', message: `not a ${kind === 'dir' ? 'directory' : 'regular file'}`, path });
+    return false;
+  }
+  if (me !== undefined && st.uid !== me) {
+    add({ level: 'error', message: `owned by uid ${st.uid}, not by you (uid ${me})`, path, fix: `chown ${me} '${path}'` });
+    return false;
+  }
+  if ((st.mode & 0o077) !== 0) {
+    const want = kind === 'dir' ? 0o700 : 0o600;
+    const finding: Finding = { level: 'error', message: `mode ${(st.mode & 0o777).toString(8)} lets other users in`, path, fix: `chmod ${want.toString(8)} '${path}'` };
+    if (fix) finding.fixed = fchmodNoFollow(path, kind, want);
+    add(finding);
+  }
+  return true;
+}
+
+function fchmodNoFollow(path: string, kind: 'file' | 'dir', mode: number): boolean {
+  const flags = fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | (kind === 'dir' ? fs.constants.O_DIRECTORY : 0);
+  try {
+    const fd = fs.openSync(path, flags);
+    try {
+      fs.fchmodSync(fd, mode);
+    } finally {
+      fs.closeSync(fd);
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function staleFile(path: string, name: string, fix: boolean, add: (f: Finding) => void): void {
+  const m = /-(\d+)-[0-9a-f]{12}$/.exec(name);
+  if (m && pidAlive(Number(m[1]))) return;
+  const f: Finding = { level: 'warn', message: 'temporary file left by an interrupted write', path, fix: 'mcp-tokens doctor --fix' };
+  if (fix) f.fixed = unlink(path);
+  add(f);
+}
+
+function staleLock(path: string, fix: boolean, add: (f: Finding) => void): void {
+  const pid = Number((readIfRegular(path) ?? '').split(' ')[0]);
+  if (pidAlive(pid)) {
+    add({ level: 'ok', message: `the vault is in use by process ${pid}`, path });
+    return;
+  }
+  const f: Finding = { level: 'warn', message: 'stale lock left by an interrupted command', path, fix: 'mcp-tokens doctor --fix' };
+  if (fix) f.fixed = unlink(path);
+  add(f);
+}
+
+function lstat(path: string): fs.Stats | undefined {
+  try {
+    return fs.lstatSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+function readIfRegular(path: string): string | undefined {
+  try {
+    const fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+    try {
+      return fs.fstatSync(fd).isFile() ? fs.readFileSync(fd, 'utf8') : undefined;
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return undefined;
+  }
+}
+
+function unlink(path: string): boolean {
+  try {
+    fs.unlinkSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

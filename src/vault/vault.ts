@@ -1,0 +1,403 @@
+/**
+ * The vault: one directory (DESIGN.md §3) plus the backend recorded in its vault.json. It
+ * validates names and values, keeps an encrypted backup of every replaced value, holds the
+ * directory lock around read-modify-write sequences, and returns data; it never prints.
+ */
+import { join } from 'node:path';
+import { VaultError } from '../errors.js';
+import { entryName, parseEntryName, type EntryName } from '../names.js';
+import { checkValue, fieldSpec, serviceSpec, type ServiceSpec } from '../services/index.js';
+import { jwtExpiry } from '../services/validators.js';
+import { KDF_PRESETS, type KdfPreset } from '../crypto/kdf.js';
+import { fileBackend } from '../backends/file.js';
+import type { Backend } from '../backends/types.js';
+import { CONFIG_NAME, newDataKey, parseConfig, serializeConfig, unwrapDataKey, wrapDataKey, type VaultConfig } from './config.js';
+import { cleanStaleTemps, ensureDir, readSecureText, writeAtomic, writeExclusive } from './fsutil.js';
+import { withLock } from './lock.js';
+import { readMetadata, updateMetadata, writeMetadata, type EntryMeta } from './metadata.js';
+import { BACKUPS_DIR, listBackups, readBackup, removeBackups, writeBackup, type BackupInfo } from './backups.js';
+
+export type BackendChoice = 'auto' | 'keychain' | 'file';
+export type PassphrasePurpose = 'unlock' | 'create' | 'change';
+/** Supplies a passphrase as bytes; the vault zeroes them after use. */
+export type PassphraseProvider = (purpose: PassphrasePurpose) => Promise<Uint8Array>;
+
+export interface VaultOptions {
+  dir: string;
+  passphrase?: PassphraseProvider | undefined;
+  /** Used when the vault is created; refused when it contradicts an existing vault. */
+  backend?: BackendChoice | undefined;
+  kdf?: KdfPreset | undefined;
+  /** Keychain service name (tests use their own). */
+  keychainService?: string | undefined;
+  now?: (() => Date) | undefined;
+}
+
+export interface StoreResult {
+  name: EntryName;
+  created: boolean;
+  changed: boolean;
+  backup?: string;
+  warnings: string[];
+}
+
+export interface ListedEntry {
+  service: string;
+  key: string;
+  secret: boolean;
+  env: string | undefined;
+  /** Masked for secrets, whole for url/host/user; empty when unreadable. */
+  shown: string;
+  status: 'ok' | 'damaged' | 'plaintext';
+  problem?: string;
+  meta: EntryMeta;
+}
+
+export interface CreateInfo {
+  backend: 'keychain' | 'file';
+  reason: string;
+}
+
+export class Vault {
+  private dataKey: Uint8Array | undefined;
+
+  private constructor(
+    readonly dir: string,
+    readonly config: VaultConfig,
+    readonly backend: Backend,
+    dataKey: Uint8Array | undefined,
+    private readonly opts: VaultOptions,
+    readonly created: CreateInfo | undefined,
+  ) {
+    this.dataKey = dataKey;
+  }
+
+  static exists(dir: string): boolean {
+    return ensureDir(dir, false) && readSecureText(join(dir, CONFIG_NAME)) !== undefined;
+  }
+
+  /** Open the vault in opts.dir; with create, make it first if it does not exist. */
+  static async open(opts: VaultOptions, { create = false } = {}): Promise<Vault> {
+    const dir = opts.dir;
+    if (!ensureDir(dir, create)) throw noVault(dir);
+    const text = readSecureText(join(dir, CONFIG_NAME));
+    if (text === undefined) {
+      if (!create) throw noVault(dir);
+      return Vault.create(opts);
+    }
+    const config = parseConfig(text, join(dir, CONFIG_NAME));
+    if (opts.backend && opts.backend !== 'auto' && opts.backend !== config.backend) {
+      throw new VaultError('USAGE', `the vault in ${dir} uses the ${config.backend} backend, not ${opts.backend}`, {
+        hint: `to move every credential, run: mcp-tokens backend ${opts.backend}`,
+      });
+    }
+    return Vault.fromConfig(opts, config, undefined);
+  }
+
+  /** Create a new vault; fails if one exists. */
+  static async create(opts: VaultOptions): Promise<Vault> {
+    const dir = opts.dir;
+    ensureDir(dir, true);
+    if (readSecureText(join(dir, CONFIG_NAME)) !== undefined) {
+      throw new VaultError('USAGE', `a vault already exists in ${dir}`, { hint: 'use it as it is, or pass --dir for another one' });
+    }
+    const choice = await chooseBackend(opts);
+    const createdAt = now(opts).toISOString();
+    let config: VaultConfig;
+    let dataKey: Uint8Array | undefined;
+    if (choice.backend === 'file') {
+      const pass = await needPassphrase(opts, 'create');
+      dataKey = await newDataKey();
+      try {
+        config = await wrapDataKey(dataKey, pass, KDF_PRESETS[opts.kdf ?? 'default'], createdAt);
+      } finally {
+        pass.fill(0);
+      }
+    } else {
+      const kc = await import('../backends/keychain.js');
+      const kcOpts = keychainOpts(opts);
+      if (!(await kc.readVaultKey(kcOpts))) await kc.writeVaultKey(await newDataKey(), kcOpts);
+      config = { v: 1, backend: 'keychain', createdAt };
+    }
+    if (!writeExclusive(dir, CONFIG_NAME, serializeConfig(config))) {
+      // Another process created the vault at the same moment: use theirs.
+      dataKey?.fill(0);
+      return Vault.open({ ...opts, backend: 'auto' });
+    }
+    return Vault.fromConfig(opts, config, choice, dataKey);
+  }
+
+  private static async fromConfig(opts: VaultOptions, config: VaultConfig, created: CreateInfo | undefined, key?: Uint8Array): Promise<Vault> {
+    if (config.backend === 'file') {
+      let dataKey = key;
+      if (!dataKey) {
+        const pass = await needPassphrase(opts, 'unlock');
+        try {
+          dataKey = await unwrapDataKey(config, pass);
+        } finally {
+          pass.fill(0);
+        }
+      }
+      return new Vault(opts.dir, config, fileBackend({ dir: opts.dir, dataKey }), dataKey, opts, created);
+    }
+    const kc = await import('../backends/keychain.js');
+    return new Vault(opts.dir, config, kc.keychainBackend(keychainOpts(opts)), undefined, opts, created);
+  }
+
+  get backendName(): 'keychain' | 'file' {
+    return this.config.backend;
+  }
+
+  get backupsDir(): string {
+    return join(this.dir, BACKUPS_DIR);
+  }
+
+  /** Zero the data key; the vault is unusable afterwards. */
+  close(): void {
+    this.dataKey?.fill(0);
+    this.dataKey = undefined;
+  }
+
+  async get(service: string, key: string): Promise<string | undefined> {
+    return this.backend.get(entryName(service, key));
+  }
+
+  async store(service: string, key: string, value: string): Promise<StoreResult> {
+    const { warnings } = checkValue(service, key, value);
+    const name = entryName(service, key);
+    return this.locked(async () => {
+      const old = await this.backend.get(name);
+      if (old === value) return { name, created: false, changed: false, warnings };
+      const backup = old === undefined ? undefined : await this.backup(service, key, old);
+      await this.backend.set(name, value);
+      const stamp = now(this.opts).toISOString();
+      const expires = fieldSpec(service, key).secret ? jwtExpiry(value)?.toISOString() : undefined;
+      this.setMeta(name, { storedAt: stamp, ...(expires ? { expiresAt: expires } : {}) }, warnings);
+      return { name, created: old === undefined, changed: true, ...(backup ? { backup } : {}), warnings };
+    });
+  }
+
+  /** Delete one key, or every key of a service; each value is backed up first. */
+  async delete(service: string, key?: string, { force = false } = {}): Promise<{ deleted: EntryName[]; backups: string[] }> {
+    serviceSpec(service);
+    return this.locked(async () => {
+      const names = key !== undefined ? [entryName(service, key)] : (await this.backend.list()).filter((n) => n.startsWith(`${service}_`));
+      const deleted: EntryName[] = [];
+      const backups: string[] = [];
+      for (const name of names.sort()) {
+        const parts = parseEntryName(name)!;
+        let old: string | undefined;
+        try {
+          old = await this.backend.get(name);
+        } catch (e) {
+          if (!(force && e instanceof VaultError && e.code === 'INTEGRITY')) throw e;
+        }
+        if (old !== undefined) backups.push(await this.backup(parts.service, parts.key, old));
+        if (await this.backend.delete(name)) deleted.push(name);
+        this.setMeta(name, undefined, []);
+      }
+      if (deleted.length === 0) {
+        throw new VaultError('NOT_FOUND', key ? `No credential stored for ${service} ${key}` : `No credentials stored for ${service}`, {
+          hint: 'see what is stored with: mcp-tokens list',
+        });
+      }
+      return { deleted, backups };
+    });
+  }
+
+  /** Every stored entry with its value masked (secrets) or shown (url, host, user). */
+  async list(): Promise<ListedEntry[]> {
+    const meta = readMetadata(this.dir);
+    const names = (await this.backend.list()).sort();
+    return Promise.all(
+      names.map(async (name) => {
+        const { service, key } = parseEntryName(name)!;
+        const field = safeField(service, key);
+        const base = { service, key, secret: field.secret, env: field.env, meta: meta[name] ?? {} };
+        try {
+          const value = (await this.backend.get(name)) ?? '';
+          return { ...base, shown: field.secret ? mask(value) : value, status: 'ok' as const };
+        } catch (e) {
+          if (!(e instanceof VaultError) || e.code !== 'INTEGRITY') throw e;
+          const plaintext = e.message.includes('not an encrypted mcp-tokens entry');
+          return { ...base, shown: '', status: plaintext ? ('plaintext' as const) : ('damaged' as const), problem: e.message };
+        }
+      }),
+    );
+  }
+
+  /** Stored service names, sorted. */
+  async services(): Promise<string[]> {
+    const names = await this.backend.list();
+    return [...new Set(names.map((n) => parseEntryName(n)!.service))].sort();
+  }
+
+  /** The stored values of one service, by key. */
+  async loadService(service: string): Promise<{ spec: ServiceSpec; values: Record<string, string> }> {
+    let spec = serviceSpec(service);
+    let keys = spec.fields.map((f) => f.key);
+    if (!spec.builtin) {
+      keys = (await this.backend.list()).filter((n) => n.startsWith(`${service}_`)).map((n) => parseEntryName(n)!.key).sort();
+      spec = serviceSpec(service, keys);
+    }
+    const values: Record<string, string> = {};
+    const got = await Promise.all(keys.map((k) => this.backend.get(entryName(service, k))));
+    keys.forEach((k, i) => {
+      const v = got[i];
+      if (v !== undefined) values[k] = v;
+    });
+    return { spec, values };
+  }
+
+  metadata(): Record<string, EntryMeta> {
+    return readMetadata(this.dir);
+  }
+
+  /** Record a verification result (advisory). */
+  async recordVerification(service: string, key: string, status: string, at: Date): Promise<void> {
+    const name = entryName(service, key);
+    await this.locked(async () => this.setMeta(name, { verifiedAt: at.toISOString(), verifyStatus: status }, []));
+  }
+
+  backups(service?: string, key?: string): BackupInfo[] {
+    return listBackups(this.backupsDir, service, key);
+  }
+
+  /** Put a backup's value back (the current value is backed up first, as by store). */
+  async restore(service: string, key: string, at?: string): Promise<{ from: BackupInfo; result: StoreResult }> {
+    entryName(service, key);
+    const all = this.backups(service, key);
+    const matching = at === undefined ? all : all.filter((b) => b.stamp === at || b.stamp.startsWith(at));
+    const from = matching[matching.length - 1];
+    if (!from) {
+      throw new VaultError('NOT_FOUND', at ? `No backup of ${service} ${key} at ${at}` : `No backups of ${service} ${key}`, {
+        hint: `list them with: mcp-tokens backups ${service}`,
+      });
+    }
+    const value = await readBackup(await this.key(), from);
+    return { from, result: await this.store(service, key, value) };
+  }
+
+  /** Remove backups older than the cut-off. */
+  async prune(olderThanMs: number): Promise<BackupInfo[]> {
+    const cutoff = now(this.opts).getTime() - olderThanMs;
+    return this.locked(async () => {
+      const old = this.backups().filter((b) => b.date.getTime() < cutoff);
+      removeBackups(this.backupsDir, old);
+      return old;
+    });
+  }
+
+  /** Re-wrap the data key under a new passphrase (file backend); one file changes. */
+  async changePassphrase(kdf?: KdfPreset): Promise<void> {
+    if (this.config.backend !== 'file') {
+      throw new VaultError('USAGE', 'this vault keeps its credentials in the OS keychain and has no passphrase', {
+        hint: 'the keychain is protected by your login; passwd applies to file vaults',
+      });
+    }
+    const config = this.config;
+    const pass = await needPassphrase(this.opts, 'change');
+    try {
+      const params = kdf ? KDF_PRESETS[kdf] : { opslimit: config.kdf.opslimit, memlimit: config.kdf.memlimit };
+      const next = await wrapDataKey(await this.key(), pass, params, config.createdAt);
+      await this.locked(async () => writeAtomic(this.dir, CONFIG_NAME, serializeConfig(next)));
+    } finally {
+      pass.fill(0);
+    }
+  }
+
+  /** The data key (file: unwrapped at open; keychain: read on first need). */
+  async key(): Promise<Uint8Array> {
+    if (this.dataKey) return this.dataKey;
+    if (this.config.backend !== 'keychain') throw new Error('vault is closed');
+    const kc = await import('../backends/keychain.js');
+    const k = await kc.readVaultKey(keychainOpts(this.opts));
+    if (!k) {
+      throw new VaultError('BACKEND_UNAVAILABLE', 'the keychain holds no vault-key for mcp-tokens, so backups cannot be encrypted', {
+        hint: 'the keychain item mcp-tokens/vault-key was removed; run: mcp-tokens doctor --fix to create a new one (old backups will not open)',
+      });
+    }
+    this.dataKey = k;
+    return k;
+  }
+
+  async locked<T>(fn: () => Promise<T>): Promise<T> {
+    return withLock(this.dir, async () => {
+      cleanStaleTemps(this.dir);
+      cleanStaleTemps(this.backupsDir);
+      return fn();
+    });
+  }
+
+  private async backup(service: string, key: string, value: string): Promise<string> {
+    return writeBackup(this.backupsDir, await this.key(), service, key, value, now(this.opts));
+  }
+
+  private setMeta(name: string, patch: EntryMeta | undefined, warnings: string[]): void {
+    try {
+      if (patch && 'storedAt' in patch) {
+        const meta = readMetadata(this.dir);
+        meta[name] = patch;
+        writeMetadata(this.dir, meta);
+      } else {
+        updateMetadata(this.dir, name, patch);
+      }
+    } catch (e) {
+      warnings.push(`could not update metadata.json (${(e as Error).message}); the credential itself is safe`);
+    }
+  }
+}
+
+/** first 4 … last 4; fully masked below 12 characters. */
+export function mask(value: string): string {
+  const chars = [...value];
+  if (chars.length < 12) return '********';
+  return `${chars.slice(0, 4).join('')}…${chars.slice(-4).join('')}`;
+}
+
+function safeField(service: string, key: string) {
+  try {
+    return fieldSpec(service, key);
+  } catch {
+    return { secret: true, env: undefined };
+  }
+}
+
+function now(opts: VaultOptions): Date {
+  return opts.now ? opts.now() : new Date();
+}
+
+function noVault(dir: string): VaultError {
+  return new VaultError('NOT_FOUND', `no mcp-tokens vault in ${dir}`, {
+    hint: 'store a first credential (mcp-tokens store <service> <key>) or run: mcp-tokens init',
+  });
+}
+
+function keychainOpts(opts: VaultOptions): { service?: string } {
+  return opts.keychainService ? { service: opts.keychainService } : {};
+}
+
+async function needPassphrase(opts: VaultOptions, purpose: PassphrasePurpose): Promise<Uint8Array> {
+  if (!opts.passphrase) {
+    throw new VaultError('NO_PASSPHRASE', 'this file vault needs its passphrase and none was given', {
+      hint: 'set MCP_TOKENS_PASSPHRASE_FILE (a 0600 file), pass --passphrase-fd N, or run on a terminal to be prompted',
+    });
+  }
+  const p = await opts.passphrase(purpose);
+  if (p.length === 0) {
+    throw new VaultError('NO_PASSPHRASE', 'the passphrase is empty', { hint: 'choose a non-empty passphrase' });
+  }
+  return p;
+}
+
+async function chooseBackend(opts: VaultOptions): Promise<CreateInfo> {
+  const want = opts.backend ?? 'auto';
+  if (want === 'file') return { backend: 'file', reason: 'chosen with --backend file' };
+  const kc = await import('../backends/keychain.js');
+  const probe = await kc.probeKeychain(keychainOpts(opts));
+  if (probe.ok) return { backend: 'keychain', reason: want === 'auto' ? 'an OS keychain is available' : 'chosen with --backend keychain' };
+  if (want === 'keychain') {
+    throw new VaultError('BACKEND_UNAVAILABLE', `the OS keychain is not available: ${probe.reason}`, { hint: probe.hint });
+  }
+  return { backend: 'file', reason: 'no OS keychain was reachable' };
+}
