@@ -1,0 +1,100 @@
+/**
+ * The environment a launched MCP server gets: variable names come only from the service table
+ * (a stored value can never choose its own name), and every MCP_TOKENS_PASSPHRASE* variable is
+ * taken out so a child never inherits the means to open the vault.
+ */
+import { VaultError } from '../errors.js';
+import { storeHints } from '../services/index.js';
+import type { FieldSpec, ServiceSpec } from '../services/index.js';
+
+/** Portable environment variable names: what every shell we emit for can assign. */
+export const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+// Same set the vault refuses on store (C0, DEL, C1); checked again here because this is the
+// last point before a value reaches a shell's eval or a child's environment.
+const CONTROL_RE = /[\u0000-\u001f\u007f-\u009f]/;
+
+const PASSPHRASE_VAR_RE = /^MCP_TOKENS_PASSPHRASE/i;
+
+/**
+ * Map a service's stored values (keyed by field key: `token`, `url`…) to its env vars.
+ * Fields without an env name (github api, proxmox ca…) are stored but never exported.
+ * Throws NOT_FOUND with the seed's wrapper message when a required field is missing, or when a
+ * service with no required fields (a user-defined one) has nothing exportable at all.
+ * For a user-defined service pass `serviceSpec(name, storedKeys)` so each key has its FieldSpec.
+ */
+export function buildEnv(spec: ServiceSpec, values: Readonly<Record<string, string>>): Record<string, string> {
+  const missing = spec.fields.filter((f) => f.required && !has(values, f.key));
+  const env: Record<string, string> = {};
+  for (const field of spec.fields) {
+    if (field.env === undefined || !has(values, field.key)) continue;
+    env[field.env] = values[field.key]!;
+  }
+  if (missing.length > 0) throw notStored(spec, missing, spec.fields.filter((f) => f.required));
+  if (Object.keys(env).length === 0) throw notStored(spec, [], []);
+  for (const [name, value] of Object.entries(env)) assertEnvPair(name, value);
+  return env;
+}
+
+/**
+ * Join the env maps of several services (`run github hass -- …`). Two services that would set
+ * the same variable (a user-defined `github-personal`/`access-token` against github's token) are
+ * refused rather than letting the later one silently win.
+ */
+export function mergeEnvs(parts: ReadonlyArray<{ service: string; env: Readonly<Record<string, string>> }>): Record<string, string> {
+  const out: Record<string, string> = {};
+  const owner = new Map<string, string>();
+  for (const { service, env } of parts) {
+    for (const [name, value] of Object.entries(env)) {
+      const prev = owner.get(name);
+      if (prev !== undefined && prev !== service) {
+        throw new VaultError('INVALID_INPUT', `${prev} and ${service} both set ${name}`, {
+          hint: `launch them separately, or rename one of the services`,
+        });
+      }
+      owner.set(name, service);
+      out[name] = value;
+    }
+  }
+  return out;
+}
+
+/** A copy of `env` without MCP_TOKENS_PASSPHRASE, _FILE, _FD or any other variable so named. */
+export function scrubEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (value === undefined || PASSPHRASE_VAR_RE.test(name)) continue;
+    out[name] = value;
+  }
+  return out;
+}
+
+/** Refuse a name a shell could misread or a value holding a control character (never echoed). */
+export function assertEnvPair(name: string, value: string): void {
+  if (!ENV_NAME_RE.test(name)) {
+    throw new VaultError('INVALID_INPUT', `Refusing to export an invalid variable name ${JSON.stringify(name.slice(0, 64))}`);
+  }
+  if (CONTROL_RE.test(value)) {
+    throw new VaultError('INTEGRITY', `The value for ${name} contains a control character; refusing to export it`, {
+      hint: 'the vault refuses such values on store: store the credential again',
+    });
+  }
+}
+
+function has(values: Readonly<Record<string, string>>, key: string): boolean {
+  return Object.hasOwn(values, key) && values[key] !== undefined && values[key] !== '';
+}
+
+/**
+ * "No credentials stored for hass" + one "mcp-tokens store …" line per missing field, as the
+ * seed's wrapper scripts printed. When only some required fields are missing the message names them.
+ */
+function notStored(spec: ServiceSpec, missing: readonly FieldSpec[], required: readonly FieldSpec[]): VaultError {
+  const partial = missing.length > 0 && missing.length < required.length;
+  const message = partial
+    ? `No credentials stored for ${spec.name} ${missing.map((f) => f.key).join(', ')}`
+    : `No credentials stored for ${spec.name}`;
+  const lines = missing.length > 0 ? storeHints(spec, missing) : [`mcp-tokens store ${spec.name} <key> <value>`];
+  const hint = lines.length === 1 ? `Please run: ${lines[0]}` : `Please run:\n${lines.map((l) => `  ${l}`).join('\n')}`;
+  return new VaultError('NOT_FOUND', message, { hint });
+}
