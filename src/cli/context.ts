@@ -14,6 +14,17 @@ export interface GlobalOptions {
   quiet?: boolean;
 }
 
+let argv: string[] = [];
+
+/** The raw arguments after the program name (run splits its command at the first --). */
+export function setRawArgs(args: string[]): void {
+  argv = args;
+}
+
+export function rawArgs(): string[] {
+  return argv;
+}
+
 export function globals(cmd: Command): GlobalOptions {
   return cmd.optsWithGlobals<GlobalOptions>();
 }

@@ -15,6 +15,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const { buildProgram } = await import('./program.js');
+  (await import('./context.js')).setRawArgs(args);
   const { CommanderError } = await import('commander');
   const program = buildProgram(version());
   program.exitOverride();

@@ -9,6 +9,9 @@ import { load } from './commands/load.js';
 import { passwd } from './commands/passwd.js';
 import { prune } from './commands/prune.js';
 import { restore } from './commands/restore.js';
+import { run } from './commands/run.js';
+import { setup } from './commands/setup.js';
+import { shellInit } from './commands/shell-init.js';
 import { services } from './commands/services.js';
 import { store } from './commands/store.js';
 
@@ -32,6 +35,6 @@ MCP_TOKENS_PASSPHRASE_FILE (a 0600 file), MCP_TOKENS_PASSPHRASE (last resort), a
 Exit codes: 0 ok, 1 failed, 2 usage or invalid input, 3 not found, 4 wrong or missing
 passphrase, 5 backend unavailable, 6 integrity check failed.`,
     );
-  for (const cmd of [store, load, list, del, backups, restore, prune, doctor, init, passwd, services]) program.addCommand(cmd);
+  for (const cmd of [store, load, run, list, del, backups, restore, prune, doctor, init, passwd, services, setup, shellInit]) program.addCommand(cmd);
   return program;
 }

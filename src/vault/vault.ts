@@ -76,6 +76,13 @@ export class Vault {
     return ensureDir(dir, false) && readSecureText(join(dir, CONFIG_NAME)) !== undefined;
   }
 
+  /** The backend recorded in dir/vault.json, without unlocking anything; undefined when none. */
+  static backendOf(dir: string): 'keychain' | 'file' | undefined {
+    if (!ensureDir(dir, false)) return undefined;
+    const text = readSecureText(join(dir, CONFIG_NAME));
+    return text === undefined ? undefined : parseConfig(text, join(dir, CONFIG_NAME)).backend;
+  }
+
   /** Open the vault in opts.dir; with create, make it first if it does not exist. */
   static async open(opts: VaultOptions, { create = false } = {}): Promise<Vault> {
     const dir = opts.dir;
