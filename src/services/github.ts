@@ -66,4 +66,6 @@ export const github: ServiceSpec = {
         isHttpUrl(v) ? undefined : 'Invalid URL format: expected https://host[:port][/path], e.g. https://ghe.example.com/api/v3',
     },
   ],
+  // Loaded on demand: only `verify` pays for the HTTP/TLS code.
+  verify: (values, ctx) => import('../verify/github.js').then((m) => m.verifyGithub(values, ctx)),
 };

@@ -20,4 +20,6 @@ export const hass: ServiceSpec = {
     },
     urlField('HA_URL', '<your_hass_url>', 'instance URL, e.g. http://homeassistant.local:8123'),
   ],
+  // Loaded on demand: only `verify` pays for the HTTP/TLS code.
+  verify: (values, ctx) => import('../verify/hass.js').then((m) => m.verifyHass(values, ctx)),
 };

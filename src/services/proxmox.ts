@@ -68,4 +68,6 @@ export const proxmox: ServiceSpec = {
       validate: (v) => (isAbsolute(v) ? undefined : 'Invalid CA file path: expected an absolute path to a PEM file'),
     },
   ],
+  // Loaded on demand: only `verify` pays for the HTTP/TLS code.
+  verify: (values, ctx) => import('../verify/proxmox.js').then((m) => m.verifyProxmox(values, ctx)),
 };

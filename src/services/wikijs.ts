@@ -20,4 +20,6 @@ export const wikijs: ServiceSpec = {
     },
     urlField('WIKIJS_URL', '<your_wikijs_url>', 'instance URL, e.g. http://wiki.example.com:3000'),
   ],
+  // Loaded on demand: only `verify` pays for the HTTP/TLS code.
+  verify: (values, ctx) => import('../verify/wikijs.js').then((m) => m.verifyWikijs(values, ctx)),
 };

@@ -7,12 +7,15 @@ export type VerifyStatus =
   | 'tls'
   | 'rejected'
   | 'unexpected'
+  | 'expired'
   | 'skipped';
 
 export interface VerifyContext {
   /** Per-request timeout in milliseconds. */
   readonly timeoutMs: number;
   readonly signal?: AbortSignal | undefined;
+  /** The clock for expiry arithmetic (tests pin it); default: now. */
+  readonly now?: Date | undefined;
 }
 
 export interface VerifyOutcome {

@@ -107,7 +107,7 @@ describe('request: redirects', () => {
     expect(authHeaders(s)).toEqual([AUTH]);
   });
 
-  it('treats a switch from https to http on the same host as another origin', async () => {
+  it('treats a change of scheme or port on the same host as another origin', async () => {
     const s = await serve(() => ({ status: 302, headers: { location: 'https://127.0.0.1:1/x' } }));
     const r = await get(s.url);
     expect(!r.ok && r.message).toMatch(/another origin/);
