@@ -1,0 +1,59 @@
+/**
+ * The human form of verify reports, for stderr: one row per service (service, status, result),
+ * then indented lines for what to run, warnings, and the age/expiry facts. Pure: the CLI decides
+ * where it goes and whether colour is on (--no-color, NO_COLOR, not a TTY).
+ */
+import type { ServiceReport } from './run.js';
+
+export interface TableOptions {
+  readonly color: boolean;
+}
+
+const ANSI = { red: '\x1b[31m', green: '\x1b[32m', yellow: '\x1b[33m', dim: '\x1b[2m', bold: '\x1b[1m', reset: '\x1b[0m' };
+type Tint = keyof typeof ANSI;
+
+export function formatVerifyTable(reports: readonly ServiceReport[], opts: TableOptions): string {
+  const paint = (tint: Tint, text: string): string => (opts.color ? `${ANSI[tint]}${text}${ANSI.reset}` : text);
+  const nameWidth = Math.max('SERVICE'.length, ...reports.map((r) => r.service.length));
+  const statusWidth = Math.max('STATUS'.length, ...reports.map((r) => r.status.length));
+  const lines = [paint('bold', `${'SERVICE'.padEnd(nameWidth)}  ${'STATUS'.padEnd(statusWidth)}  RESULT`)];
+
+  for (const r of reports) {
+    // Pad before painting: escape codes would otherwise count as width.
+    const status = paint(statusTint(r), r.status.padEnd(statusWidth));
+    lines.push(`${r.service.padEnd(nameWidth)}  ${status}  ${r.message}`);
+    for (const f of r.fields) {
+      if (f.status === 'missing' && f.message) lines.push(`  ${paint('red', 'run:')} ${f.message}`);
+      if (f.status === 'bad-format' && f.message && !r.message.startsWith(`${f.key}:`)) {
+        lines.push(`  ${paint('red', `${f.key}:`)} ${f.message}`);
+      }
+    }
+    for (const w of r.warnings) lines.push(`  ${paint('yellow', 'warning:')} ${w}`);
+    const facts = factsOf(r);
+    if (facts) lines.push(`  ${paint('dim', facts)}`);
+  }
+
+  const failed = reports.filter((r) => !r.ok).length;
+  const warned = reports.filter((r) => r.ok && r.warnings.length > 0).length;
+  const summary = `${reports.length} ${reports.length === 1 ? 'service' : 'services'}: ${reports.length - failed} ok, ${failed} failed${
+    warned ? `, ${warned} with warnings` : ''
+  }`;
+  lines.push('', failed ? paint('red', summary) : paint('green', summary));
+  return `${lines.join('\n')}\n`;
+}
+
+function statusTint(r: ServiceReport): Tint {
+  if (!r.ok) return 'red';
+  if (r.status === 'skipped') return 'dim';
+  return r.warnings.length > 0 ? 'yellow' : 'green';
+}
+
+function factsOf(r: ServiceReport): string {
+  const facts: string[] = [];
+  if (r.ageDays !== null) facts.push(`stored ${r.ageDays} ${r.ageDays === 1 ? 'day' : 'days'} ago`);
+  if (r.expiresAt !== null && r.expiresInDays !== null) {
+    const date = r.expiresAt.slice(0, 10);
+    facts.push(r.status === 'expired' ? `expired ${date}` : `expires ${date} (in ${r.expiresInDays} days)`);
+  }
+  return facts.join(' · ');
+}
