@@ -33,17 +33,25 @@ export interface ShellResult {
 }
 
 /** Run `script` in a real shell with cwd `cwd` and a minimal, controlled environment. */
-export function runShell(shell: TestShell, script: string, cwd: string, env: Record<string, string> = {}): ShellResult {
+export function runShell(
+  shell: TestShell,
+  script: string,
+  cwd: string,
+  env: Record<string, string> = {},
+  opts: { interactive?: boolean } = {},
+): ShellResult {
   const file = join(cwd, `.script.${shell}`);
   writeFileSync(file, script);
   // A HOME of its own, outside cwd: fish writes config and history there, and the tests list cwd.
   const home = tempDir('mcpt-home-');
   const base = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: home, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8' };
   const extra = shell === 'fish' ? { XDG_CONFIG_HOME: join(home, '.config'), XDG_DATA_HOME: join(home, '.local/share') } : {};
-  const r = spawnSync(`/usr/bin/${shell}`, shell === 'zsh' ? ['-f', file] : [file], {
+  const flags = [...(shell === 'zsh' ? ['-f'] : []), ...(opts.interactive ? ['-i'] : [])];
+  const r = spawnSync(`/usr/bin/${shell}`, [...flags, file], {
     cwd,
     env: { ...base, ...extra, ...env },
     encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
     timeout: 30_000,
   });
   rmSync(file);
