@@ -89,7 +89,7 @@ export async function request(req: HttpRequest): Promise<HttpResult> {
 export function plainHttpWarning(url: URL, headers: Readonly<Record<string, string>>): string | undefined {
   const sendsSecret = Object.keys(headers).some((h) => h.toLowerCase() === 'authorization');
   if (url.protocol !== 'http:' || !sendsSecret || isLoopback(url.hostname)) return undefined;
-  return `the token is sent over plain http to ${url.host}: anyone on the network path can read it; use https`;
+  return `the token goes over plain http to ${url.host}: anyone on the network path can read it; use https`;
 }
 
 export function isLoopback(hostname: string): boolean {
