@@ -14,6 +14,8 @@ import { promptHidden } from './prompt.js';
 
 export interface PassphraseOptions {
   fd?: string | undefined;
+  /** Library use: never fall back to a terminal prompt. */
+  noPrompt?: boolean | undefined;
 }
 
 export function passphraseProvider(opts: PassphraseOptions, env: NodeJS.ProcessEnv = process.env): PassphraseProvider {
@@ -22,7 +24,9 @@ export function passphraseProvider(opts: PassphraseOptions, env: NodeJS.ProcessE
     const prefix = purpose === 'change' ? 'MCP_TOKENS_NEW_PASSPHRASE' : 'MCP_TOKENS_PASSPHRASE';
     const cached = cache.get(prefix);
     if (cached) return cached.slice();
-    const got = fromSources(prefix, purpose === 'change' ? undefined : opts.fd, env) ?? (await fromPrompt(purpose));
+    const found = fromSources(prefix, purpose === 'change' ? undefined : opts.fd, env);
+    if (!found && opts.noPrompt) throw noSource();
+    const got = found ?? (await fromPrompt(purpose));
     cache.set(prefix, got.slice());
     return got;
   };
