@@ -14,6 +14,7 @@ import { setup } from './commands/setup.js';
 import { shellInit } from './commands/shell-init.js';
 import { services } from './commands/services.js';
 import { store } from './commands/store.js';
+import { verify } from './commands/verify.js';
 
 export function buildProgram(version: string): Command {
   const program = new Command('mcp-tokens')
@@ -35,6 +36,6 @@ MCP_TOKENS_PASSPHRASE_FILE (a 0600 file), MCP_TOKENS_PASSPHRASE (last resort), a
 Exit codes: 0 ok, 1 failed, 2 usage or invalid input, 3 not found, 4 wrong or missing
 passphrase, 5 backend unavailable, 6 integrity check failed.`,
     );
-  for (const cmd of [store, load, run, list, del, backups, restore, prune, doctor, init, passwd, services, setup, shellInit]) program.addCommand(cmd);
+  for (const cmd of [store, load, run, verify, list, del, backups, restore, prune, doctor, init, passwd, services, setup, shellInit]) program.addCommand(cmd);
   return program;
 }

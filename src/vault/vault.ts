@@ -260,10 +260,17 @@ export class Vault {
     return readMetadata(this.dir);
   }
 
-  /** Record a verification result (advisory). */
-  async recordVerification(service: string, key: string, status: string, at: Date): Promise<void> {
-    const name = entryName(service, key);
-    await this.locked(async () => this.setMeta(name, { verifiedAt: at.toISOString(), verifyStatus: status }, []));
+  /** Record verification results (advisory): one lock, one metadata write. */
+  async recordVerifications(results: ReadonlyArray<{ service: string; key: string; status: string; at: Date }>): Promise<void> {
+    if (results.length === 0) return;
+    await this.locked(async () => {
+      const meta = readMetadata(this.dir);
+      for (const r of results) {
+        const name = entryName(r.service, r.key);
+        meta[name] = { ...meta[name], verifiedAt: r.at.toISOString(), verifyStatus: r.status };
+      }
+      writeMetadata(this.dir, meta);
+    });
   }
 
   backups(service?: string, key?: string): BackupInfo[] {

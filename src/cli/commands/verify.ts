@@ -1,0 +1,68 @@
+import { Command } from 'commander';
+import { VaultError } from '../../errors.js';
+import { openVault, globals, vaultDir } from '../context.js';
+import { info, json, useColor, warn } from '../output.js';
+
+export const verify = new Command('verify')
+  .description('check formats, then each token live against its service (concurrently)')
+  .argument('[service]', "a service, or 'all'", 'all')
+  .option('--offline', 'format, age and expiry checks only; no network')
+  .option('--json', 'machine-readable report on stdout (for CI)')
+  .option('--timeout <seconds>', 'per-service timeout', '10')
+  .addHelpText(
+    'after',
+    `
+Checks: GitHub GET {api}/user (login, scopes, expiry, rate limit); Home Assistant GET {url}/api/;
+Proxmox GET https://{host}:8006/api2/json/version (+ permissions); WikiJS POST {url}/graphql.
+A token is sent only in the Authorization header to its configured origin; redirects to another
+origin are not followed with it. Self-signed Proxmox certificates: store a pin with
+  mcp-tokens store proxmox fingerprint AA:BB:…   or   mcp-tokens store proxmox ca /path/ca.pem
+Exit 1 when any check fails.`,
+  )
+  .action(async function (this: Command, service: string, opts: { offline?: boolean; json?: boolean; timeout: string }) {
+    const seconds = Number(opts.timeout);
+    if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 300) {
+      throw new VaultError('USAGE', `invalid --timeout '${opts.timeout}'`, { hint: 'seconds, between 0 and 300, e.g. --timeout 5' });
+    }
+    const { Vault } = await import('../../vault/vault.js');
+    const { serviceSpec } = await import('../../services/index.js');
+    if (service !== 'all') serviceSpec(service);
+    if (!Vault.exists(vaultDir(globals(this)))) {
+      throw new VaultError('NOT_FOUND', 'No credentials stored', { hint: 'Please run: mcp-tokens store <service> <key> <value>' });
+    }
+    const { verifyAll } = await import('../../verify/run.js');
+    const { formatVerifyTable } = await import('../../verify/report.js');
+    const vault = await openVault(this);
+    try {
+      const names = service === 'all' ? await vault.services() : [service];
+      if (names.length === 0) throw new VaultError('NOT_FOUND', 'No credentials stored', { hint: 'Please run: mcp-tokens store <service> <key> <value>' });
+      const meta = vault.metadata();
+      const items = await Promise.all(
+        names.map(async (name) => {
+          const { spec, values } = await vault.loadService(name);
+          const secret = spec.fields.find((f) => f.secret && values[f.key] !== undefined);
+          const stored = secret ? meta[`${name}_${secret.key}`]?.storedAt : undefined;
+          return { spec, values, storedAt: stored ? new Date(stored) : undefined };
+        }),
+      );
+      if (!opts.json && process.stderr.isTTY) info(`Checking ${names.join(', ')}${opts.offline ? ' (offline)' : ''}…`);
+      const reports = await verifyAll(items, { timeoutMs: seconds * 1000, offline: opts.offline === true });
+      if (!opts.offline) {
+        const results = reports.flatMap((r, i) =>
+          r.live.status === 'skipped'
+            ? []
+            : Object.keys(items[i]!.values).map((key) => ({ service: r.service, key, status: r.ok ? 'ok' : r.status, at: new Date(r.checkedAt) })),
+        );
+        try {
+          await vault.recordVerifications(results);
+        } catch (e) {
+          warn(`could not record the results in metadata.json (${(e as Error).message})`);
+        }
+      }
+      if (opts.json) json({ ok: reports.every((r) => r.ok), services: reports });
+      else process.stderr.write(formatVerifyTable(reports, { color: useColor() }));
+      if (reports.some((r) => !r.ok)) process.exitCode = 1;
+    } finally {
+      vault.close();
+    }
+  });
