@@ -1,0 +1,176 @@
+/**
+ * applyMigration. The order is what makes a crash (kill -9) or failure at any point safe:
+ *   1. store each value, read it back, compare;            (a value may now be in both places)
+ *   2. import legacy backups, read them back, compare;
+ *   3. only for values that passed: back up each file (encrypted, through the target), then
+ *      replace it atomically or shred and unlink it.
+ * Anything not verified keeps its plaintext source byte-for-byte.
+ */
+import { randomBytes } from 'node:crypto';
+import { parseTree, type ParseError } from 'jsonc-parser';
+import { VaultError } from '../errors.js';
+import { decide, fieldId } from './decide.js';
+import { atomicWrite, readNoFollow, sha256, shredIfUnchanged, type ReadFile } from './fsutil.js';
+import { planInternals } from './plan.js';
+import { rewriteConfig } from './rewrite.js';
+import { removeLines } from './sources/assign.js';
+import type { FileChange, MigrationPlan, MigrationTarget, PlanItem } from './types.js';
+
+export type ApplyEvent =
+  | { type: 'stored'; service: string; key: string }
+  | { type: 'backup-imported'; path: string }
+  | { type: 'file-saved'; path: string }
+  | { type: 'file-changed'; path: string };
+
+export interface ApplyOptions {
+  /** Progress, in order; the CLI may show it, the crash tests kill the process on one. */
+  onEvent?: (e: ApplyEvent) => void;
+  now?: () => Date;
+}
+
+export interface FileOutcome {
+  path: string;
+  outcome: 'rewritten' | 'removed' | 'replaced-by-vault' | 'skipped' | 'failed';
+  reason?: string;
+  backupId?: string;
+}
+
+export interface MigrationResult {
+  runId: string;
+  stored: { service: string; key: string }[];
+  failed: { service: string; key: string; error: string }[];
+  backupsImported: number;
+  files: FileOutcome[];
+  /** The plan's items with the cleanup that actually happened. */
+  items: PlanItem[];
+  ok: boolean;
+}
+
+export async function applyMigration(plan: MigrationPlan, target: MigrationTarget, o: ApplyOptions = {}): Promise<MigrationResult> {
+  const internals = planInternals(plan);
+  const emit = o.onEvent ?? (() => undefined);
+  const runId = `${stamp((o.now ?? (() => new Date()))())}-${randomBytes(3).toString('hex')}`;
+  const result: MigrationResult = { runId, stored: [], failed: [], backupsImported: 0, files: [], items: [], ok: true };
+
+  // 1. Values. One store per service/key; every item of it shares the outcome.
+  const verified = new Set<string>();
+  let broken: string | undefined;
+  const groups = new Map<string, PlanItem[]>();
+  for (const i of plan.items) {
+    if (i.action !== 'store' && i.action !== 'same') continue;
+    const id = fieldId(i.candidate.service, i.candidate.key);
+    groups.set(id, [...(groups.get(id) ?? []), i]);
+  }
+  for (const [id, group] of groups) {
+    const { service, key, value } = group.find((i) => i.action === 'store')?.candidate ?? group[0]!.candidate;
+    const storing = group.some((i) => i.action === 'store');
+    try {
+      if (broken && storing) throw new VaultError('FAILED', `not attempted after an earlier failure (${broken})`);
+      if (storing) await target.store(service, key, value);
+      if ((await target.get(service, key)) !== value) {
+        throw new VaultError('INTEGRITY', `${service} ${key}: the vault did not return the value just stored`);
+      }
+      verified.add(id);
+      if (storing) {
+        result.stored.push({ service, key });
+        emit({ type: 'stored', service, key });
+      }
+    } catch (e) {
+      const error = message(e);
+      result.failed.push({ service, key, error });
+      if (storing && !broken) broken = `${service} ${key}: ${error}`;
+    }
+  }
+
+  // 2. Legacy backups become encrypted backups.
+  const backedUp = new Set<PlanItem>();
+  for (const i of plan.items) {
+    if (i.action !== 'backup' || broken) continue;
+    const { service, key, value, takenAt } = i.candidate;
+    try {
+      const id = await target.importBackup(service, key, value, takenAt);
+      if ((await target.readBackup(id)) !== value) throw new VaultError('INTEGRITY', 'the backup did not read back');
+      backedUp.add(i);
+      result.backupsImported++;
+      emit({ type: 'backup-imported', path: i.candidate.path! });
+    } catch (e) {
+      broken = `${service} ${key} backup: ${message(e)}`;
+      result.failed.push({ service, key, error: broken });
+    }
+  }
+
+  // 3. Files, only for what is verified.
+  const inVault = new Set([...internals.vault].filter(([, v]) => v !== undefined).map(([id]) => id));
+  for (const id of verified) inVault.add(id);
+  const safe = (i: PlanItem): boolean =>
+    i.action === 'backup' ? backedUp.has(i) : verified.has(fieldId(i.candidate.service, i.candidate.key)) && i.action !== 'conflict' && i.action !== 'invalid';
+  const { files, cleanup } = decide(plan.items, internals.sources, safe, inVault);
+  for (const change of files) result.files.push(await changeFile(change, plan, target, runId, emit));
+
+  const failedPaths = new Set(result.files.filter((f) => f.outcome === 'failed' || f.outcome === 'skipped').map((f) => f.path));
+  result.items = plan.items.map((i) => {
+    const c = cleanup.get(i) ?? { cleanup: 'keep' as const };
+    const undone = i.candidate.path !== undefined && failedPaths.has(i.candidate.path) && c.cleanup !== 'report';
+    return { ...i, candidate: i.candidate, cleanup: undone ? 'keep' : c.cleanup, ...(c.reason ? { reason: c.reason } : {}) };
+  });
+  result.ok = result.failed.length === 0 && failedPaths.size === 0;
+  return result;
+}
+
+async function changeFile(
+  change: FileChange,
+  plan: MigrationPlan,
+  target: MigrationTarget,
+  runId: string,
+  emit: (e: ApplyEvent) => void,
+): Promise<FileOutcome> {
+  const { sources, snapshots } = planInternals(plan);
+  const path = change.path;
+  const before = snapshots.get(path);
+  try {
+    const read = await readNoFollow(path, 64 * 1024 * 1024);
+    // The file backend may already have replaced a legacy file with its encrypted entry.
+    if (!read.ok || !before || !read.file.bytes.equals(before)) {
+      if (change.kind === 'legacy') return { path, outcome: 'replaced-by-vault' };
+      return { path, outcome: 'skipped', reason: 'changed since it was read; re-run migrate' };
+    }
+    const after = change.kind === 'legacy' ? undefined : newContent(change, read.file, sources);
+    const backupId = await target.saveFileBackup({ runId, path, mode: read.file.mode, after: after ? sha256(after) : null }, read.file.bytes);
+    emit({ type: 'file-saved', path });
+    if (!after) {
+      const r = await shredIfUnchanged(path, read.file.bytes);
+      emit({ type: 'file-changed', path });
+      return { path, outcome: r === 'removed' ? 'removed' : 'replaced-by-vault', backupId };
+    }
+    // Another program (Claude Code rewrites ~/.claude.json) may have written meanwhile.
+    const again = await readNoFollow(path, 64 * 1024 * 1024);
+    if (!again.ok || !again.file.bytes.equals(read.file.bytes)) {
+      return { path, outcome: 'skipped', reason: 'changed while migrating; re-run migrate', backupId };
+    }
+    await atomicWrite(path, after, read.file.mode);
+    emit({ type: 'file-changed', path });
+    return { path, outcome: 'rewritten', backupId };
+  } catch (e) {
+    return { path, outcome: 'failed', reason: message(e) };
+  }
+}
+
+function newContent(change: FileChange, file: ReadFile, sources: ReturnType<typeof planInternals>['sources']): Buffer {
+  const text = file.bytes.toString('utf8');
+  if (change.kind !== 'config') return Buffer.from(removeLines(text, new Set(change.removedLines)), 'utf8');
+  const config = sources.configs.get(change.path)!;
+  const out = rewriteConfig(text, config.servers, change.servers);
+  const errors: ParseError[] = [];
+  parseTree(out, errors, { allowTrailingComma: true, disallowComments: false });
+  if (errors.length) throw new VaultError('FAILED', `rewriting ${change.path} would not leave valid JSON; the file was not changed`);
+  return Buffer.from(out, 'utf8');
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** `YYYYMMDDTHHMMSSmmmZ`, the timestamp format of backups. */
+export function stamp(d: Date): string {
+  return d.toISOString().replace(/[-:.]/g, '');
+}

@@ -1,0 +1,90 @@
+/**
+ * The plan as data for `--dry-run --json` and as text lines for `--dry-run`. Values appear only
+ * masked; the CLI prints these, the core never does.
+ */
+import type { Candidate, FileChange, MigrationPlan, PlanItem, Refusal } from './types.js';
+
+export interface PlanItemJSON {
+  kind: Candidate['kind'];
+  source: string;
+  path?: string;
+  line?: number;
+  envName?: string;
+  server?: (string | number)[];
+  service: string;
+  key: string;
+  value: string;
+  action: PlanItem['action'];
+  cleanup: PlanItem['cleanup'];
+  reason?: string;
+  warnings: string[];
+}
+
+export interface PlanJSON {
+  pending: number;
+  items: PlanItemJSON[];
+  files: FileChange[];
+  refused: Refusal[];
+}
+
+export function planToJSON(plan: MigrationPlan): PlanJSON {
+  return {
+    pending: plan.pending,
+    items: plan.items.map(itemToJSON),
+    files: plan.files.map((f) => ({ ...f, servers: f.servers.map((s) => ({ ...s })) })),
+    refused: plan.refused.map((r) => ({ ...r })),
+  };
+}
+
+export function itemToJSON(i: PlanItem): PlanItemJSON {
+  const c = i.candidate;
+  return {
+    kind: c.kind,
+    source: c.source,
+    ...(c.path !== undefined ? { path: c.path } : {}),
+    ...(c.line !== undefined ? { line: c.line } : {}),
+    ...(c.envName !== undefined ? { envName: c.envName } : {}),
+    ...(c.server !== undefined ? { server: c.server } : {}),
+    service: c.service,
+    key: c.key,
+    value: c.masked,
+    action: i.action,
+    cleanup: i.cleanup,
+    ...(i.reason !== undefined ? { reason: i.reason } : {}),
+    warnings: i.warnings,
+  };
+}
+
+const CLEANUP_TEXT: Record<PlanItem['cleanup'], string> = {
+  unlink: 'file shredded and removed',
+  rewrite: 'entry removed, server launched through mcp-tokens run',
+  'remove-line': 'line removed',
+  report: 'left as is',
+  keep: 'left as is',
+};
+
+/** Human-readable lines, one per credential and per file change (no trailing newlines). */
+export function describePlan(plan: MigrationPlan): string[] {
+  const out: string[] = [];
+  if (plan.items.length) out.push(`Plaintext credentials found: ${plan.items.length}`);
+  for (const i of plan.items) {
+    const c = i.candidate;
+    const where = [c.path, c.line !== undefined ? `line ${c.line}` : undefined, c.envName].filter(Boolean).join(' ');
+    out.push(`  ${i.action.padEnd(8)} ${c.service} ${c.key} ${c.masked}  (${c.source}${where ? `: ${where}` : ''}) → ${CLEANUP_TEXT[i.cleanup]}`);
+    if (i.reason) out.push(`           ${i.reason}`);
+    for (const w of i.warnings) out.push(`           warning: ${w}`);
+  }
+  if (plan.files.length) out.push(`Files to change: ${plan.files.length} (each backed up, encrypted, first; undo with 'mcp-tokens migrate --undo')`);
+  for (const f of plan.files) {
+    if (f.unlink) out.push(`  remove   ${f.path}`);
+    else if (f.removedLines.length) out.push(`  edit     ${f.path}: remove line ${f.removedLines.join(', ')}`);
+    else out.push(`  rewrite  ${f.path}`);
+    for (const s of f.servers) {
+      out.push(`           server ${s.server.map(String).join('.')}: env ${s.removedEnv.join(', ')} removed; command: ${s.launch.join(' ')}`);
+      for (const k of s.keptEnv) out.push(`           env ${k.name} kept: ${k.reason}`);
+    }
+  }
+  for (const r of plan.refused) out.push(`Not read: ${r.path} ${r.reason}`);
+  if (plan.pending === 0) out.push('Nothing to migrate.');
+  return out;
+}

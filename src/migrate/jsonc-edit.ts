@@ -1,0 +1,105 @@
+/**
+ * Minimal, style-keeping edits of JSON-with-comments text. jsonc-parser's `modify` is exact for
+ * the value it replaces but, without formatting options, pulls the next property up onto the
+ * removed one's line, and with them reformats whole lines around the edit. Here an edit touches
+ * only the bytes it must: a removed property takes its own line(s) with it, a replaced value is
+ * rendered in the style (one line or one item per line) of the value it replaces.
+ */
+import { applyEdits, findNodeAtLocation, parseTree, type Edit, type JSONPath, type Node } from 'jsonc-parser';
+
+function tree(text: string): Node {
+  const root = parseTree(text, [], { allowTrailingComma: true, disallowComments: false });
+  if (!root) throw new Error('not JSON');
+  return root;
+}
+
+function propertyAt(text: string, path: JSONPath): Node | undefined {
+  const value = findNodeAtLocation(tree(text), path);
+  return value?.parent?.type === 'property' ? value.parent : undefined;
+}
+
+/** Index just past the whitespace and comments that follow `from` (newlines included). */
+function skipTrivia(text: string, from: number): number {
+  let i = from;
+  for (;;) {
+    while (i < text.length && /\s/.test(text[i]!)) i++;
+    if (text.startsWith('//', i)) i = text.indexOf('\n', i) < 0 ? text.length : text.indexOf('\n', i);
+    else if (text.startsWith('/*', i)) i = text.indexOf('*/', i) < 0 ? text.length : text.indexOf('*/', i) + 2;
+    else return i;
+  }
+}
+
+const lineStart = (text: string, at: number): number => text.lastIndexOf('\n', at - 1) + 1;
+const indentOf = (text: string, at: number): string => /^[ \t]*/.exec(text.slice(lineStart(text, at)))![0];
+
+/** Remove the property at `path` with its comma; a property alone on its line takes the line. */
+export function removeProperty(text: string, path: JSONPath): string {
+  const prop = propertyAt(text, path);
+  if (!prop?.parent) return text;
+  const siblings = prop.parent.children ?? [];
+  const index = siblings.indexOf(prop);
+  let start = prop.offset;
+  let end = prop.offset + prop.length;
+  const edits: Edit[] = [];
+  const next = skipTrivia(text, end);
+  if (text[next] === ',') {
+    end = next + 1;
+  } else if (index > 0) {
+    // The last property goes: the comma after the one before it must go too.
+    const prev = siblings[index - 1]!;
+    const comma = skipTrivia(text, prev.offset + prev.length);
+    if (text[comma] === ',') edits.push({ offset: comma, length: 1, content: '' });
+  }
+  // Alone on its line (a trailing `// comment` about it included): remove the whole line.
+  const ls = lineStart(text, start);
+  const eol = text.indexOf('\n', end);
+  const tail = text.slice(end, eol < 0 ? text.length : eol);
+  if (/^[ \t]*$/.test(text.slice(ls, start)) && /^[ \t]*(\/\/.*)?\r?$/.test(tail) && eol >= 0) {
+    start = ls;
+    end = eol + 1;
+  }
+  edits.push({ offset: start, length: end - start, content: '' });
+  return applyEdits(text, edits);
+}
+
+/** Replace the value at `path` with `items` (strings), keeping the array style it had. */
+export function setStringArray(text: string, path: JSONPath, items: readonly string[]): string {
+  const node = findNodeAtLocation(tree(text), path);
+  if (!node) return text;
+  return applyEdits(text, [{ offset: node.offset, length: node.length, content: renderArray(text, node, items) }]);
+}
+
+export function setString(text: string, path: JSONPath, value: string): string {
+  const node = findNodeAtLocation(tree(text), path);
+  if (!node) return text;
+  return applyEdits(text, [{ offset: node.offset, length: node.length, content: JSON.stringify(value) }]);
+}
+
+/** Add `"key": items` right after the property at `afterPath`, on its own line in its indent. */
+export function insertStringArrayAfter(text: string, afterPath: JSONPath, key: string, items: readonly string[]): string {
+  const prop = propertyAt(text, afterPath);
+  if (!prop) return text;
+  const end = prop.offset + prop.length;
+  const sameLine = prop.parent && (prop.parent.children ?? []).every((c) => !text.slice(prop.parent!.offset, c.offset).includes('\n'));
+  const sep = sameLine ? ' ' : `${eolOf(text)}${indentOf(text, prop.offset)}`;
+  const content = `,${sep}${JSON.stringify(key)}: ${renderArray(text, undefined, items)}`;
+  return applyEdits(text, [{ offset: end, length: 0, content }]);
+}
+
+function eolOf(text: string): string {
+  return text.includes('\r\n') ? '\r\n' : '\n';
+}
+
+function renderArray(text: string, original: Node | undefined, items: readonly string[]): string {
+  const quoted = items.map((s) => JSON.stringify(s));
+  const old = original ? text.slice(original.offset, original.offset + original.length) : '';
+  const first = original?.children?.[0];
+  if (original?.type === 'array' && old.includes('\n') && first) {
+    const eol = eolOf(text);
+    const inner = indentOf(text, first.offset);
+    const outer = indentOf(text, original.offset + original.length - 1);
+    return `[${eol}${quoted.map((q) => inner + q).join(`,${eol}`)}${eol}${outer}]`;
+  }
+  const tight = original?.type === 'array' && (original.children?.length ?? 0) > 1 && !/,\s/.test(old);
+  return `[${quoted.join(tight ? ',' : ', ')}]`;
+}

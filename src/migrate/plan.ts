@@ -1,0 +1,133 @@
+/**
+ * planMigration: find plaintext credentials and decide, for each, what `migrate` would do. Nothing
+ * is written. The plan serialises without values (see format.ts); the values and the file
+ * snapshots apply needs stay in a side table keyed by the plan object.
+ */
+import { join } from 'node:path';
+import { isVaultError } from '../errors.js';
+import { checkValue } from '../services/index.js';
+import { decide, fieldId, type Sources } from './decide.js';
+import { scanLegacy } from './sources/legacy.js';
+import { scanEnv, scanTextFiles, shellRcPaths, type TextScan } from './sources/env.js';
+import { configLocations, scanConfigs, type ConfigScan } from './sources/configs.js';
+import type { Candidate, MigrationPlan, MigrationTarget, PlanItem } from './types.js';
+
+export interface PlanOptions {
+  home: string;
+  cwd: string;
+  platform: NodeJS.Platform;
+  /** The environment to read variables from (process.env for the CLI). */
+  env: Readonly<Record<string, string | undefined>>;
+  /** The old script's directory, normally the vault directory (default ~/.mcp_tokens). */
+  legacyDir?: string;
+  envFiles?: readonly string[];
+  /** Extra config files (`--config`), read with every client's shape. */
+  configs?: readonly string[];
+  /** Look at the clients' usual config paths (default true). */
+  clientConfigs?: boolean;
+  /** Remove `export NAME=…` lines from rc files instead of only reporting them. */
+  shellRc?: boolean;
+  overwrite?: boolean;
+  /** Command written into rewritten configs (default 'mcp-tokens'). */
+  runCommand?: string;
+}
+
+export interface PlanInternals {
+  sources: Sources;
+  /** Bytes of every file read, by path: apply refuses to edit a file that changed since. */
+  snapshots: Map<string, Buffer>;
+  /** Vault value per `service/key` when the plan was made. */
+  vault: Map<string, string | undefined>;
+}
+
+const internalsOf = new WeakMap<MigrationPlan, PlanInternals>();
+
+export function planInternals(plan: MigrationPlan): PlanInternals {
+  const i = internalsOf.get(plan);
+  if (!i) throw new Error('applyMigration needs a plan made by planMigration in this process');
+  return i;
+}
+
+export async function planMigration(target: MigrationTarget, o: PlanOptions): Promise<MigrationPlan> {
+  const legacy = await scanLegacy(o.legacyDir ?? join(o.home, '.mcp_tokens'));
+  const text: TextScan = { candidates: [], files: new Map(), refused: [] };
+  await scanTextFiles((o.envFiles ?? []).map((path) => ({ path, dialect: 'dotenv' as const })), 'env-file', text, true);
+  await scanTextFiles(shellRcPaths(o.home), 'shell-rc', text, false);
+  const conf: ConfigScan = { candidates: [], configs: new Map(), refused: [] };
+  const explicit = (o.configs ?? []).map((path) => ({ path, client: 'MCP', explicit: true }));
+  await scanConfigs([...explicit, ...(o.clientConfigs === false ? [] : configLocations(o))], conf);
+
+  const candidates = [...legacy.candidates, ...scanEnv(o.env), ...text.candidates, ...conf.candidates];
+  const vault = new Map<string, string | undefined>();
+  for (const c of candidates) {
+    const id = fieldId(c.service, c.key);
+    if (c.kind !== 'legacy-backup' && !vault.has(id)) vault.set(id, await target.get(c.service, c.key));
+  }
+  const items = classify(candidates, vault, o.overwrite ?? false);
+
+  const sources: Sources = {
+    configs: conf.configs,
+    textFiles: text.files,
+    shellRc: o.shellRc ?? false,
+    runCommand: o.runCommand ?? 'mcp-tokens',
+    platform: o.platform,
+  };
+  const inVault = new Set([...vault].filter(([, v]) => v !== undefined).map(([id]) => id));
+  for (const i of items) if (i.action === 'store') inVault.add(fieldId(i.candidate.service, i.candidate.key));
+  const { files, cleanup } = decide(items, sources, (i) => i.action !== 'conflict' && i.action !== 'invalid', inVault);
+  for (const i of items) {
+    const c = cleanup.get(i);
+    if (c) Object.assign(i, c.reason && !i.reason ? { cleanup: c.cleanup, reason: c.reason } : { cleanup: c.cleanup });
+  }
+  const snapshots = new Map<string, Buffer>(legacy.contents);
+  for (const [p, f] of text.files) snapshots.set(p, f.file.bytes);
+  for (const [p, f] of conf.configs) snapshots.set(p, f.file.bytes);
+
+  const stores = new Set(items.filter((i) => i.action === 'store').map((i) => fieldId(i.candidate.service, i.candidate.key)));
+  const plan: MigrationPlan = {
+    items,
+    files,
+    refused: [...legacy.refused, ...text.refused, ...conf.refused],
+    pending: stores.size + items.filter((i) => i.action === 'backup').length + files.length,
+    overwrite: o.overwrite ?? false,
+    runCommand: sources.runCommand,
+    platform: o.platform,
+  };
+  internalsOf.set(plan, { sources, snapshots, vault });
+  return plan;
+}
+
+/** store / same / conflict / invalid / backup for every candidate. */
+function classify(candidates: readonly Candidate[], vault: ReadonlyMap<string, string | undefined>, overwrite: boolean): PlanItem[] {
+  const items: PlanItem[] = candidates.map((candidate) => {
+    try {
+      const { warnings } = checkValue(candidate.service, candidate.key, candidate.value);
+      return { candidate, action: candidate.kind === 'legacy-backup' ? 'backup' : 'store', warnings, cleanup: 'keep' };
+    } catch (e) {
+      if (!isVaultError(e, 'INVALID_INPUT')) throw e;
+      const reason = e.hint ? `${e.message}: ${e.hint}` : e.message;
+      return { candidate, action: 'invalid', reason, warnings: [], cleanup: 'keep' };
+    }
+  });
+  const groups = new Map<string, PlanItem[]>();
+  for (const i of items) {
+    if (i.action !== 'store') continue;
+    const id = fieldId(i.candidate.service, i.candidate.key);
+    groups.set(id, [...(groups.get(id) ?? []), i]);
+  }
+  for (const [id, group] of groups) {
+    const current = vault.get(id);
+    const differing = new Set(group.map((i) => i.candidate.value).filter((v) => v !== current));
+    for (const i of group) {
+      if (i.candidate.value === current) i.action = 'same';
+      else if (differing.size > 1) {
+        i.action = 'conflict';
+        i.reason = `${differing.size} different plaintext values were found for ${id.replace('/', ' ')}: store the right one with 'mcp-tokens store', remove the others, and re-run`;
+      } else if (current !== undefined && !overwrite) {
+        i.action = 'conflict';
+        i.reason = `differs from the value in the vault: skipped (re-run with --overwrite to replace it; the vault's value is backed up)`;
+      }
+    }
+  }
+  return items;
+}

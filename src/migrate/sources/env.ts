@@ -1,0 +1,69 @@
+/**
+ * Variables: the process environment, `.env` files given explicitly, and shell rc files. Only the
+ * service table's variable names count here — `GITHUB_TOKEN=…` in an rc file belongs to some other
+ * tool (gh), and removing it would break that tool.
+ */
+import { join } from 'node:path';
+import { readNoFollow, type ReadFile } from '../fsutil.js';
+import { candidate, fieldByEnv, isReference, KNOWN_FIELDS } from '../known.js';
+import type { Candidate, Refusal } from '../types.js';
+import { lines, parseAssignment, type Dialect } from './assign.js';
+
+const MAX_TEXT_BYTES = 4 * 1024 * 1024;
+
+export interface TextScan {
+  candidates: Candidate[];
+  /** Files read, by path, with the lines that can be removed whole. */
+  files: Map<string, { file: ReadFile; removable: Set<number> }>;
+  refused: Refusal[];
+}
+
+export function scanEnv(env: Readonly<Record<string, string | undefined>>): Candidate[] {
+  const out: Candidate[] = [];
+  for (const f of KNOWN_FIELDS) {
+    const value = env[f.env];
+    if (value === undefined || value.trim() === '' || isReference(value)) continue;
+    out.push(candidate({ kind: 'env', source: 'environment variable', envName: f.env, service: f.service, key: f.key }, value));
+  }
+  return out;
+}
+
+/** The rc files the seed's users put `export GITHUB_PERSONAL_ACCESS_TOKEN=…` into. */
+export function shellRcPaths(home: string): { path: string; dialect: Dialect }[] {
+  return [
+    ...['.bashrc', '.bash_profile', '.profile', '.zshrc', '.zprofile', '.zshenv'].map((f) => ({
+      path: join(home, f),
+      dialect: 'sh' as const,
+    })),
+    { path: join(home, '.config', 'fish', 'config.fish'), dialect: 'fish' },
+  ];
+}
+
+export async function scanTextFiles(
+  files: readonly { path: string; dialect: Dialect }[],
+  kind: 'env-file' | 'shell-rc',
+  scan: TextScan,
+  explicit: boolean,
+): Promise<void> {
+  for (const { path, dialect } of files) {
+    if (scan.files.has(path)) continue;
+    const read = await readNoFollow(path, MAX_TEXT_BYTES);
+    if (!read.ok) {
+      // A missing rc file is normal; a missing --env-file is worth saying.
+      if (!read.absent || explicit) scan.refused.push({ path, reason: read.absent ? 'does not exist' : read.reason });
+      continue;
+    }
+    const removable = new Set<number>();
+    const source = kind === 'env-file' ? '.env file' : 'shell startup file';
+    for (const { line, text } of lines(read.file.bytes.toString('utf8'))) {
+      const a = parseAssignment(text, dialect);
+      const field = a && fieldByEnv(a.name);
+      if (!a || !field || a.value === '' || isReference(a.value)) continue;
+      if (a.wholeLine) removable.add(line);
+      scan.candidates.push(
+        candidate({ kind, source, path, line, envName: a.name, service: field.service, key: field.key }, a.value),
+      );
+    }
+    scan.files.set(path, { file: read.file, removable });
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * Types of the migration core. The vault implements MigrationTarget; migrate never talks to a
+ * backend directly, so every value it stores is validated, backed up and locked by the vault.
+ */
+
+/**
+ * What migrate needs from the vault. Every method may throw a VaultError (locked keychain, disk
+ * full…); migrate treats a throw as "not done" and leaves the matching plaintext where it is.
+ */
+export interface MigrationTarget {
+  /**
+   * The stored value, or undefined when nothing is stored. A legacy plaintext file sitting at an
+   * entry's path in a file-backend vault is "nothing stored", not an error (it is what we migrate).
+   */
+  get(service: string, key: string): Promise<string | undefined>;
+  /** Validate and store, backing up the old value first (as `mcp-tokens store`). */
+  store(service: string, key: string, value: string): Promise<void>;
+  /**
+   * Put an old value into the vault's encrypted backups (for the legacy script's plaintext
+   * backups); `takenAt` is the legacy timestamp when it could be read. Resolves the backup's id.
+   */
+  importBackup(service: string, key: string, value: string, takenAt: Date | undefined): Promise<string>;
+  /** The value of a backup made by importBackup, to read it back before deleting the plaintext. */
+  readBackup(id: string): Promise<string>;
+  /** Encrypt and keep a file's bytes before migrate changes or removes it. Resolves an id. */
+  saveFileBackup(meta: FileBackupInput, content: Uint8Array): Promise<string>;
+  /** Every file backup, any order. */
+  listFileBackups(): Promise<FileBackup[]>;
+  readFileBackup(id: string): Promise<Uint8Array>;
+}
+
+/** The non-secret record kept beside a file backup; this is the journal `undo` works from. */
+export interface FileBackupInput {
+  /** One id per `migrate` run; ids sort by time, so the last run is the greatest. */
+  runId: string;
+  /** Absolute path of the file. */
+  path: string;
+  /** Permission bits of the original (restored with them). */
+  mode: number;
+  /** SHA-256 (hex) of what migrate writes in its place, or null when it removes the file. */
+  after: string | null;
+}
+
+export interface FileBackup extends FileBackupInput {
+  id: string;
+  /** ISO time the backup was made. */
+  createdAt: string;
+}
+
+export type SourceKind = 'legacy-file' | 'legacy-backup' | 'env' | 'env-file' | 'config' | 'shell-rc';
+
+/** One plaintext credential found somewhere. `value` is not enumerable: it never serialises. */
+export interface Candidate {
+  kind: SourceKind;
+  /** Human description: "Claude Desktop config", "legacy token file"… */
+  source: string;
+  path?: string;
+  /** 1-based line for .env and rc files. */
+  line?: number;
+  /** Variable name in the environment, a .env/rc line or a config `env` entry. */
+  envName?: string;
+  /** Config files: JSON path of the server entry, e.g. ['mcpServers', 'github']. */
+  server?: (string | number)[];
+  service: string;
+  key: string;
+  /** Masked for display: first 4 + '…' + last 4, or fully masked. */
+  masked: string;
+  /** Legacy backups: the time in the file name, when readable. */
+  takenAt?: Date;
+  readonly value: string;
+}
+
+export type Action = 'store' | 'same' | 'conflict' | 'invalid' | 'backup';
+
+/** What happens to the plaintext once the value is safe in the vault. */
+export type Cleanup = 'unlink' | 'rewrite' | 'remove-line' | 'report' | 'keep';
+
+export interface PlanItem {
+  candidate: Candidate;
+  action: Action;
+  /** Why a value is skipped (conflict, invalid) or left in place; never contains the value. */
+  reason?: string;
+  warnings: string[];
+  cleanup: Cleanup;
+}
+
+/** A server entry of a config file as migrate will rewrite it. */
+export interface ServerChange {
+  /** JSON path of the server entry. */
+  server: (string | number)[];
+  /** Services the rewritten entry launches through `mcp-tokens run`. */
+  services: string[];
+  /** Env entries removed from the config. */
+  removedEnv: string[];
+  /** Env entries with a credential that stay (skipped values), with the reason. */
+  keptEnv: { name: string; reason: string }[];
+  /** The new command line: command then args. */
+  launch: string[];
+}
+
+export interface FileChange {
+  path: string;
+  kind: 'config' | 'env-file' | 'shell-rc' | 'legacy';
+  source: string;
+  servers: ServerChange[];
+  /** .env / rc lines removed (1-based). */
+  removedLines: number[];
+  unlink: boolean;
+}
+
+/** Something migrate saw and would not read or edit (a symlink, an unparsable config…). */
+export interface Refusal {
+  path: string;
+  reason: string;
+}
+
+export interface MigrationPlan {
+  items: PlanItem[];
+  files: FileChange[];
+  refused: Refusal[];
+  /** Items or files that `applyMigration` would change; 0 means "nothing to migrate". */
+  pending: number;
+  overwrite: boolean;
+  /** Command written into rewritten configs (default 'mcp-tokens'). */
+  runCommand: string;
+  platform: NodeJS.Platform;
+}
