@@ -7,8 +7,10 @@ import { globals, openVault, vaultDir } from './context.js';
 
 export async function collectEnv(cmd: Command, services: 'all' | readonly string[], warn: (m: string) => void): Promise<Array<[string, string]>> {
   const names = services === 'all' ? undefined : services.map((s) => serviceSpec(s).name);
-  const { Vault } = await import('../vault/vault.js');
-  if (!Vault.exists(vaultDir(globals(cmd)))) {
+  const { Vault, noVaultHint } = await import('../vault/vault.js');
+  const dir = vaultDir(globals(cmd));
+  if (!Vault.exists(dir)) {
+    if (Vault.legacyFiles(dir).length > 0) throw new VaultError('NOT_FOUND', 'No encrypted vault yet', { hint: noVaultHint(dir) });
     if (names) buildEnv(serviceSpec(names[0]!), {}); // throws the seed's "Please run: …"
     throw nothingStored();
   }

@@ -9,7 +9,8 @@ import { entryName, parseEntryName, type EntryName } from '../names.js';
 import { checkValue, fieldSpec, serviceSpec, type ServiceSpec } from '../services/index.js';
 import { jwtExpiry } from '../services/validators.js';
 import { KDF_PRESETS, type KdfPreset } from '../crypto/kdf.js';
-import { fileBackend } from '../backends/file.js';
+import { fileBackend, listEntryFiles } from '../backends/file.js';
+import { looksSealed } from '../crypto/format.js';
 import type { Backend } from '../backends/types.js';
 import { CONFIG_NAME, newDataKey, parseConfig, serializeConfig, unwrapDataKey, wrapDataKey, type VaultConfig } from './config.js';
 import { cleanStaleTemps, ensureDir, readSecureText, writeAtomic, writeExclusive } from './fsutil.js';
@@ -81,6 +82,19 @@ export class Vault {
     if (!ensureDir(dir, false)) return undefined;
     const text = readSecureText(join(dir, CONFIG_NAME));
     return text === undefined ? undefined : parseConfig(text, join(dir, CONFIG_NAME)).backend;
+  }
+
+  /** Entry-named files in dir that are not sealed entries (plaintext left by the old script). */
+  static legacyFiles(dir: string): string[] {
+    if (!ensureDir(dir, false)) return [];
+    return listEntryFiles(dir).filter((name) => {
+      try {
+        const text = readSecureText(join(dir, name));
+        return text !== undefined && !looksSealed(text);
+      } catch {
+        return false;
+      }
+    });
   }
 
   /** Open the vault in opts.dir; with create, make it first if it does not exist. */
@@ -382,9 +396,15 @@ function now(opts: VaultOptions): Date {
 }
 
 function noVault(dir: string): VaultError {
-  return new VaultError('NOT_FOUND', `no mcp-tokens vault in ${dir}`, {
-    hint: 'store a first credential (mcp-tokens store <service> <key>) or run: mcp-tokens init',
-  });
+  return new VaultError('NOT_FOUND', `no mcp-tokens vault in ${dir}`, { hint: noVaultHint(dir) });
+}
+
+/** What to do when there is no vault: migrate plaintext left by the old script, or store. */
+export function noVaultHint(dir: string): string {
+  const legacy = Vault.legacyFiles(dir);
+  return legacy.length > 0
+    ? `${dir} holds plaintext tokens left by the old shell script (${legacy.join(', ')}); move them into an encrypted vault with: mcp-tokens migrate`
+    : 'store a first credential (mcp-tokens store <service> <key>) or run: mcp-tokens init';
 }
 
 function keychainOpts(opts: VaultOptions): { service?: string } {

@@ -11,7 +11,8 @@ export const backups = new Command('backups')
     const { join } = await import('node:path');
     const { checkName } = await import('../../names.js');
     if (service !== undefined) checkName('service', service);
-    // Listing names needs no key, so no passphrase is asked.
+    // Listing names needs no key, so no passphrase is asked; the directory is still checked.
+    (await import('../../vault/vault.js')).Vault.backendOf(vaultDir(globals(this)));
     const list = listBackups(join(vaultDir(globals(this)), BACKUPS_DIR), service);
     const rows = list.map((b) => ({ service: b.service, key: b.key, timestamp: b.stamp, date: b.date.toISOString(), file: b.file }));
     if (opts.json) return json(rows);

@@ -7,9 +7,12 @@ export const list = new Command('list')
   .description('show stored credentials, secrets masked (first 4 … last 4)')
   .option('--json', 'machine-readable output')
   .action(async function (this: Command, opts: { json?: boolean }) {
-    const { Vault } = await import('../../vault/vault.js');
-    if (!Vault.exists(vaultDir(globals(this)))) {
-      if (opts.json) json([]);
+    const { Vault, noVaultHint } = await import('../../vault/vault.js');
+    const dir = vaultDir(globals(this));
+    if (!Vault.exists(dir)) {
+      const legacy = Vault.legacyFiles(dir);
+      if (opts.json) json({ backend: null, dir, entries: [], legacyPlaintext: legacy });
+      else if (legacy.length > 0) warn(noVaultHint(dir));
       else info('No credentials stored. Please run: mcp-tokens store <service> <key> <value>');
       return;
     }

@@ -1,0 +1,193 @@
+/**
+ * `mcp-tokens run` end to end: a real MCP client (the SDK's Client + StdioClientTransport)
+ * launches a real MCP stdio server through the built CLI, on a file vault and on a keychain
+ * vault, and proves the credential arrived by its SHA-256 — the value never crosses the wire.
+ * Plus the process contract: exit codes, signals, byte-exact stdout, scrubbed env, clean argv.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { BIN, REPO, cliEnv, collect, ensureBuilt, githubClassic, jwt, passphraseEnv, runCli, spawnCli, tempHome } from '../helpers/cli.js';
+import { requireKeyringOrSkip, startKeyringSession, type KeyringSession } from '../helpers/keyring-session.js';
+
+const FIXTURE = join(REPO, 'test/fixtures/mcp-env-server.mjs');
+const sha = (v: string) => createHash('sha256').update(v, 'utf8').digest('hex');
+
+interface Report {
+  name: string;
+  set: boolean;
+  sha256?: string;
+}
+
+async function reportThroughRun(services: string[], env: Record<string, string>, names: string[]): Promise<Report[]> {
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [BIN, 'run', ...services, '--', process.execPath, FIXTURE],
+    env,
+    stderr: 'pipe',
+  });
+  const client = new Client({ name: 'run-mcp-test', version: '1.0.0' });
+  await client.connect(transport);
+  try {
+    const tools = await client.listTools();
+    expect(tools.tools.map((t) => t.name)).toContain('env_report');
+    const result = await client.callTool({ name: 'env_report', arguments: { names } });
+    return (result.structuredContent as { report: Report[] }).report;
+  } finally {
+    await client.close();
+  }
+}
+
+beforeAll(() => ensureBuilt());
+
+describe('run on a file vault', () => {
+  const home = tempHome();
+  const token = githubClassic();
+  const haToken = jwt();
+  const passEnv = passphraseEnv(home);
+  // A second passphrase source that must never reach the child either.
+  const env = cliEnv(home, { ...passEnv, MCP_TOKENS_PASSPHRASE: 'canary-passphrase-in-env', MCP_TOKENS_PASSPHRASE_FD: '' });
+
+  beforeAll(async () => {
+    for (const [svc, key, value] of [
+      ['github', 'token', token],
+      ['hass', 'token', haToken],
+      ['hass', 'url', 'http://127.0.0.1:8123'],
+    ] as const) {
+      const r = await runCli(['store', svc, key, '-'], { home, env: passEnv, input: value });
+      expect(r.code, r.stderr).toBe(0);
+    }
+  });
+
+  it('an MCP client starts the server through run and the server holds the token (by hash)', async () => {
+    const report = await reportThroughRun(['github'], env, ['GITHUB_PERSONAL_ACCESS_TOKEN', 'MCP_TOKENS_PASSPHRASE', 'MCP_TOKENS_PASSPHRASE_FILE', 'HA_TOKEN']);
+    expect(report).toEqual([
+      { name: 'GITHUB_PERSONAL_ACCESS_TOKEN', set: true, sha256: sha(token) },
+      { name: 'MCP_TOKENS_PASSPHRASE', set: false },
+      { name: 'MCP_TOKENS_PASSPHRASE_FILE', set: false },
+      { name: 'HA_TOKEN', set: false },
+    ]);
+  });
+
+  it('several services at once', async () => {
+    const report = await reportThroughRun(['github', 'hass'], env, ['GITHUB_PERSONAL_ACCESS_TOKEN', 'HA_TOKEN', 'HA_URL']);
+    expect(report).toEqual([
+      { name: 'GITHUB_PERSONAL_ACCESS_TOKEN', set: true, sha256: sha(token) },
+      { name: 'HA_TOKEN', set: true, sha256: sha(haToken) },
+      { name: 'HA_URL', set: true, sha256: sha('http://127.0.0.1:8123') },
+    ]);
+  });
+
+  it("returns the child's exit code", async () => {
+    const r = await runCli(['run', 'github', '--', process.execPath, '-e', 'process.exit(7)'], { home, env: passEnv });
+    expect(r.code).toBe(7);
+    expect(r.stdoutBytes.length).toBe(0);
+  });
+
+  it('stdout is byte-for-byte what the child wrote, and nothing of ours', async () => {
+    const script = 'const b=Buffer.alloc(70000);for(let i=0;i<b.length;i++)b[i]=(i*7+3)%256;process.stdout.write(b)';
+    const r = await runCli(['run', 'github', '--', process.execPath, '-e', script], { home, env: passEnv });
+    expect(r.code).toBe(0);
+    const expected = Buffer.alloc(70000);
+    for (let i = 0; i < expected.length; i++) expected[i] = (i * 7 + 3) % 256;
+    expect(r.stdoutBytes.equals(expected)).toBe(true);
+  });
+
+  it.each([
+    ['SIGTERM', 'handled', 42],
+    ['SIGTERM', 'default', 143],
+    ['SIGHUP', 'default', 129],
+    ['SIGINT', 'handled', 42],
+  ] as const)('%s to run reaches the child (%s) → exit %i', async (signal, mode, expected) => {
+    const handler = mode === 'handled' ? `process.on('${signal}',()=>process.exit(42));` : '';
+    const script = `${handler}process.stderr.write('ready\\n');setInterval(()=>{},1000)`;
+    const child = spawnCli(['run', 'github', '--', process.execPath, '-e', script], { home, env: passEnv });
+    const done = collect(child, { timeoutMs: 20_000 });
+    await new Promise<void>((resolve) => {
+      child.stderr!.on('data', (b: Buffer) => b.toString().includes('ready') && resolve());
+    });
+    child.kill(signal);
+    const r = await done;
+    expect(r.code).toBe(expected);
+  });
+
+  it('no secret in the argv of any process of the chain', async () => {
+    const script = `process.stderr.write('pid '+process.pid+' '+process.ppid+'\\n');setInterval(()=>{},1000)`;
+    const child = spawnCli(['run', 'github', '--', process.execPath, '-e', script], { home, env: passEnv });
+    const done = collect(child, { timeoutMs: 20_000 });
+    const [pid, ppid] = await new Promise<number[]>((resolve) => {
+      child.stderr!.on('data', (b: Buffer) => {
+        const m = /pid (\d+) (\d+)/.exec(b.toString());
+        if (m) resolve([Number(m[1]), Number(m[2])]);
+      });
+    });
+    const cmdlines = [pid!, ppid!, child.pid!].map((p) => readFileSync(`/proc/${p}/cmdline`));
+    child.kill('SIGTERM');
+    await done;
+    expect(cmdlines.some((c) => c.includes(Buffer.from(BIN)))).toBe(true); // we did read the right processes
+    for (const c of cmdlines) expect(c.includes(Buffer.from(token))).toBe(false);
+  });
+
+  it('a missing credential exits 3 with the seed message and never starts the child', async () => {
+    const marker = join(home, 'child-started');
+    const r = await runCli(['run', 'proxmox', '--', process.execPath, '-e', `require('fs').writeFileSync(${JSON.stringify(marker)},'x')`], { home, env: passEnv });
+    expect(r.code).toBe(3);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('No credentials stored for proxmox');
+    expect(r.stderr).toContain('Please run:');
+    expect(r.stderr).toContain('mcp-tokens store proxmox token');
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it('a wrong passphrase exits 4 and never starts the child', async () => {
+    const marker = join(home, 'child-started-2');
+    const r = await runCli(['run', 'github', '--', process.execPath, '-e', `require('fs').writeFileSync(${JSON.stringify(marker)},'x')`], {
+      home,
+      env: passphraseEnv(home, 'not the passphrase'),
+    });
+    expect(r.code).toBe(4);
+    expect(r.stdout).toBe('');
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it('a command that does not exist fails before anything reaches stdout', async () => {
+    const r = await runCli(['run', 'github', '--', 'no-such-command-mcpt'], { home, env: passEnv });
+    expect(r.code).not.toBe(0);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('no-such-command-mcpt');
+    expect(r.stderr).not.toContain(token);
+  });
+
+  it('without -- it is a usage error', async () => {
+    const r = await runCli(['run', 'github', 'true'], { home, env: passEnv });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+  });
+});
+
+describe('run on a keychain vault', () => {
+  const enabled = requireKeyringOrSkip();
+  let session: KeyringSession | undefined;
+  const token = githubClassic();
+
+  beforeAll(async () => {
+    if (!enabled) return;
+    session = await startKeyringSession();
+    const r = await runCli(['store', 'github', 'token', '-'], { home: session.env['HOME']!, env: { ...session.env, MCP_TOKENS_BACKEND: 'keychain' }, input: token });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('keychain');
+  });
+  afterAll(async () => session?.stop());
+
+  it.skipIf(!enabled)('an MCP client gets the token from the keychain through run, no passphrase involved', async () => {
+    const env = cliEnv(session!.env['HOME']!, { ...session!.env, MCP_TOKENS_PASSPHRASE: 'canary-passphrase-in-env' });
+    const report = await reportThroughRun(['github'], env, ['GITHUB_PERSONAL_ACCESS_TOKEN', 'MCP_TOKENS_PASSPHRASE']);
+    expect(report).toEqual([
+      { name: 'GITHUB_PERSONAL_ACCESS_TOKEN', set: true, sha256: sha(token) },
+      { name: 'MCP_TOKENS_PASSPHRASE', set: false },
+    ]);
+  });
+});
