@@ -1,0 +1,96 @@
+/**
+ * The shell side of launching, through the built CLI: eval of `load` in bash, zsh, dash and fish
+ * with a hostile value; `setup` idempotence and exact `--undo` on an rc file with other content;
+ * `shell-init`'s load_credentials in a seed-style wrapper script.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { BIN, cliEnv, ensureBuilt, githubClassic, passphraseEnv, runCli, tempHome } from '../helpers/cli.js';
+
+const HOSTILE = `it's $(touch pwned) \`touch pwned2\` "q" \\ $HOME !x ; rm -rf ./y 'end'`;
+const shells = ['bash', 'zsh', 'dash', 'fish'].filter((s) => existsSync(`/usr/bin/${s}`) || existsSync(`/bin/${s}`));
+
+beforeAll(() => ensureBuilt());
+
+describe('load output evaluated by real shells', () => {
+  const home = tempHome();
+  const passEnv = passphraseEnv(home);
+  const token = githubClassic();
+
+  beforeAll(async () => {
+    for (const [svc, key, value] of [
+      ['github', 'token', token],
+      ['myapp', 'secret', HOSTILE],
+    ] as const) {
+      const r = await runCli(['store', svc, key, '-'], { home, env: passEnv, input: value });
+      expect(r.code, r.stderr).toBe(0);
+    }
+  });
+
+  it.each(shells)('%s reproduces every value byte for byte and runs nothing', (shell) => {
+    const cwd = join(home, `cwd-${shell}`);
+    mkdirSync(cwd);
+    const mt = `${process.execPath} ${BIN}`;
+    const script =
+      shell === 'fish'
+        ? `${mt} load all --format fish | source; printf '%s' "$MYAPP_SECRET" > out1; printf '%s' "$GITHUB_PERSONAL_ACCESS_TOKEN" > out2`
+        : `eval "$(${mt} load all)"; printf '%s' "$MYAPP_SECRET" > out1; printf '%s' "$GITHUB_PERSONAL_ACCESS_TOKEN" > out2`;
+    const r = spawnSync(shell, ['-c', script], { cwd, env: cliEnv(home, passEnv), encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(readFileSync(join(cwd, 'out1'), 'utf8')).toBe(HOSTILE);
+    expect(readFileSync(join(cwd, 'out2'), 'utf8')).toBe(token);
+    expect(readdirSync(cwd).sort()).toEqual(['out1', 'out2']);
+  });
+
+  it('shell-init defines load_credentials for seed-style wrapper scripts', () => {
+    const mt = `${process.execPath} ${BIN}`;
+    const bindir = join(home, 'bin');
+    mkdirSync(bindir, { recursive: true });
+    writeFileSync(join(bindir, 'mcp-tokens'), `#!/bin/sh\nexec ${mt} "$@"\n`, { mode: 0o755 });
+    const wrapper = `
+      eval "$(mcp-tokens shell-init)"
+      if ! load_credentials github; then echo "ERROR: Failed to load GitHub token" >&2; exit 1; fi
+      printf '%s' "$GITHUB_PERSONAL_ACCESS_TOKEN" > got
+      if load_credentials hass; then echo "hass should be missing" >&2; exit 9; fi
+      exit 0`;
+    const env = cliEnv(home, { ...passEnv, PATH: `${bindir}:${process.env['PATH'] ?? '/usr/bin:/bin'}` });
+    for (const shell of shells.filter((s) => s !== 'fish')) {
+      const r = spawnSync(shell, ['-c', wrapper], { cwd: home, env, encoding: 'utf8' });
+      expect(r.status, `${shell}: ${r.stderr}`).toBe(0);
+      expect(readFileSync(join(home, 'got'), 'utf8')).toBe(token);
+      expect(r.stderr).toContain('No credentials stored for hass');
+    }
+  });
+});
+
+describe('setup', () => {
+  it('adds one marked block, is idempotent, and --undo restores the file exactly', async () => {
+    const home = tempHome();
+    const original = '# my bashrc\nalias ll="ls -l"\nexport EDITOR=vim'; // no trailing newline on purpose
+    writeFileSync(join(home, '.bashrc'), original, { mode: 0o644 });
+    const first = await runCli(['setup', '--shell', 'bash'], { home });
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toBe('');
+    expect(first.stderr).toContain('run'); // explains that run is the narrower choice
+    const once = readFileSync(join(home, '.bashrc'), 'utf8');
+    expect(once.startsWith(original)).toBe(true);
+    expect(once.match(/>>> mcp-tokens setup >>>/g)).toHaveLength(1);
+    const second = await runCli(['setup', '--shell', 'bash'], { home });
+    expect(second.code).toBe(0);
+    expect(readFileSync(join(home, '.bashrc'), 'utf8')).toBe(once);
+    const printed = await runCli(['setup', '--shell', 'bash', '--print'], { home });
+    expect(printed.stdout).toContain('eval "$(mcp-tokens load all)"');
+    const undo = await runCli(['setup', '--shell', 'bash', '--undo'], { home });
+    expect(undo.code).toBe(0);
+    expect(readFileSync(join(home, '.bashrc'), 'utf8')).toBe(original);
+  });
+
+  it('detects the shell from $SHELL and writes fish config', async () => {
+    const home = tempHome();
+    const r = await runCli(['setup'], { home, env: { SHELL: '/usr/bin/fish' } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(join(home, '.config/fish/config.fish'), 'utf8')).toContain('load --format fish all | source');
+  });
+});
