@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadCredentials, Vault, VaultError } from '../src/index.js';
 import { githubClassic } from './helpers/cli.js';
 
+for (const k of Object.keys(process.env)) if (k.startsWith('MCP_TOKENS_')) delete process.env[k];
 const root = mkdtempSync(join(tmpdir(), 'mcpt-lib-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 const pass = 'library passphrase';
