@@ -29,9 +29,9 @@ export async function main(argv: string[]): Promise<number> {
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
     if (e instanceof CommanderError) {
-      // help and version exit 0; every other commander error is a usage error (exit 2).
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
-      return 2;
+      // --help and --version exit 0; help shown for a missing command and every other
+      // commander error are usage errors (exit 2).
+      return e.exitCode === 0 ? 0 : 2;
     }
     configureOutput({});
     return reportError(e);
