@@ -33,17 +33,21 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
 export interface VaultErrorOptions {
   hint?: string | undefined;
   cause?: unknown;
+  /** A finer reason within the code, for callers that branch on it (e.g. 'legacy-plaintext'). */
+  reason?: string | undefined;
 }
 
 export class VaultError extends Error {
   readonly code: ErrorCode;
   readonly hint: string | undefined;
+  readonly reason: string | undefined;
 
   constructor(code: ErrorCode, message: string, options: VaultErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'VaultError';
     this.code = code;
     this.hint = options.hint;
+    this.reason = options.reason;
   }
 
   get exitCode(): number {

@@ -63,5 +63,6 @@ export function listEntryFiles(dir: string): EntryName[] {
 export function legacyPlaintext(path: string): VaultError {
   return new VaultError('INTEGRITY', `${path} is not an encrypted mcp-tokens entry (a plaintext token left by the old shell script?)`, {
     hint: 'it was not read as a credential; run: mcp-tokens migrate --dry-run, then mcp-tokens migrate',
+    reason: 'legacy-plaintext',
   });
 }

@@ -4,7 +4,7 @@
  * directory lock around read-modify-write sequences, and returns data; it never prints.
  */
 import { join } from 'node:path';
-import { VaultError } from '../errors.js';
+import { VaultError, isVaultError } from '../errors.js';
 import { entryName, parseEntryName, type EntryName } from '../names.js';
 import { checkValue, fieldSpec, serviceSpec, type ServiceSpec } from '../services/index.js';
 import { jwtExpiry } from '../services/validators.js';
@@ -16,7 +16,7 @@ import { CONFIG_NAME, newDataKey, parseConfig, serializeConfig, unwrapDataKey, w
 import { cleanStaleTemps, ensureDir, readSecureText, writeAtomic, writeExclusive } from './fsutil.js';
 import { withLock } from './lock.js';
 import { readMetadata, updateMetadata, writeMetadata, type EntryMeta } from './metadata.js';
-import { BACKUPS_DIR, listBackups, readBackup, removeBackups, writeBackup, type BackupInfo } from './backups.js';
+import { BACKUPS_DIR, listBackups, parseBackupName, readBackup, removeBackups, writeBackup, type BackupInfo } from './backups.js';
 
 export type BackendChoice = 'auto' | 'keychain' | 'file';
 export type PassphrasePurpose = 'unlock' | 'create' | 'change';
@@ -183,11 +183,18 @@ export class Vault {
     return this.backend.get(entryName(service, key));
   }
 
-  async store(service: string, key: string, value: string): Promise<StoreResult> {
+  /**
+   * Validate and store; the old value is backed up first. With replacePlaintext (migrate), a
+   * legacy plaintext file at the entry's path counts as "nothing stored" and is replaced.
+   */
+  async store(service: string, key: string, value: string, opts: { replacePlaintext?: boolean } = {}): Promise<StoreResult> {
     const { warnings } = checkValue(service, key, value);
     const name = entryName(service, key);
     return this.locked(async () => {
-      const old = await this.backend.get(name);
+      const old = await this.backend.get(name).catch((e: unknown) => {
+        if (opts.replacePlaintext && isVaultError(e, 'INTEGRITY') && e.reason === 'legacy-plaintext') return undefined;
+        throw e;
+      });
       if (old === value) return { name, created: false, changed: false, warnings };
       const backup = old === undefined ? undefined : await this.backup(service, key, old);
       await this.backend.set(name, value);
@@ -240,7 +247,7 @@ export class Vault {
           return { ...base, shown: field.secret ? mask(value) : value, status: 'ok' as const };
         } catch (e) {
           if (!(e instanceof VaultError) || e.code !== 'INTEGRITY') throw e;
-          const plaintext = e.message.includes('not an encrypted mcp-tokens entry');
+          const plaintext = e.reason === 'legacy-plaintext';
           return { ...base, shown: '', status: plaintext ? ('plaintext' as const) : ('damaged' as const), problem: e.message };
         }
       }),
@@ -357,8 +364,21 @@ export class Vault {
     });
   }
 
-  private async backup(service: string, key: string, value: string): Promise<string> {
-    return writeBackup(this.backupsDir, await this.key(), service, key, value, now(this.opts));
+  private async backup(service: string, key: string, value: string, at?: Date): Promise<string> {
+    return writeBackup(this.backupsDir, await this.key(), service, key, value, at ?? now(this.opts));
+  }
+
+  /** Add an old value to the backups (migrate imports the old script's plaintext backups). */
+  async importBackup(service: string, key: string, value: string, takenAt: Date | undefined): Promise<string> {
+    checkValue(service, key, value);
+    return this.locked(() => this.backup(service, key, value, takenAt));
+  }
+
+  /** The value held by the backup file `file` (a name as listed by backups()). */
+  async readBackupFile(file: string): Promise<string> {
+    const info = parseBackupName(this.backupsDir, file);
+    if (!info) throw new VaultError('NOT_FOUND', `no backup named ${file}`);
+    return readBackup(await this.key(), info);
   }
 
   private setMeta(name: string, patch: EntryMeta | undefined, warnings: string[]): void {

@@ -1,0 +1,118 @@
+import { Command } from 'commander';
+import { homedir } from 'node:os';
+import { globals, openVault, vaultDir } from '../context.js';
+import { info, json, warn } from '../output.js';
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+
+export const migrate = new Command('migrate')
+  .description('move plaintext tokens (old script files, env, .env files, MCP client configs) into the vault')
+  .option('--dry-run', 'show the plan (values masked) and change nothing')
+  .option('--undo', 'restore the files the last migrate run changed, byte for byte')
+  .option('--overwrite', 'replace vault values that differ from the plaintext (the old value is backed up)')
+  .option('--env-file <path>', 'also read this .env file (repeatable)', collect, [])
+  .option('--config <path>', 'also read this MCP client config (repeatable)', collect, [])
+  .option('--no-client-configs', "skip the MCP clients' usual config files")
+  .option('--shell-rc', 'remove export lines from shell rc files (default: only report them)')
+  .option('--run-command <cmd>', 'command written into rewritten configs', 'mcp-tokens')
+  .option('--force', 'with --undo: also restore files edited since the migration')
+  .option('--json', 'machine-readable plan or result on stdout')
+  .addHelpText(
+    'after',
+    `
+Sources: the old script's plaintext files in ~/.mcp_tokens (and its backups), the seed's
+environment variables, .env files given with --env-file, and the MCP configs of Claude Desktop,
+Claude Code (.mcp.json, ~/.claude.json), VS Code (.vscode/mcp.json, user mcp.json), Cursor and
+Windsurf. Each value is stored, read back and compared before its plaintext is removed; each
+server entry is rewritten to start through 'mcp-tokens run <service> -- <original command>'; every
+changed file is backed up (encrypted) first. Values that differ from the vault (conflicts) or fail
+validation are reported and left where they are. Export lines in shell rc files are reported
+with file and line; --shell-rc removes them.`,
+  )
+  .action(async function (this: Command, opts: MigrateOptions) {
+    const m = await import('../../migrate/index.js');
+    const { Vault } = await import('../../vault/vault.js');
+    const { vaultMigrationTarget } = await import('../../vault/migration-target.js');
+    const dir = vaultDir(globals(this));
+
+    if (opts.undo) {
+      const vault = await openVault(this);
+      try {
+        const r = await m.undoMigration(vaultMigrationTarget(vault), { force: opts.force === true });
+        if (opts.json) json(r);
+        else if (!r.runId) info('No migration to undo.');
+        else for (const f of r.files) info(`  ${f.outcome.padEnd(9)} ${f.path}${f.reason ? `: ${f.reason}` : ''}`);
+        if (!r.ok) process.exitCode = 1;
+      } finally {
+        vault.close();
+      }
+      return;
+    }
+
+    const planOpts = {
+      home: homedir(),
+      cwd: process.cwd(),
+      platform: process.platform,
+      env: process.env,
+      legacyDir: dir,
+      envFiles: opts.envFile,
+      configs: opts.config,
+      clientConfigs: opts.clientConfigs,
+      shellRc: opts.shellRc === true,
+      overwrite: opts.overwrite === true,
+      runCommand: opts.runCommand,
+    };
+    // A dry run against a vault that does not exist yet compares with "nothing stored".
+    const exists = Vault.exists(dir);
+    const vault = exists || !opts.dryRun ? await openVault(this, { create: true }) : undefined;
+    try {
+      const target = vault ? vaultMigrationTarget(vault) : emptyTarget();
+      const plan = await m.planMigration(target, planOpts);
+      if (opts.dryRun || plan.pending === 0) {
+        if (opts.json) json(m.planToJSON(plan));
+        else for (const line of m.describePlan(plan)) info(line);
+        if (opts.dryRun && plan.pending > 0) info('Dry run: nothing was changed. Run without --dry-run to apply.');
+        return;
+      }
+      if (!opts.json) for (const line of m.describePlan(plan)) info(line);
+      const result = await m.applyMigration(plan, target);
+      if (opts.json) json(result);
+      else {
+        info(`Stored ${result.stored.length} value${result.stored.length === 1 ? '' : 's'}; imported ${result.backupsImported} old backup${result.backupsImported === 1 ? '' : 's'}.`);
+        for (const f of result.files) info(`  ${f.outcome.padEnd(17)} ${f.path}${f.reason ? `: ${f.reason}` : ''}`);
+        for (const f of result.failed) warn(`${f.service} ${f.key} was not migrated: ${f.error} (its plaintext is untouched)`);
+        if (result.files.length) info("Undo the file changes with: mcp-tokens migrate --undo");
+      }
+      if (!result.ok) process.exitCode = 1;
+    } finally {
+      vault?.close();
+    }
+  });
+
+interface MigrateOptions {
+  dryRun?: boolean;
+  undo?: boolean;
+  overwrite?: boolean;
+  envFile: string[];
+  config: string[];
+  clientConfigs: boolean;
+  shellRc?: boolean;
+  runCommand: string;
+  force?: boolean;
+  json?: boolean;
+}
+
+function emptyTarget(): import('../../migrate/types.js').MigrationTarget {
+  const none = async (): Promise<never> => {
+    throw new Error('a dry run writes nothing');
+  };
+  return {
+    get: async () => undefined,
+    store: none,
+    importBackup: none,
+    readBackup: none,
+    saveFileBackup: none,
+    listFileBackups: async () => [],
+    readFileBackup: none,
+  };
+}
