@@ -1,0 +1,119 @@
+/**
+ * migrate end to end through the built CLI: a Claude Desktop config whose server holds a token in
+ * `env` is migrated; the rewritten entry, started exactly as the client would start it, gets the
+ * token through `mcp-tokens run` (proved by hash by the test MCP server); no plaintext is left;
+ * `--undo` restores the file byte for byte; a second run has nothing to do.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { BIN, REPO, cliEnv, ensureBuilt, githubClassic, jwt, passphraseEnv, runCli, tempHome } from '../helpers/cli.js';
+
+const FIXTURE = join(REPO, 'test/fixtures/mcp-env-server.mjs');
+const sha = (v: string) => createHash('sha256').update(v, 'utf8').digest('hex');
+
+function allFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? allFiles(join(dir, d.name)) : [join(dir, d.name)]));
+}
+
+beforeAll(() => ensureBuilt());
+
+describe('migrate a Claude Desktop config and start the rewritten server', () => {
+  const home = tempHome();
+  const passEnv = passphraseEnv(home);
+  const token = githubClassic();
+  const haToken = jwt();
+  const configPath = join(home, '.config/Claude/claude_desktop_config.json');
+  // A shim so the rewritten "command" resolves like an installed mcp-tokens would.
+  const bindir = join(home, 'bin');
+  const shim = join(bindir, 'mcp-tokens');
+  const original = `{
+  "globalShortcut": "Ctrl+Space",
+  "mcpServers": {
+    "github": {
+      "command": ${JSON.stringify(process.execPath)},
+      "args": [${JSON.stringify(FIXTURE)}],
+      "env": { "GITHUB_PERSONAL_ACCESS_TOKEN": "${token}", "LOG_LEVEL": "debug" }
+    },
+    "hass": {
+      "command": ${JSON.stringify(process.execPath)},
+      "args": [${JSON.stringify(FIXTURE)}],
+      "env": { "HA_TOKEN": "${haToken}", "HA_URL": "http://127.0.0.1:8123" }
+    },
+    "filesystem": { "command": "npx", "args": ["-y", "@modelcontextprotocol/server-filesystem", "/tmp"] }
+  }
+}
+`;
+
+  beforeAll(() => {
+    mkdirSync(join(home, '.config/Claude'), { recursive: true });
+    writeFileSync(configPath, original, { mode: 0o600 });
+    mkdirSync(bindir);
+    writeFileSync(shim, `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} "$@"\n`, { mode: 0o755 });
+  });
+
+  it('dry run shows a masked plan and changes nothing', async () => {
+    const r = await runCli(['migrate', '--dry-run'], { home, env: passEnv });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('github token');
+    expect(r.stderr).toContain('Claude Desktop');
+    expect(r.stderr + r.stdout).not.toContain(token);
+    expect(r.stderr + r.stdout).not.toContain(haToken);
+    expect(readFileSync(configPath, 'utf8')).toBe(original);
+  });
+
+  it('migrates, leaves no plaintext, keeps the rest of the file, and the server still gets its token', async () => {
+    const r = await runCli(['migrate'], { home, env: passEnv });
+    expect(r.code, r.stderr).toBe(0);
+    const rewritten = readFileSync(configPath, 'utf8');
+    const doc = JSON.parse(rewritten) as { globalShortcut: string; mcpServers: Record<string, { command: string; args: string[]; env?: Record<string, string> }> };
+    expect(doc.globalShortcut).toBe('Ctrl+Space');
+    expect(doc.mcpServers['filesystem']).toEqual({ command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem', '/tmp'] });
+    const gh = doc.mcpServers['github']!;
+    expect(gh.command).toBe('mcp-tokens');
+    expect(gh.args).toEqual(['run', 'github', '--', process.execPath, FIXTURE]);
+    expect(gh.env).toEqual({ LOG_LEVEL: 'debug' });
+    expect(statSync(configPath).mode & 0o777).toBe(0o600);
+    for (const f of [...allFiles(home)].filter((p) => !p.startsWith(join(home, 'bin')))) {
+      const bytes = readFileSync(f);
+      expect(bytes.includes(Buffer.from(token)), f).toBe(false);
+      expect(bytes.includes(Buffer.from(haToken)), f).toBe(false);
+    }
+
+    // Start the rewritten entry as Claude Desktop would: its command, args and env.
+    const transport = new StdioClientTransport({
+      command: gh.command,
+      args: gh.args,
+      env: cliEnv(home, { ...passEnv, ...gh.env, PATH: `${bindir}:${process.env['PATH'] ?? '/usr/bin:/bin'}` }),
+      stderr: 'pipe',
+    });
+    const client = new Client({ name: 'migrate-e2e', version: '1.0.0' });
+    await client.connect(transport);
+    try {
+      const res = await client.callTool({ name: 'env_report', arguments: { names: ['GITHUB_PERSONAL_ACCESS_TOKEN', 'LOG_LEVEL'] } });
+      expect((res.structuredContent as { report: unknown[] }).report).toEqual([
+        { name: 'GITHUB_PERSONAL_ACCESS_TOKEN', set: true, sha256: sha(token) },
+        { name: 'LOG_LEVEL', set: true, sha256: sha('debug') },
+      ]);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('a second run has nothing to migrate', async () => {
+    const r = await runCli(['migrate'], { home, env: passEnv });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('Nothing to migrate');
+  });
+
+  it('--undo restores the config byte for byte; the values stay in the vault', async () => {
+    const r = await runCli(['migrate', '--undo'], { home, env: passEnv });
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(configPath, 'utf8')).toBe(original);
+    const load = await runCli(['load', 'hass', '--format', 'json'], { home, env: passEnv });
+    expect(JSON.parse(load.stdout)).toEqual({ HA_TOKEN: haToken, HA_URL: 'http://127.0.0.1:8123' });
+  });
+});
