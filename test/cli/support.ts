@@ -4,7 +4,7 @@
  * The CLI runner itself lives in test/helpers/cli.ts.
  */
 import { spawnSync } from 'node:child_process';
-import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Vault } from '../../src/vault/vault.js';
 import { BIN, PASSPHRASE, cliEnv, tempHome, vaultDir } from '../helpers/cli.js';
@@ -54,6 +54,13 @@ export async function seedVault(home: string, entries: readonly Entry[], passphr
     vault.close();
   }
   return dir;
+}
+
+/** A fresh HOME holding a copy of `home`'s vault (modes and mtimes kept), for a test that spoils it. */
+export function cloneVault(home: string): string {
+  const copy = tempHome();
+  cpSync(vaultDir(home), vaultDir(copy), { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
+  return copy;
 }
 
 /** Open a vault in-process to read what the CLI left behind; the caller closes it. */

@@ -1,0 +1,144 @@
+/**
+ * Tampering, on the binary: a sample of flipped bytes and truncations of an entry (the
+ * exhaustive sweep runs in-process in test/vault/tamper.test.ts), entries swapped between names
+ * or with a backup, and a doctored vault.json. Each must exit 6 (INTEGRITY) with nothing on
+ * stdout and nothing written. Doctored KDF parameters are refused before the KDF runs.
+ */
+import { copyFileSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt, githubClassic, jwt, passphraseEnv, runCli, tempHome, vaultDir } from '../helpers/cli.js';
+import { cloneVault, seedVault, snapshot } from './support.js';
+
+const token = githubClassic();
+let base: string;
+beforeAll(async () => {
+  ensureBuilt();
+  base = tempHome();
+  await seedVault(base, [
+    ['github', 'token', githubClassic()],
+    ['github', 'token', token], // one backup of github_token
+    ['hass', 'token', jwt()],
+    ['hass', 'url', 'http://hass.local:8123'],
+    ['hass', 'token', jwt()], // one backup of hass_token
+  ]);
+});
+
+/** Spoil a copy of the vault with `edit`, run `args`, and check exit 6 with nothing printed or written. */
+async function expectIntegrity(edit: (dir: string) => void, args: string[] = ['load', 'github']) {
+  const home = cloneVault(base);
+  edit(vaultDir(home));
+  const before = snapshot(home);
+  const r = await runCli(args, { home, env: passphraseEnv(tempHome()) });
+  expect(r.code, r.stderr).toBe(6);
+  expect(r.stdout).toBe('');
+  // A spoiled first byte no longer looks like a sealed blob: reported as a non-entry, still exit 6.
+  expect(r.stderr).toMatch(/integrity check failed|format version|is not an encrypted mcp-tokens entry/);
+  expect(r.stderr).toMatch(/hint: /);
+  expect(r.stderr).not.toContain(token);
+  expect(snapshot(home)).toEqual(before);
+  return r;
+}
+
+function flip(path: string, at: (len: number, text: string) => number, mask = 0x01) {
+  const b = readFileSync(path);
+  b[at(b.length, b.toString('latin1'))]! ^= mask;
+  writeFileSync(path, b);
+}
+
+describe.concurrent('entry bytes flipped or truncated (sample; exhaustive in-process)', () => {
+  const positions: Array<[string, (len: number, text: string) => number]> = [
+    ['the opening brace', () => 0],
+    ['the version digit', (_l, t) => t.indexOf('"v":1') + 4],
+    ['the algorithm name', (_l, t) => t.indexOf('xchacha') + 2],
+    ['the first nonce character', (_l, t) => t.indexOf('"nonce":"') + 9],
+    ['the first ciphertext character', (_l, t) => t.indexOf('"ct":"') + 6],
+    ['the middle of the ciphertext', (l) => Math.floor(l * 0.75)],
+    ['the last ciphertext character (tag)', (l) => l - 4],
+    ['the final newline', (l) => l - 1],
+  ];
+  it.each(positions)('flip in %s → exit 6', async (_label, at) => {
+    await expectIntegrity((d) => flip(join(d, 'github_token'), at));
+  });
+
+  it.each([0, 1, 40, 100, -2, -1])('truncated to length %i (negative: from the end) → exit 6', async (n) => {
+    await expectIntegrity((d) => {
+      const p = join(d, 'github_token');
+      const b = readFileSync(p);
+      writeFileSync(p, b.subarray(0, n < 0 ? b.length + n : n));
+    });
+  });
+});
+
+describe.concurrent('swapped files', () => {
+  const swap = (a: string, b: string) => {
+    renameSync(a, `${a}.swap`);
+    renameSync(b, a);
+    renameSync(`${a}.swap`, b);
+  };
+  it.each(['github', 'hass'])('github_token ↔ hass_token: load %s → exit 6', async (service) => {
+    await expectIntegrity((d) => swap(join(d, 'github_token'), join(d, 'hass_token')), ['load', service]);
+  });
+
+  it('a backup copied over its own live entry → exit 6', async () => {
+    await expectIntegrity((d) => copyFileSync(backupOf(d, 'github_token'), join(d, 'github_token')));
+  });
+
+  it('the live entry copied over its own backup → restore exits 6', async () => {
+    await expectIntegrity((d) => copyFileSync(join(d, 'github_token'), backupOf(d, 'github_token')), ['restore', 'github', 'token']);
+  });
+
+  it("another credential's backup renamed to this credential's backup → restore exits 6", async () => {
+    await expectIntegrity((d) => copyFileSync(backupOf(d, 'hass_token'), backupOf(d, 'github_token')), ['restore', 'github', 'token']);
+  });
+});
+
+function backupOf(dir: string, entry: string): string {
+  const name = readdirSync(join(dir, 'backups')).find((f) => f.startsWith(`${entry}.`));
+  if (!name) throw new Error(`no backup of ${entry}`);
+  return join(dir, 'backups', name);
+}
+
+type Doc = { v: unknown; backend: unknown; kdf: Record<string, unknown>; key: Record<string, unknown> };
+const editConfig = (fn: (doc: Doc) => void) => (dir: string) => {
+  const p = join(dir, 'vault.json');
+  const doc = JSON.parse(readFileSync(p, 'utf8')) as Doc;
+  fn(doc);
+  writeFileSync(p, JSON.stringify(doc, null, 2) + '\n');
+};
+const b64 = (n: number) => Buffer.alloc(n, 7).toString('base64');
+
+describe.concurrent('vault.json tampering', () => {
+  it.each([
+    ['opslimit 5 (above sensitive)', (d: Doc) => (d.kdf['opslimit'] = 5), /out-of-range KDF opslimit/],
+    ['opslimit 0', (d: Doc) => (d.kdf['opslimit'] = 0), /out-of-range KDF opslimit/],
+    ['memlimit 1 GiB + 1 KiB', (d: Doc) => (d.kdf['memlimit'] = 1024 ** 3 + 1024), /out-of-range KDF memlimit/],
+    ['memlimit 64 GiB', (d: Doc) => (d.kdf['memlimit'] = 64 * 1024 ** 3), /out-of-range KDF memlimit/],
+    ['memlimit as a string', (d: Doc) => (d.kdf['memlimit'] = '67108864'), /out-of-range KDF memlimit/],
+  ])('%s is refused before any KDF runs (exit 6, fast)', async (_label, fn, message) => {
+    const started = Date.now();
+    const r = await expectIntegrity(editConfig(fn));
+    expect(r.stderr).toMatch(message);
+    // Argon2id at these settings would take many seconds or fail for lack of memory.
+    expect(Date.now() - started).toBeLessThan(8_000);
+  });
+
+  it.each([
+    ['salt of 15 bytes', (d: Doc) => (d.kdf['salt'] = b64(15))],
+    ['salt of 17 bytes', (d: Doc) => (d.kdf['salt'] = b64(17))],
+    ['key nonce of 23 bytes', (d: Doc) => (d.key['nonce'] = b64(23))],
+    ['wrapped key of 47 bytes', (d: Doc) => (d.key['ct'] = b64(47))],
+    ['salt not canonical base64', (d: Doc) => (d.kdf['salt'] = `${String(d.kdf['salt']).replace(/=+$/, '')}`)],
+    ['unknown KDF', (d: Doc) => (d.kdf['alg'] = 'argon2i13')],
+    ['unknown cipher', (d: Doc) => (d.key['alg'] = 'aes-256-gcm')],
+    ['unknown backend', (d: Doc) => (d.backend = 'memory')],
+    ['unknown version 2', (d: Doc) => (d.v = 2)],
+    ['version as a string', (d: Doc) => (d.v = '1')],
+  ])('%s → exit 6', async (_label, fn) => {
+    await expectIntegrity(editConfig(fn));
+  });
+
+  it('vault.json that is not JSON → exit 6', async () => {
+    await expectIntegrity((d) => writeFileSync(join(d, 'vault.json'), '{"v":1,'));
+  });
+});
