@@ -40,7 +40,7 @@ export function removeProperty(text: string, path: JSONPath): string {
   const index = siblings.indexOf(prop);
   let start = prop.offset;
   let end = prop.offset + prop.length;
-  const edits: Edit[] = [];
+  let prevComma: number | undefined;
   const next = skipTrivia(text, end);
   if (text[next] === ',') {
     end = next + 1;
@@ -48,15 +48,21 @@ export function removeProperty(text: string, path: JSONPath): string {
     // The last property goes: the comma after the one before it must go too.
     const prev = siblings[index - 1]!;
     const comma = skipTrivia(text, prev.offset + prev.length);
-    if (text[comma] === ',') edits.push({ offset: comma, length: 1, content: '' });
+    if (text[comma] === ',') prevComma = comma;
   }
   // Alone on its line (a trailing `// comment` about it included): remove the whole line.
   const ls = lineStart(text, start);
   const eol = text.indexOf('\n', end);
   const tail = text.slice(end, eol < 0 ? text.length : eol);
+  const edits: Edit[] = [];
   if (/^[ \t]*$/.test(text.slice(ls, start)) && /^[ \t]*(\/\/.*)?\r?$/.test(tail) && eol >= 0) {
     start = ls;
     end = eol + 1;
+    if (prevComma !== undefined) edits.push({ offset: prevComma, length: 1, content: '' });
+  } else if (prevComma !== undefined) {
+    start = prevComma; // `{"a": 1, "b": 2}` → `{"a": 1}`
+  } else {
+    while (text[end] === ' ' || text[end] === '\t') end++; // `{"a": 1, "b": 2}` → `{"b": 2}`
   }
   edits.push({ offset: start, length: end - start, content: '' });
   return applyEdits(text, edits);

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { isVaultError } from '../errors.js';
 import { checkValue } from '../services/index.js';
 import { decide, fieldId, type Sources } from './decide.js';
+import { KNOWN_FIELDS } from './known.js';
 import { scanLegacy } from './sources/legacy.js';
 import { scanEnv, scanTextFiles, shellRcPaths, type TextScan } from './sources/env.js';
 import { configLocations, scanConfigs, type ConfigScan } from './sources/configs.js';
@@ -59,9 +60,10 @@ export async function planMigration(target: MigrationTarget, o: PlanOptions): Pr
 
   const candidates = [...legacy.candidates, ...scanEnv(o.env), ...text.candidates, ...conf.candidates];
   const vault = new Map<string, string | undefined>();
-  for (const c of candidates) {
-    const id = fieldId(c.service, c.key);
-    if (c.kind !== 'legacy-backup' && !vault.has(id)) vault.set(id, await target.get(c.service, c.key));
+  // Every field of every service seen: a server moves to `run` only if run will find them all.
+  const services = new Set(candidates.map((c) => c.service));
+  for (const f of KNOWN_FIELDS.filter((f) => services.has(f.service))) {
+    vault.set(fieldId(f.service, f.key), await target.get(f.service, f.key));
   }
   const items = classify(candidates, vault, o.overwrite ?? false);
 
