@@ -4,7 +4,7 @@
  * failed store leaves its sources exactly as they were.
  */
 import { serviceSpec } from '../services/index.js';
-import { serverChange, type EnvDecision } from './rewrite.js';
+import { samePath, serverChange, type EnvDecision } from './rewrite.js';
 import type { ConfigFile } from './sources/configs.js';
 import type { Cleanup, FileChange, PlanItem } from './types.js';
 
@@ -82,10 +82,6 @@ export function decide(items: readonly PlanItem[], src: Sources, safe: (i: PlanI
   }
   for (const f of files.values()) f.removedLines.sort((a, b) => a - b);
   return { files: [...files.values()], cleanup };
-}
-
-export function samePath(a: readonly (string | number)[], b: readonly (string | number)[]): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 export { fieldId };

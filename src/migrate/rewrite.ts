@@ -112,6 +112,6 @@ export function rewriteConfig(text: string, servers: readonly ServerEntry[], cha
   return out;
 }
 
-function samePath(a: readonly (string | number)[], b: readonly (string | number)[]): boolean {
+export function samePath(a: readonly (string | number)[], b: readonly (string | number)[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
