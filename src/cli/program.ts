@@ -1,5 +1,6 @@
 /** The commander program: global options and the commands (each a value, added with addCommand). */
 import { Command, Option } from 'commander';
+import { backend } from './commands/backend.js';
 import { backups } from './commands/backups.js';
 import { del } from './commands/delete.js';
 import { doctor } from './commands/doctor.js';
@@ -36,6 +37,6 @@ MCP_TOKENS_PASSPHRASE_FILE (a 0600 file), MCP_TOKENS_PASSPHRASE (last resort), a
 Exit codes: 0 ok, 1 failed, 2 usage or invalid input, 3 not found, 4 wrong or missing
 passphrase, 5 backend unavailable, 6 integrity check failed.`,
     );
-  for (const cmd of [store, load, run, verify, list, del, backups, restore, prune, doctor, init, passwd, services, setup, shellInit]) program.addCommand(cmd);
+  for (const cmd of [store, load, run, verify, list, del, backups, restore, prune, doctor, init, passwd, backend, services, setup, shellInit]) program.addCommand(cmd);
   return program;
 }

@@ -94,6 +94,17 @@ export async function doctor(dir: string, opts: { fix: boolean; now?: Date; keyc
     }
   }
 
+  if (backend) {
+    // A backend move that was interrupted: the vault works, but stale copies sit in the other store.
+    const { readMoveJournal } = await import('./move.js');
+    try {
+      const j = readMoveJournal(dir);
+      if (j) add({ level: 'warn', message: `an interrupted move from the ${j.from} to the ${j.to} backend (the vault uses the ${backend} backend)`, path: join(dir, 'move.json'), fix: `mcp-tokens backend ${j.to} (finish) or mcp-tokens backend ${j.from} (undo)` });
+    } catch (e) {
+      add({ level: 'error', message: (e as Error).message, path: join(dir, 'move.json') });
+    }
+  }
+
   const now = opts.now ?? new Date();
   for (const [name, m] of Object.entries(readMetadata(dir))) {
     const t = m.storedAt ? Date.parse(m.storedAt) : NaN;
