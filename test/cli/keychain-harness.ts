@@ -1,0 +1,74 @@
+/**
+ * What the keychain CLI suites share: a private Secret Service per test file (its own D-Bus bus
+ * and gnome-keyring, test/helpers/keyring-session.ts) and a runner that hands the session's
+ * environment to the built binary. The vault directory lives outside the session's temporary
+ * root, so it outlives the daemons (the "keychain disappeared" cases need that).
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
+import { parseEntryName } from '../../src/names.js';
+import { ensureBuilt, runCli, spawnCli, tempHome, type CliOptions, type CliResult } from '../helpers/cli.js';
+import { requireKeyringOrSkip, startKeyringSession, type KeyringSession } from '../helpers/keyring-session.js';
+
+export { requireKeyringOrSkip };
+
+export interface KeychainCli {
+  session(): KeyringSession;
+  /** Run the CLI inside the session on this file's vault directory. */
+  run(args: readonly string[], opts?: CliOptions): Promise<CliResult>;
+  spawn(args: readonly string[], opts?: CliOptions): ReturnType<typeof spawnCli>;
+  /** secret-tool lookup service <service> username <account>; undefined when absent. */
+  lookup(account: string, service?: string): Promise<string | undefined>;
+  home: string;
+  dir: string;
+}
+
+/** Registers beforeAll/afterAll hooks; call at the top of a describe block. */
+export function keychainCli(): KeychainCli {
+  let s: KeyringSession | undefined;
+  const home = tempHome('mcpt-kc-');
+  const dir = join(home, '.mcp_tokens');
+  beforeAll(async () => {
+    ensureBuilt();
+    s = await startKeyringSession();
+  });
+  afterAll(async () => {
+    await s?.stop();
+  });
+  const sessionEnv = () => {
+    if (!s) throw new Error('no keyring session');
+    const { HOME: _home, ...rest } = s.env; // HOME stays the vault's, which outlives the session
+    return rest;
+  };
+  const withEnv = (opts: CliOptions = {}): CliOptions => ({ home, ...opts, env: { ...sessionEnv(), ...opts.env } });
+  return {
+    home,
+    dir,
+    session: () => s!,
+    run: (args, opts) => runCli(args, withEnv(opts)),
+    spawn: (args, opts) => spawnCli(args, withEnv(opts)),
+    lookup: async (account, service = 'mcp-tokens') => {
+      try {
+        return await s!.exec('secret-tool', ['lookup', 'service', service, 'username', account]);
+      } catch {
+        return undefined; // secret-tool exits 1 when nothing matches
+      }
+    },
+  };
+}
+
+/** Entry-named files in a vault directory (the file backend's credentials). */
+export function entryFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).filter((n) => parseEntryName(n) !== undefined).sort();
+}
+
+export function backendOf(dir: string): string {
+  return (JSON.parse(readFileSync(join(dir, 'vault.json'), 'utf8')) as { backend: string }).backend;
+}
+
+/** Environment for a machine with no D-Bus at all: a bus address that points nowhere. */
+export function noBusEnv(root: string): Record<string, string> {
+  return { DBUS_SESSION_BUS_ADDRESS: `unix:path=${join(root, 'no-such-bus')}`, XDG_RUNTIME_DIR: root };
+}
