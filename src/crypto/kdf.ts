@@ -1,5 +1,7 @@
+import { Worker } from 'node:worker_threads';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import { VaultError } from '../errors.js';
-import { sodium } from './sodium.js';
 import { KEY_BYTES, SALT_BYTES } from './format.js';
 
 export interface KdfParams {
@@ -40,9 +42,73 @@ function badParams(which: string): VaultError {
   });
 }
 
-/** Argon2id13 of the passphrase; the caller zeroes the returned key when done. */
+/**
+ * Argon2id13 of the passphrase; the caller zeroes the returned key when done.
+ *
+ * It runs in a worker thread that ends afterwards. WebAssembly memory only ever grows: run in
+ * this thread, the KDF's 64 MiB–1 GiB would stay in the process for its whole life, and `run`
+ * lives as long as the MCP server it launched. A finished worker's isolate, with its memory, is
+ * freed. The passphrase and the key cross by transfer (moved, not copied) and are zeroed on both
+ * sides; only the 32-byte key comes back.
+ */
 export async function deriveKey(passphrase: Uint8Array, salt: Uint8Array, params: KdfParams): Promise<Uint8Array> {
   if (salt.length !== SALT_BYTES) throw new Error('bad salt length');
-  const s = await sodium();
-  return s.crypto_pwhash(KEY_BYTES, passphrase, salt, params.opslimit, params.memlimit, s.crypto_pwhash_ALG_ARGON2ID13);
+  const { opslimit, memlimit } = checkKdfParams(params);
+  const pass = new Uint8Array(passphrase); // our own buffer, so it can be moved to the worker
+  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { sodiumUrl: sodiumUrl() } });
+  try {
+    return await new Promise<Uint8Array>((resolve, reject) => {
+      worker.once('message', (m: { key?: Uint8Array; error?: string }) =>
+        m.key?.length === KEY_BYTES ? resolve(m.key) : reject(new Error(`key derivation failed: ${m.error ?? 'no key'}`)),
+      );
+      worker.once('error', (e) => reject(new Error(`key derivation failed: ${e.message}`, { cause: e })));
+      worker.once('exit', (code) => reject(new Error(`key derivation worker exited (${code})`)));
+      worker.postMessage({ pass, salt: new Uint8Array(salt), opslimit, memlimit, keyBytes: KEY_BYTES }, [pass.buffer]);
+    });
+  } finally {
+    if (pass.buffer.byteLength > 0) pass.fill(0); // still ours only if postMessage never ran
+    void worker.terminate(); // usually gone already; its memory is released as it ends
+  }
+}
+
+/**
+ * The worker, as plain JavaScript: evaluated from a string so it runs the same from dist/ and
+ * from TypeScript sources under the test runner (which cannot hand a .ts file to a Worker).
+ * libsodium is imported by absolute URL; an eval worker has no module path to resolve from.
+ */
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const loading = import(workerData.sodiumUrl).then(async (m) => { const s = m.default ?? m; await s.ready; return s; });
+parentPort.once('message', async ({ pass, salt, opslimit, memlimit, keyBytes }) => {
+  try {
+    const s = await loading;
+    const key = s.crypto_pwhash(keyBytes, pass, salt, opslimit, memlimit, s.crypto_pwhash_ALG_ARGON2ID13);
+    pass.fill(0);
+    parentPort.postMessage({ key }, [key.buffer]);
+  } catch (e) {
+    pass.fill(0);
+    parentPort.postMessage({ error: String(e && e.message || e) });
+  }
+  parentPort.close();
+});
+`;
+
+let resolvedUrl: string | undefined;
+
+/** The ESM build of libsodium-wrappers-sumo, as a file URL the worker can import. */
+function sodiumUrl(): string {
+  resolvedUrl ??= resolveSodium();
+  return resolvedUrl;
+}
+
+function resolveSodium(): string {
+  const resolve = (import.meta as { resolve?: (s: string) => string }).resolve;
+  if (typeof resolve === 'function') {
+    try {
+      return resolve('libsodium-wrappers-sumo');
+    } catch {
+      // fall through to require's resolution (the CommonJS build)
+    }
+  }
+  return pathToFileURL(createRequire(import.meta.url).resolve('libsodium-wrappers-sumo')).href;
 }
