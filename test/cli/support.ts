@@ -4,10 +4,10 @@
  * The CLI runner itself lives in test/helpers/cli.ts.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Vault } from '../../src/vault/vault.js';
-import { BIN, PASSPHRASE, cliEnv, tempHome, vaultDir } from '../helpers/cli.js';
+import { BIN, PASSPHRASE, REPO, cliEnv, tempHome, vaultDir } from '../helpers/cli.js';
 
 export interface NodeState {
   type: 'file' | 'dir' | 'link' | 'other';
@@ -61,6 +61,35 @@ export function cloneVault(home: string): string {
   const copy = tempHome();
   cpSync(vaultDir(home), vaultDir(copy), { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
   return copy;
+}
+
+export interface Golden {
+  home: string;
+  dir: string;
+  passphrase: string;
+  expected: {
+    values: Record<string, string>;
+    backup: { file: string; service: string; key: string; value: string };
+  };
+}
+
+/**
+ * A private copy of the committed golden vault (test/fixtures/golden, made by
+ * scripts/make-golden.mjs) in a fresh HOME, with the modes git does not keep: 0700 / 0600.
+ */
+export function goldenCopy(): Golden {
+  const src = join(REPO, 'test/fixtures/golden');
+  const home = tempHome('mcpt-golden-');
+  const dir = vaultDir(home);
+  cpSync(join(src, 'vault'), dir, { recursive: true });
+  const fix = (p: string) => {
+    const st = lstatSync(p);
+    chmodSync(p, st.isDirectory() ? 0o700 : 0o600);
+    if (st.isDirectory()) for (const n of readdirSync(p)) fix(join(p, n));
+  };
+  fix(dir);
+  const passphrase = readFileSync(join(src, 'passphrase.txt'), 'utf8').replace(/\n$/, '');
+  return { home, dir, passphrase, expected: JSON.parse(readFileSync(join(src, 'expected.json'), 'utf8')) as Golden['expected'] };
 }
 
 /** Open a vault in-process to read what the CLI left behind; the caller closes it. */

@@ -1,0 +1,91 @@
+/**
+ * Canary secrets: unique values stored through the CLI must never show up where a secret does
+ * not belong — stderr of any command, stdout of anything but `load`, `list`/`--json`, `backups`,
+ * `doctor`, error text — nor in any file of the vault directory as plaintext (or as its plain
+ * base64), including backups, metadata.json and vault.json.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { canary, ensureBuilt, githubClassic, passphraseEnv, runCli, tempHome, vaultDir, type CliResult } from '../helpers/cli.js';
+
+const first = canary();
+const second = canary();
+const token = githubClassic();
+const secrets = [first, second, token];
+let home: string;
+let env: Record<string, string>;
+const results: Array<[string, CliResult]> = [];
+
+function forms(s: string): string[] {
+  const b = Buffer.from(s);
+  return [s, s.slice(4, -4), b.toString('base64').slice(0, -4), b.toString('base64url').slice(0, -4), b.toString('hex')];
+}
+
+function expectClean(label: string, text: string) {
+  for (const s of secrets) for (const f of forms(s)) expect(text.includes(f), `${label} holds a canary form ${f.slice(0, 12)}…`).toBe(false);
+}
+
+beforeAll(async () => {
+  ensureBuilt();
+  home = tempHome();
+  env = passphraseEnv(home);
+  const run = async (args: string[], input?: string) => {
+    const r = await runCli(args, { home, env, ...(input === undefined ? {} : { input }) });
+    results.push([args.join(' '), r]);
+    return r;
+  };
+  expect((await run(['store', 'myapp', 'secret', '-'], first)).code).toBe(0);
+  expect((await run(['store', 'github', 'token', '-'], token)).code).toBe(0);
+  expect((await run(['store', 'myapp', 'secret', '-'], second)).code).toBe(0); // backup holds `first`
+  expect((await run(['store', 'myapp', 'secret', '-'], second)).code).toBe(0); // unchanged
+  await run(['store', 'github', 'token', '-'], `${token}x`); // refused: too long
+  await run(['store', 'hass', 'url', `http://${first}@example.com`]); // refused: userinfo
+  await run(['store', 'myapp', 'secret', '-'], `${first}\nsecond line`); // refused: newline
+  for (const args of [['list'], ['list', '--json'], ['backups'], ['backups', '--json'], ['doctor'], ['doctor', '--json'], ['services', '--json']]) {
+    expect((await run(args)).code).toBe(0);
+  }
+  await run(['load', 'hass']); // not found
+  await run(['restore', 'myapp', 'secret', '--at', '19990101']); // no such backup
+  await run(['delete', 'myapp', 'nothing']); // not found
+  const wrong = await runCli(['load', 'all'], { home, env: { MCP_TOKENS_PASSPHRASE: 'wrong passphrase' } });
+  results.push(['load all (wrong passphrase)', wrong]);
+  const loaded = await run(['load', 'all']);
+  expect(loaded.stdout).toContain(second); // the check below would be vacuous if load printed nothing
+});
+
+describe('canary secrets', () => {
+  it('appear in no stderr, and in no stdout but load', () => {
+    expect(results.length).toBeGreaterThan(15);
+    for (const [label, r] of results) {
+      expectClean(`stderr of ${label}`, r.stderr);
+      if (!label.startsWith('load ')) expectClean(`stdout of ${label}`, r.stdout);
+    }
+  });
+
+  it('list shows secrets masked: first 4 … last 4', () => {
+    const list = results.find(([l]) => l === 'list')![1].stdout;
+    expect(list).toContain(`${token.slice(0, 4)}…${token.slice(-4)}`);
+    expect(list).toContain(`${second.slice(0, 4)}…${second.slice(-4)}`);
+  });
+
+  it('appear in no file of the vault directory, in any plain encoding', () => {
+    const files: string[] = [];
+    const walk = (d: string) => {
+      for (const n of readdirSync(d)) {
+        const p = join(d, n);
+        if (statSync(p).isDirectory()) walk(p);
+        else files.push(p);
+      }
+    };
+    walk(vaultDir(home));
+    expect(files.map((f) => f.slice(vaultDir(home).length + 1)).sort()).toEqual(
+      expect.arrayContaining(['vault.json', 'metadata.json', 'myapp_secret', 'github_token', expect.stringMatching(/^backups\/myapp_secret\./)]),
+    );
+    for (const f of files) {
+      const raw = readFileSync(f);
+      expectClean(f, raw.toString('latin1'));
+      for (const s of secrets) expect(raw.includes(Buffer.from(s, 'utf16le')), f).toBe(false);
+    }
+  });
+});
