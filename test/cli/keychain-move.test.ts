@@ -124,6 +124,8 @@ describe.skipIf(!RUN)('backend moves between the keychain and encrypted files', 
     for (const f of entryFiles(v.dir)) expect(readFileSync(join(v.dir, f), 'utf8')).not.toMatch(/ghp_|PVEAPIToken|127\.0\.0\.1/);
     const wrongPass = await v.cli(['load', 'github'], { env: { MCP_TOKENS_PASSPHRASE_FILE: undefined, MCP_TOKENS_PASSPHRASE: 'wrong horse' } });
     expect(wrongPass.code).toBe(4);
+    const show = await v.cli(['backend'], { env: { MCP_TOKENS_PASSPHRASE_FILE: undefined } }); // no unlock needed
+    expect([show.code, show.stdout]).toEqual([0, 'file\n']);
 
     const toKeychain = await v.cli(['backend', 'keychain']);
     expect(toKeychain.code, toKeychain.stderr).toBe(0);

@@ -70,6 +70,14 @@ describe.skipIf(!RUN)('CLI on a keychain vault (private D-Bus session, gnome-key
     expect(missing.stderr).toContain('No credentials stored for proxmox');
   });
 
+  it('run hands the keychain value to the child and prints nothing of its own', async () => {
+    const script = 'process.stdout.write(String(process.env.GITHUB_PERSONAL_ACCESS_TOKEN))';
+    const r = await kc.run(['run', 'github', '--', process.execPath, '-e', script]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe(first); // the child's output, nothing else
+    expect(r.stderr).not.toContain(first);
+  });
+
   it('storing a new value keeps an encrypted backup of the old one in the vault directory', async () => {
     const r = await kc.run(['store', 'github', 'token', '-'], { input: second });
     expect(r.code, r.stderr).toBe(0);

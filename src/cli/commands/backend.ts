@@ -21,17 +21,22 @@ old backend.`,
     const g = globals(this);
     const { Vault } = await import('../../vault/vault.js');
     const { moveBackend, readMoveJournal } = await import('../../vault/move.js');
+    const { VaultError } = await import('../../errors.js');
     const keychainService = process.env['MCP_TOKENS_KEYCHAIN_SERVICE'] || undefined;
     const passphrase = passphraseProvider({ fd: g.passphraseFd });
+    const dir = vaultDir(g);
+    if (target === undefined) {
+      // Showing the backend unlocks nothing, so a file vault's passphrase is not asked.
+      const name = Vault.backendOf(dir);
+      if (!name) throw new VaultError('NOT_FOUND', `no mcp-tokens vault in ${dir}`, { hint: 'store a first credential, or run: mcp-tokens init' });
+      data(name);
+      const j = readMoveJournal(dir);
+      if (j) info(`an interrupted move from ${j.from} to ${j.to} is pending: run mcp-tokens backend ${j.to} to finish it`);
+      return;
+    }
     // Opened without --backend / MCP_TOKENS_BACKEND: those choose a new vault's backend only.
-    const vault = await Vault.open({ dir: vaultDir(g), passphrase, keychainService });
+    const vault = await Vault.open({ dir, passphrase, keychainService });
     try {
-      if (target === undefined) {
-        data(vault.backendName);
-        const j = readMoveJournal(vault.dir);
-        if (j) info(`an interrupted move from ${j.from} to ${j.to} is pending: run mcp-tokens backend ${j.to} to finish it`);
-        return;
-      }
       const r = await moveBackend(vault, target, { passphrase, kdf: opts.kdf, keychainService });
       const where = (b: string) => (b === 'keychain' ? 'the OS keychain' : `encrypted files in ${vault.dir}`);
       const count = `${r.moved.length} credential${r.moved.length === 1 ? '' : 's'}`;
