@@ -7,6 +7,7 @@ import { doctor } from './commands/doctor.js';
 import { init } from './commands/init.js';
 import { list } from './commands/list.js';
 import { load } from './commands/load.js';
+import { migrate } from './commands/migrate.js';
 import { passwd } from './commands/passwd.js';
 import { prune } from './commands/prune.js';
 import { restore } from './commands/restore.js';
@@ -37,6 +38,6 @@ MCP_TOKENS_PASSPHRASE_FILE (a 0600 file), MCP_TOKENS_PASSPHRASE (last resort), a
 Exit codes: 0 ok, 1 failed, 2 usage or invalid input, 3 not found, 4 wrong or missing
 passphrase, 5 backend unavailable, 6 integrity check failed.`,
     );
-  for (const cmd of [store, load, run, verify, list, del, backups, restore, prune, doctor, init, passwd, backend, services, setup, shellInit]) program.addCommand(cmd);
+  for (const cmd of [store, load, run, verify, list, del, backups, restore, prune, doctor, init, passwd, backend, services, setup, shellInit, migrate]) program.addCommand(cmd);
   return program;
 }
