@@ -6,6 +6,7 @@
  */
 import * as fs from 'node:fs';
 import { join } from 'node:path';
+import { isVaultError } from '../errors.js';
 import { parseEntryName } from '../names.js';
 import { looksSealed } from '../crypto/format.js';
 import { TEMP_PREFIX, pidAlive } from './fsutil.js';
@@ -106,7 +107,7 @@ export async function doctor(dir: string, opts: { fix: boolean; now?: Date; keyc
   }
 
   const now = opts.now ?? new Date();
-  for (const [name, m] of Object.entries(readMetadata(dir))) {
+  for (const [name, m] of Object.entries(metadataIfSafe(dir))) {
     const t = m.storedAt ? Date.parse(m.storedAt) : NaN;
     if (!Number.isNaN(t) && now.getTime() - t > 90 * 86_400_000) {
       add({ level: 'warn', message: `${name.replace('_', ' ')} was stored ${Math.floor((now.getTime() - t) / 86_400_000)} days ago: rotation due`, fix: 'create a new token, store it, then revoke the old one' });
@@ -114,6 +115,16 @@ export async function doctor(dir: string, opts: { fix: boolean; now?: Date; keyc
   }
   if (!findings.some((f) => f.level !== 'ok')) add({ level: 'ok', message: 'permissions and files look right' });
   return { dir, backend, findings };
+}
+
+/** metadata.json for the age checks; a loose or linked one was already reported by the scan above. */
+function metadataIfSafe(dir: string): ReturnType<typeof readMetadata> {
+  try {
+    return readMetadata(dir);
+  } catch (e) {
+    if (isVaultError(e, 'UNSAFE_PERMISSIONS')) return {};
+    throw e;
+  }
 }
 
 function scanBackups(dir: string, me: number | undefined, fix: boolean, add: (f: Finding) => void): void {
