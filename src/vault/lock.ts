@@ -38,7 +38,10 @@ async function acquire(dir: string, timeoutMs: number): Promise<() => void> {
   const deadline = Date.now() + timeoutMs;
   let delay = 5;
   for (;;) {
-    if (tryCreate(path, token)) return () => release(path, token);
+    if (tryCreate(path, token)) {
+      removeAsides(dir);
+      return () => release(path, token);
+    }
     const holder = readHolder(path);
     if (holder !== undefined && isStale(holder, path)) {
       breakStale(path, holder);
@@ -112,6 +115,28 @@ function breakStale(path: string, holder: string): void {
     fs.unlinkSync(aside);
   } catch {
     /* already gone */
+  }
+}
+
+/**
+ * Drop `.lock.stale-*` files left by a process killed between breakStale's rename and unlink.
+ * Safe while we hold the lock: a breaker still running only compares or puts back its aside,
+ * and a put-back cannot replace our lock (link(2) fails on an existing name).
+ */
+function removeAsides(dir: string): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    if (!n.startsWith(`${LOCK_NAME}.stale-`)) continue;
+    try {
+      fs.unlinkSync(join(dir, n));
+    } catch {
+      /* gone already */
+    }
   }
 }
 
