@@ -119,6 +119,8 @@ export function decodeBlob(text: string, what: string): SealedBlob {
   const nonce = b64decode(obj['nonce'], `${what} nonce`, NONCE_BYTES);
   const ct = b64decode(obj['ct'], `${what} ciphertext`);
   if (ct.length < TAG_BYTES) throw integrity(`${what} is truncated`);
+  // One byte sequence per blob: no CR, whitespace or field-order variants of what we write.
+  if (encodeBlob(nonce, ct) !== text) throw integrity(`${what} is not in canonical form`);
   return { v: 1, alg: AEAD_ALG, nonce, ct };
 }
 
