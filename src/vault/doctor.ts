@@ -127,13 +127,16 @@ function metadataIfSafe(dir: string): ReturnType<typeof readMetadata> {
   }
 }
 
-function scanBackups(dir: string, me: number | undefined, fix: boolean, add: (f: Finding) => void): void {
+/** backups/ and, one level down, backups/files/ (migrate's encrypted copies of config files). */
+function scanBackups(dir: string, me: number | undefined, fix: boolean, add: (f: Finding) => void, depth = 0): void {
   for (const name of fs.readdirSync(dir)) {
     const path = join(dir, name);
     const s = lstat(path);
     if (!s) continue;
     if (name.startsWith(TEMP_PREFIX)) staleFile(path, name, fix, add);
-    else checkNode(path, s, 'file', me, fix, add);
+    else if (depth === 0 && name === 'files' && s.isDirectory()) {
+      if (checkNode(path, s, 'dir', me, fix, add)) scanBackups(path, me, fix, add, 1);
+    } else checkNode(path, s, 'file', me, fix, add);
   }
 }
 
