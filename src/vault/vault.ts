@@ -360,6 +360,7 @@ export class Vault {
     return withLock(this.dir, async () => {
       cleanStaleTemps(this.dir);
       cleanStaleTemps(this.backupsDir);
+      cleanStaleTemps(join(this.backupsDir, 'files'));
       return fn();
     });
   }
