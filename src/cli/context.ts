@@ -4,7 +4,6 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { VaultError } from '../errors.js';
 import type { BackendChoice, Vault } from '../vault/vault.js';
-import { passphraseProvider } from './passphrase.js';
 
 export interface GlobalOptions {
   dir?: string;
@@ -50,7 +49,8 @@ export async function openVault(cmd: Command, opts: { create?: boolean; kdf?: st
       dir: vaultDir(g),
       backend: backendChoice(g),
       kdf,
-      passphrase: passphraseProvider({ fd: g.passphraseFd }),
+      // Loaded here: the prompt's tty code is dead weight on a keychain vault's start-up path.
+      passphrase: (await import('./passphrase.js')).passphraseProvider({ fd: g.passphraseFd }),
       keychainService: process.env['MCP_TOKENS_KEYCHAIN_SERVICE'] || undefined,
     },
     { create: opts.create === true },

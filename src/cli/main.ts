@@ -1,6 +1,5 @@
 /** Entry point: umask first, a fast path for --version, then the commander program. */
 import { readFileSync } from 'node:fs';
-import { configureOutput, reportError } from './output.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -14,10 +13,12 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${version()}\n`);
     return 0;
   }
+  // Loaded here, not at the top: --version needs none of it.
+  const { configureOutput, reportError } = await import('./output.js');
   const { buildProgram } = await import('./program.js');
   (await import('./context.js')).setRawArgs(args);
   const { CommanderError } = await import('commander');
-  const program = buildProgram(version());
+  const program = await buildProgram(version(), args);
   program.exitOverride();
   for (const cmd of program.commands) cmd.exitOverride();
   program.hook('preAction', (_root, action) => {

@@ -1,24 +1,47 @@
 /** The commander program: global options and the commands (each a value, added with addCommand). */
 import { Command, Option } from 'commander';
-import { backend } from './commands/backend.js';
-import { backups } from './commands/backups.js';
-import { del } from './commands/delete.js';
-import { doctor } from './commands/doctor.js';
-import { init } from './commands/init.js';
-import { list } from './commands/list.js';
-import { load } from './commands/load.js';
-import { migrate } from './commands/migrate.js';
-import { passwd } from './commands/passwd.js';
-import { prune } from './commands/prune.js';
-import { restore } from './commands/restore.js';
-import { run } from './commands/run.js';
-import { setup } from './commands/setup.js';
-import { shellInit } from './commands/shell-init.js';
-import { services } from './commands/services.js';
-import { store } from './commands/store.js';
-import { verify } from './commands/verify.js';
 
-export function buildProgram(version: string): Command {
+/**
+ * Every command, in help order, as a loader. `run` sits on the start-up path of every MCP server
+ * a client launches, so only the module of the command being run is loaded; help, `help <cmd>`
+ * and a mistyped command load them all (commander needs them to list or suggest).
+ */
+const COMMANDS: ReadonlyArray<readonly [string, () => Promise<Command>]> = [
+  ['store', async () => (await import('./commands/store.js')).store],
+  ['load', async () => (await import('./commands/load.js')).load],
+  ['run', async () => (await import('./commands/run.js')).run],
+  ['verify', async () => (await import('./commands/verify.js')).verify],
+  ['list', async () => (await import('./commands/list.js')).list],
+  ['delete', async () => (await import('./commands/delete.js')).del],
+  ['backups', async () => (await import('./commands/backups.js')).backups],
+  ['restore', async () => (await import('./commands/restore.js')).restore],
+  ['prune', async () => (await import('./commands/prune.js')).prune],
+  ['doctor', async () => (await import('./commands/doctor.js')).doctor],
+  ['init', async () => (await import('./commands/init.js')).init],
+  ['passwd', async () => (await import('./commands/passwd.js')).passwd],
+  ['backend', async () => (await import('./commands/backend.js')).backend],
+  ['services', async () => (await import('./commands/services.js')).services],
+  ['setup', async () => (await import('./commands/setup.js')).setup],
+  ['shell-init', async () => (await import('./commands/shell-init.js')).shellInit],
+  ['migrate', async () => (await import('./commands/migrate.js')).migrate],
+];
+
+/** Global options that take a value (the word after them is not the command). */
+const VALUE_OPTIONS = new Set(['--dir', '--backend', '--passphrase-fd']);
+
+/** The command word in the arguments after the program name, if any. */
+export function commandName(args: readonly string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--') return undefined;
+    if (VALUE_OPTIONS.has(a)) i++;
+    else if (!a.startsWith('-')) return a;
+  }
+  return undefined;
+}
+
+/** The program with the command named in args (all of them when args name none we know). */
+export async function buildProgram(version: string, args: readonly string[] = []): Promise<Command> {
   const program = new Command('mcp-tokens')
     .description('Keep MCP server credentials in the OS keychain or encrypted files, and launch servers with them.')
     .version(version, '-V, --version')
@@ -38,6 +61,8 @@ MCP_TOKENS_PASSPHRASE_FILE (a 0600 file), MCP_TOKENS_PASSPHRASE (last resort), a
 Exit codes: 0 ok, 1 failed, 2 usage or invalid input, 3 not found, 4 wrong or missing
 passphrase, 5 backend unavailable, 6 integrity check failed.`,
     );
-  for (const cmd of [store, load, run, verify, list, del, backups, restore, prune, doctor, init, passwd, backend, services, setup, shellInit, migrate]) program.addCommand(cmd);
+  const name = commandName(args);
+  const one = COMMANDS.filter(([n]) => n === name);
+  for (const cmd of await Promise.all((one.length > 0 ? one : COMMANDS).map(([, load]) => load()))) program.addCommand(cmd);
   return program;
 }

@@ -1,6 +1,3 @@
-import { Worker } from 'node:worker_threads';
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
 import { VaultError } from '../errors.js';
 import { KEY_BYTES, SALT_BYTES } from './format.js';
 
@@ -54,8 +51,10 @@ function badParams(which: string): VaultError {
 export async function deriveKey(passphrase: Uint8Array, salt: Uint8Array, params: KdfParams): Promise<Uint8Array> {
   if (salt.length !== SALT_BYTES) throw new Error('bad salt length');
   const { opslimit, memlimit } = checkKdfParams(params);
+  // Loaded on use: a keychain vault imports this module but never derives a key.
+  const { Worker } = await import('node:worker_threads');
+  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { sodiumUrl: await sodiumUrl() } });
   const pass = new Uint8Array(passphrase); // our own buffer, so it can be moved to the worker
-  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { sodiumUrl: sodiumUrl() } });
   try {
     return await new Promise<Uint8Array>((resolve, reject) => {
       worker.once('message', (m: { key?: Uint8Array; error?: string }) =>
@@ -96,12 +95,12 @@ parentPort.once('message', async ({ pass, salt, opslimit, memlimit, keyBytes }) 
 let resolvedUrl: string | undefined;
 
 /** The ESM build of libsodium-wrappers-sumo, as a file URL the worker can import. */
-function sodiumUrl(): string {
-  resolvedUrl ??= resolveSodium();
+async function sodiumUrl(): Promise<string> {
+  resolvedUrl ??= await resolveSodium();
   return resolvedUrl;
 }
 
-function resolveSodium(): string {
+async function resolveSodium(): Promise<string> {
   const resolve = (import.meta as { resolve?: (s: string) => string }).resolve;
   if (typeof resolve === 'function') {
     try {
@@ -110,5 +109,7 @@ function resolveSodium(): string {
       // fall through to require's resolution (the CommonJS build)
     }
   }
+  const { createRequire } = await import('node:module');
+  const { pathToFileURL } = await import('node:url');
   return pathToFileURL(createRequire(import.meta.url).resolve('libsodium-wrappers-sumo')).href;
 }
