@@ -41,7 +41,7 @@ describe.concurrent('bad names', () => {
     for (const p of naivePaths(name, 'token')) expect(existsSync(p)).toBe(false);
   });
 
-  it.each(bad)('store with key %j: exit 2, no file anywhere', async (name) => {
+  it.each(['../x', 'a_b', 'A', '', '\u0001x', 'a'.repeat(33)])('store with key %j: exit 2, no file anywhere', async (name) => {
     const before = snapshot(home);
     const r = await runCli(['store', '--', 'myapp', name, '-'], { home, env, input: 'value-1' });
     expectBadName(r, 'key');

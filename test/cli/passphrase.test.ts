@@ -28,12 +28,9 @@ const wrongSources: Array<[string, (h: string) => Record<string, string>]> = [
 
 const commands: string[][] = [
   ['store', 'github', 'token', '-'],
-  ['store', 'myapp', 'new-key', '-'],
   ['load', 'github'],
-  ['load', 'all'],
   ['list'],
   ['delete', 'hass', 'url'],
-  ['delete', 'hass'],
   ['restore', 'github', 'token'],
   ['prune', '--older-than', '1s'],
   ['passwd'],

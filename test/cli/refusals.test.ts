@@ -31,8 +31,6 @@ const refused: Row[] = [
   ['github', 'token', `ghp_${m}${'a'.repeat(23)}`, GH], // 35 after the prefix
   ['github', 'token', `ghp_${m}${'a'.repeat(25)}`, GH], // 37
   ['github', 'token', `ghx_${m}${'a'.repeat(24)}`, GH],
-  ['github', 'token', `GHP_${m}${'a'.repeat(24)}`, GH],
-  ['github', 'token', `ghp_${m}${'a'.repeat(23)}-`, GH],
   ['github', 'token', `Bearer ghp_${m}${'a'.repeat(24)}`, GH],
   ['github', 'token', `github_pat_${m}${'a'.repeat(9)}_${'b'.repeat(59)}`, GH], // 21 before '_'
   ['github', 'token', `github_pat_${m}${'a'.repeat(10)}_${'b'.repeat(58)}`, GH], // 58 after
@@ -40,11 +38,9 @@ const refused: Row[] = [
   ['hass', 'url', `your.hass.host.${m}:8123`, URL_],
   ['hass', 'url', `ftp://${m}.example.com`, URL_],
   ['hass', 'url', `http://admin:${m}@hass.example.com`, URL_],
-  ['hass', 'url', `http://${m}@hass.example.com`, URL_],
   ['hass', 'url', `http://hass.example.com/?token=${m}`, URL_],
   ['hass', 'url', `http://hass.example.com/#${m}`, URL_],
   ['hass', 'url', `http://${m}.example.com:99999`, URL_],
-  ['hass', 'url', `http://${m} example.com`, URL_],
   ['hass', 'url', `javascript:${m}`, URL_],
   ['wikijs', 'url', `//${m}.example.com:3000`, URL_],
   ['wikijs', 'url', `https://${m}.example.com\\@evil.example`, URL_],
@@ -52,16 +48,13 @@ const refused: Row[] = [
   ['proxmox', 'host', `-${m}.example.com`, HOST],
   ['proxmox', 'host', `${m}.example.com:0`, HOST],
   ['proxmox', 'host', `${m}.example.com:65536`, HOST],
-  ['proxmox', 'host', `${m}.example.com:`, HOST],
   ['proxmox', 'host', `https://${m}.example.com`, HOST],
-  ['proxmox', 'host', `${m}.example.com/api2`, HOST],
   ['proxmox', 'host', `${m}_pve.example.com`, HOST],
   ['proxmox', 'host', `[2001:db8::${m.slice(2, 6)}]:8006`, HOST], // not hex
   ['proxmox', 'host', `[2001:db8::1]:${m}`, HOST],
   ['proxmox', 'host', '256.1.1.1', HOST],
   ['proxmox', 'host', '10.0.0', HOST],
   ['proxmox', 'user', `${m}`, USER],
-  ['proxmox', 'user', `${m}@`, USER],
   ['proxmox', 'user', `@${m}`, USER],
   ['proxmox', 'user', `${m}@pam@pve`, USER],
   ['proxmox', 'user', `ro ot${m}@pam`, USER],
@@ -69,15 +62,12 @@ const refused: Row[] = [
   ['proxmox', 'token', `PVEAPIToken=root@pam!${m}=not-a-uuid`, PVE],
   ['proxmox', 'token', `PVEAPIToken=root@pam=${m}`, PVE],
   ['proxmox', 'token', `PVEAPIToken=${m}!mcp=${uuid}`, PVE],
-  ['proxmox', 'token', `PVEAPIToken ${m}@pam!mcp=${uuid}`, PVE],
   ['proxmox', 'token', `pveapitoken=${m}@pam!mcp=${uuid}`, PVE],
   ['proxmox', 'token', 'PVEAPIToken=user@realm!token=uuid', PVE], // the seed's placeholder
   ['hass', 'token', `${b64({ alg: 'HS256' })}.${b64({ sub: m })}`, HA], // two parts
-  ['hass', 'token', `${b64({ alg: 'HS256' })}.${b64({ sub: m })}.sig.extra`, HA],
   ['hass', 'token', `${b64('not json')}.${b64({ sub: m })}.c2ln`, HA],
   ['hass', 'token', `${b64({ alg: 'HS256' })}.${b64(`{"sub":"${m}"`)}.c2ln`, HA], // payload JSON cut short
   ['hass', 'token', `${b64({ alg: 'HS256' })}.${b64([m])}.c2ln`, HA], // payload is an array
-  ['hass', 'token', `${b64({ alg: 'HS256' })}..${m}`, HA],
   ['wikijs', 'token', `${b64({ alg: 'RS256' })}.${Buffer.from(JSON.stringify({ m })).toString('base64')}=.c2ln`, WIKI],
   ['wikijs', 'token', `${m}`, WIKI],
 ];
@@ -127,29 +117,21 @@ describe.concurrent('refused values', () => {
 
 const accepted: Array<[string, string, string]> = [
   ['github', 'token', githubClassic('ghp')],
-  ['github', 'token', githubClassic('gho')],
-  ['github', 'token', githubClassic('ghu')],
-  ['github', 'token', githubClassic('ghs')],
   ['github', 'token', githubClassic('ghr')],
   ['github', 'token', githubFineGrained()],
   ['hass', 'token', jwt()],
   ['hass', 'token', jwt({ exp: 4_102_444_800, sub: 'x' })],
   ['wikijs', 'token', jwt({ api: 2 })],
   ['hass', 'url', 'http://homeassistant.local:8123'],
-  ['hass', 'url', 'https://hass.example.com'],
   ['hass', 'url', 'https://hass.example.com/base/path'],
-  ['hass', 'url', 'http://192.168.1.10:8123'],
   ['wikijs', 'url', 'http://[::1]:3000'],
   ['wikijs', 'url', 'https://[2001:db8::1]/wiki'],
-  ['proxmox', 'host', '192.168.1.10'],
   ['proxmox', 'host', '192.168.1.10:8006'],
-  ['proxmox', 'host', 'pve'],
   ['proxmox', 'host', 'pve.example.com:8006'],
   ['proxmox', 'host', '::1'],
   ['proxmox', 'host', '2001:db8::1'],
   ['proxmox', 'host', '[2001:db8::1]:8006'],
   ['proxmox', 'user', 'root@pam'],
-  ['proxmox', 'user', 'mcp-bot@pve'],
   ['proxmox', 'user', 'first.last@ldap-realm'],
   ['proxmox', 'token', proxmoxToken()],
   ['proxmox', 'token', proxmoxToken('mcp@pve', 'ci-token')],

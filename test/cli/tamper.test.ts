@@ -50,10 +50,8 @@ describe.concurrent('entry bytes flipped or truncated (sample; exhaustive in-pro
   const positions: Array<[string, (len: number, text: string) => number]> = [
     ['the opening brace', () => 0],
     ['the version digit', (_l, t) => t.indexOf('"v":1') + 4],
-    ['the algorithm name', (_l, t) => t.indexOf('xchacha') + 2],
     ['the first nonce character', (_l, t) => t.indexOf('"nonce":"') + 9],
     ['the first ciphertext character', (_l, t) => t.indexOf('"ct":"') + 6],
-    ['the middle of the ciphertext', (l) => Math.floor(l * 0.75)],
     ['the last ciphertext character (tag)', (l) => l - 4],
     ['the final newline', (l) => l - 1],
   ];
@@ -61,7 +59,7 @@ describe.concurrent('entry bytes flipped or truncated (sample; exhaustive in-pro
     await expectIntegrity((d) => flip(join(d, 'github_token'), at));
   });
 
-  it.each([0, 1, 40, 100, -2, -1])('truncated to length %i (negative: from the end) → exit 6', async (n) => {
+  it.each([0, 1, 100, -1])('truncated to length %i (negative: from the end) → exit 6', async (n) => {
     await expectIntegrity((d) => {
       const p = join(d, 'github_token');
       const b = readFileSync(p);
@@ -111,8 +109,6 @@ const b64 = (n: number) => Buffer.alloc(n, 7).toString('base64');
 describe.concurrent('vault.json tampering', () => {
   it.each([
     ['opslimit 5 (above sensitive)', (d: Doc) => (d.kdf['opslimit'] = 5), /out-of-range KDF opslimit/],
-    ['opslimit 0', (d: Doc) => (d.kdf['opslimit'] = 0), /out-of-range KDF opslimit/],
-    ['memlimit 1 GiB + 1 KiB', (d: Doc) => (d.kdf['memlimit'] = 1024 ** 3 + 1024), /out-of-range KDF memlimit/],
     ['memlimit 64 GiB', (d: Doc) => (d.kdf['memlimit'] = 64 * 1024 ** 3), /out-of-range KDF memlimit/],
     ['memlimit as a string', (d: Doc) => (d.kdf['memlimit'] = '67108864'), /out-of-range KDF memlimit/],
   ])('%s is refused before any KDF runs (exit 6, fast)', async (_label, fn, message) => {
@@ -125,15 +121,11 @@ describe.concurrent('vault.json tampering', () => {
 
   it.each([
     ['salt of 15 bytes', (d: Doc) => (d.kdf['salt'] = b64(15))],
-    ['salt of 17 bytes', (d: Doc) => (d.kdf['salt'] = b64(17))],
     ['key nonce of 23 bytes', (d: Doc) => (d.key['nonce'] = b64(23))],
     ['wrapped key of 47 bytes', (d: Doc) => (d.key['ct'] = b64(47))],
     ['salt not canonical base64', (d: Doc) => (d.kdf['salt'] = `${String(d.kdf['salt']).replace(/=+$/, '')}`)],
     ['unknown KDF', (d: Doc) => (d.kdf['alg'] = 'argon2i13')],
-    ['unknown cipher', (d: Doc) => (d.key['alg'] = 'aes-256-gcm')],
-    ['unknown backend', (d: Doc) => (d.backend = 'memory')],
     ['unknown version 2', (d: Doc) => (d.v = 2)],
-    ['version as a string', (d: Doc) => (d.v = '1')],
   ])('%s → exit 6', async (_label, fn) => {
     await expectIntegrity(editConfig(fn));
   });

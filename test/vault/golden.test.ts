@@ -115,7 +115,7 @@ describe('golden vault', () => {
       expect(reachedKdf.length).toBeGreaterThan(40);
       // Pass 2, a spread sample of those (each costs an Argon2id run): the wrong passphrase error
       // for a changed KDF input or wrapped key; the golden values for createdAt / the final newline.
-      const sample = reachedKdf.filter((_, i) => i % Math.ceil(reachedKdf.length / 8) === 0);
+      const sample = reachedKdf.filter((_, i) => i % Math.ceil(reachedKdf.length / 6) === 0);
       for (const v of sample) {
         writeFileSync(path, v.bytes);
         const got = await outcome(async () => {
@@ -149,7 +149,7 @@ describe('golden vault', () => {
         const path = join(g.dir, file);
         const original = readFileSync(path);
         try {
-          for (const v of variants(original, [0x01, 0x80])) {
+          for (const v of variants(original, [0x01])) {
             writeFileSync(path, v.bytes);
             const got = await outcome(async () => {
               await read();
