@@ -124,9 +124,12 @@ export function decodeBlob(text: string, what: string): SealedBlob {
   return { v: 1, alg: AEAD_ALG, nonce, ct };
 }
 
-/** Looks like one of our blobs (used to tell an encrypted entry from a legacy plaintext file). */
+/**
+ * Looks like one of our blobs, even a damaged one (used to tell an encrypted entry from a legacy
+ * plaintext file): a flipped first byte must still read as "damaged", not as "old plaintext".
+ */
 export function looksSealed(text: string): boolean {
-  return text.startsWith('{"v":');
+  return text.startsWith('{"v":') || /"(?:alg|nonce|ct)"\s*:/.test(text);
 }
 
 export function integrity(message: string, cause?: unknown): VaultError {
