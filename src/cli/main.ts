@@ -13,6 +13,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${version()}\n`);
     return 0;
   }
+  (await import('./prewarm.js')).prewarmUnlock(args);
   // Loaded here, not at the top: --version needs none of it.
   const { configureOutput, reportError } = await import('./output.js');
   const { buildProgram } = await import('./program.js');

@@ -1,5 +1,8 @@
 /** The commander program: global options and the commands (each a value, added with addCommand). */
 import { Command, Option } from 'commander';
+import { commandName } from './argv.js';
+
+export { commandName } from './argv.js';
 
 /**
  * Every command, in help order, as a loader. `run` sits on the start-up path of every MCP server
@@ -25,20 +28,6 @@ const COMMANDS: ReadonlyArray<readonly [string, () => Promise<Command>]> = [
   ['shell-init', async () => (await import('./commands/shell-init.js')).shellInit],
   ['migrate', async () => (await import('./commands/migrate.js')).migrate],
 ];
-
-/** Global options that take a value (the word after them is not the command). */
-const VALUE_OPTIONS = new Set(['--dir', '--backend', '--passphrase-fd']);
-
-/** The command word in the arguments after the program name, if any. */
-export function commandName(args: readonly string[]): string | undefined {
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (a === '--') return undefined;
-    if (VALUE_OPTIONS.has(a)) i++;
-    else if (!a.startsWith('-')) return a;
-  }
-  return undefined;
-}
 
 /** The program with the command named in args (all of them when args name none we know). */
 export async function buildProgram(version: string, args: readonly string[] = []): Promise<Command> {

@@ -51,9 +51,9 @@ function badParams(which: string): VaultError {
 export async function deriveKey(passphrase: Uint8Array, salt: Uint8Array, params: KdfParams): Promise<Uint8Array> {
   if (salt.length !== SALT_BYTES) throw new Error('bad salt length');
   const { opslimit, memlimit } = checkKdfParams(params);
-  // Loaded on use: a keychain vault imports this module but never derives a key.
-  const { Worker } = await import('node:worker_threads');
-  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { sodiumUrl: await sodiumUrl() } });
+  const worker = spare ?? (await startWorker());
+  spare = undefined;
+  worker.ref(); // a prewarmed worker was unref'd; this one must keep us alive until it answers
   const pass = new Uint8Array(passphrase); // our own buffer, so it can be moved to the worker
   try {
     return await new Promise<Uint8Array>((resolve, reject) => {
@@ -66,8 +66,35 @@ export async function deriveKey(passphrase: Uint8Array, salt: Uint8Array, params
     });
   } finally {
     if (pass.buffer.byteLength > 0) pass.fill(0); // still ours only if postMessage never ran
-    void worker.terminate(); // usually gone already; its memory is released as it ends
+    // Usually ending already; its memory is released as it goes. Unref'd so a command that is
+    // done does not wait for that teardown before exiting.
+    worker.unref();
+    void worker.terminate();
   }
+}
+
+type Worker = import('node:worker_threads').Worker;
+let spare: Worker | undefined;
+
+/**
+ * Start the next KDF worker now, ahead of need: its start-up and libsodium's load then overlap
+ * with whatever this thread does until deriveKey (the CLI calls this first thing for a command
+ * that will unlock a file vault). Unref'd, so an unused spare never keeps the process alive.
+ */
+export async function prewarmKdf(): Promise<void> {
+  if (spare) return;
+  const worker = await startWorker();
+  worker.unref();
+  worker.once('error', () => {
+    if (spare === worker) spare = undefined; // deriveKey will start a fresh one and report
+  });
+  spare = worker;
+}
+
+async function startWorker(): Promise<Worker> {
+  // Loaded on use: a keychain vault imports this module but never derives a key.
+  const { Worker } = await import('node:worker_threads');
+  return new Worker(WORKER_SOURCE, { eval: true, workerData: { sodiumUrl: await sodiumUrl() } });
 }
 
 /**

@@ -4,6 +4,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildProgram, commandName } from '../../src/cli/program.js';
+import { optionValue } from '../../src/cli/argv.js';
 import { ensureBuilt, runCli } from '../helpers/cli.js';
 
 describe('commandName', () => {
@@ -60,5 +61,16 @@ describe('the built CLI', () => {
       expect(r.code).toBe(0);
       expect(r.stdout).toContain('Usage: mcp-tokens run <service...> -- <command> [args...]');
     }
+  });
+});
+
+describe('optionValue', () => {
+  it.each([
+    [['--dir', '/a', 'load'], '/a'],
+    [['load', 'github', '--dir=/b'], '/b'],
+    [['--dir', '/a', 'run', 'x', '--', 'srv', '--dir', '/c'], '/a'], // the child's own --dir is not ours
+    [['load'], undefined],
+  ])('%j → %s', (args, want) => {
+    expect(optionValue(args, '--dir')).toBe(want);
   });
 });

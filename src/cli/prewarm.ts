@@ -1,0 +1,27 @@
+/**
+ * A head start for file vaults. Unlocking one costs Argon2id in a worker thread (crypto/kdf.ts)
+ * whose own start-up and libsodium load take tens of milliseconds; begun before commander and the
+ * vault code load, that work runs on another core meanwhile. Only a guess from the raw arguments
+ * and vault.json: the vault is opened and checked as usual later, and an unused worker is
+ * unref'd and goes away with the process.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { commandName, optionValue } from './argv.js';
+import { vaultDir } from './context.js';
+
+/** Commands that unlock an existing vault on their way. */
+const UNLOCKING = new Set(['load', 'run', 'list', 'store', 'delete', 'restore', 'verify']);
+
+export function prewarmUnlock(args: readonly string[]): void {
+  const name = commandName(args);
+  if (name === undefined || !UNLOCKING.has(name)) return;
+  try {
+    const dir = optionValue(args, '--dir');
+    const config = JSON.parse(readFileSync(join(vaultDir(dir === undefined ? {} : { dir }), 'vault.json'), 'utf8')) as unknown;
+    if ((config as { backend?: unknown } | null)?.backend !== 'file') return;
+  } catch {
+    return; // no vault, or one the real open will report on
+  }
+  void import('../crypto/kdf.js').then((kdf) => kdf.prewarmKdf()).catch(() => undefined);
+}
