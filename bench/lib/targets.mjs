@@ -1,0 +1,71 @@
+/**
+ * The performance issue's targets, each checked against this run's own numbers (ratios and
+ * differences of medians; absolute times on a shared machine mean little). A target whose rows
+ * were skipped is reported as such, never as met.
+ */
+const PRESET_MIB = { interactive: 64, default: 64, moderate: 256, sensitive: 1024 };
+const KDF_RUNS = Object.keys(PRESET_MIB);
+
+export function evaluateTargets(r, resident, safety) {
+  const t = [];
+  const med = (id) => r[id]?.median;
+  const add = (name, ok, detail) => t.push({ name, status: ok === undefined ? 'skipped' : ok ? 'met' : 'not met', detail });
+  const ratio = (a, b) => (med(a) !== undefined && med(b) !== undefined ? med(a) / med(b) : undefined);
+  const x = (v) => (v === undefined ? 'n/a' : `${v.toFixed(2)}×`);
+  const ms = (v) => (v === undefined ? 'n/a' : `${v >= 0 ? '+' : ''}${v.toFixed(1)} ms`);
+  const le = (v, max) => (v === undefined ? undefined : v <= max);
+
+  const kcLoad = ratio('keychain: load github', 'floor: keychain read');
+  add('keychain `load github` ≤ 1.5× the Node keychain floor', le(kcLoad, 1.5), x(kcLoad));
+  const py = ratio('peer: python3 -m keyring get', 'keychain: load github');
+  add('keychain `load github` ≥ 3× faster than `python3 -m keyring get`', py === undefined ? undefined : py >= 3, `python keyring takes ${x(py)} as long`);
+
+  for (const p of KDF_RUNS) {
+    const v = ratio(`file ${p}: load github`, `floor: file read (${p})`);
+    if (v !== undefined) add(`file \`load github\` ≤ 1.15× the file floor (--kdf ${p})`, le(v, 1.15), x(v));
+  }
+
+  const runVsLoad = (prefix) => {
+    const a = med(`${prefix}: run github -- true`);
+    const b = med(`${prefix}: load github`);
+    if (a !== undefined && b !== undefined) add(`\`run github -- true\` ≤ \`load github\` + 10 ms (${prefix})`, a - b <= 10, ms(a - b));
+  };
+  runVsLoad('keychain');
+  for (const p of KDF_RUNS) runVsLoad(`file ${p}`);
+
+  const ver = ratio('mcp-tokens --version', "node -e ''");
+  add("`--version` ≤ 1.5× `node -e ''`", le(ver, 1.5), x(ver));
+  const help = ratio('mcp-tokens --help', "node -e ''");
+  add("`--help` ≤ 1.5× `node -e ''`", le(help, 1.5), x(help));
+
+  const fileVsDx = ratio('file default: run github -- true', 'peer: dotenvx run -- true');
+  add('file `run` (default preset) faster than `dotenvx run`', fileVsDx === undefined ? undefined : fileVsDx < 1, `${x(fileVsDx)} of dotenvx's time`);
+  const dxVsKc = ratio('peer: dotenvx run -- true', 'keychain: run github -- true');
+  add('keychain `run` ≥ 4× faster than `dotenvx run`', dxVsKc === undefined ? undefined : dxVsKc >= 4, `dotenvx takes ${x(dxVsKc)} as long`);
+
+  const rss = (id) => r[id]?.rss;
+  const kcRss = rss('keychain: run github -- true');
+  add('peak RSS of keychain `run` ≤ 60 MiB', le(kcRss, 60), mib(kcRss));
+  for (const p of KDF_RUNS) {
+    const v = rss(`file ${p}: run github -- true`);
+    if (v !== undefined) add(`peak RSS of file \`run\` ≤ KDF memory + 60 MiB (--kdf ${p}: ≤ ${PRESET_MIB[p] + 60})`, v <= PRESET_MIB[p] + 60, mib(v));
+  }
+
+  const store = ratio('store, 10,000 backups', 'store, empty backups/');
+  add('with 10,000 backups, `store` ≤ 1.2× the empty-vault figure', le(store, 1.2), x(store));
+  const load = ratio('load, 10,000 backups', 'load, empty backups/');
+  add('with 10,000 backups, `load` ≤ 1.1× the empty-vault figure', le(load, 1.1), x(load));
+
+  for (const [id, v] of Object.entries(resident)) {
+    if (id.startsWith('floor') || id.startsWith('peer')) continue;
+    if ('replaced' in v) add(`\`run\` leaves nothing resident (${id}: execve)`, true, 'replaced by the child');
+    else add(`waiting parent of \`run\` ≤ 45 MiB RSS (${id})`, v.rss <= 45, `${mib(v.rss)} (anon ${mib(v.anon)}, file-backed ${mib(v.file)})`);
+  }
+
+  add('`run` with a wrong passphrase exits 4 and never starts the child', safety.code === 4 && !safety.childRan, `exit ${safety.code}, child ${safety.childRan ? 'RAN' : 'not started'}`);
+  return t;
+}
+
+function mib(v) {
+  return v === undefined ? 'n/a' : `${v.toFixed(1)} MiB`;
+}
