@@ -5,7 +5,7 @@
  * and vault.json: the vault is opened and checked as usual later, and an unused worker is
  * unref'd and goes away with the process.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { commandName, optionValue } from './argv.js';
 import { vaultDir } from './context.js';
@@ -18,10 +18,22 @@ export function prewarmUnlock(args: readonly string[]): void {
   if (name === undefined || !UNLOCKING.has(name)) return;
   try {
     const dir = optionValue(args, '--dir');
-    const config = JSON.parse(readFileSync(join(vaultDir(dir === undefined ? {} : { dir }), 'vault.json'), 'utf8')) as unknown;
+    const config = JSON.parse(readGuess(join(vaultDir(dir === undefined ? {} : { dir }), 'vault.json'))) as unknown;
     if ((config as { backend?: unknown } | null)?.backend !== 'file') return;
   } catch {
     return; // no vault, or one the real open will report on
   }
   void import('../crypto/kdf.js').then((kdf) => kdf.prewarmKdf()).catch(() => undefined);
+}
+
+/** Never follow a link or block on a FIFO for a guess: the real open checks everything later. */
+function readGuess(path: string): string {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile() || st.size > 64 * 1024) throw new Error('not a vault.json');
+    return readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
 }
