@@ -6,12 +6,29 @@ function version(): string {
   return pkg.version;
 }
 
+function staticHelp(): string | undefined {
+  try {
+    return readFileSync(new URL('./help.txt', import.meta.url), 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   process.umask(0o077);
   const args = argv.slice(2);
   if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
     process.stdout.write(`${version()}\n`);
     return 0;
+  }
+  if (args.length === 1 && (args[0] === '--help' || args[0] === '-h') && !process.stdout.isTTY) {
+    // Rendered at build time (scripts/render-help.mjs) so a piped --help loads no command
+    // module; on a terminal commander renders it live, to the terminal's width.
+    const help = staticHelp();
+    if (help !== undefined) {
+      process.stdout.write(help);
+      return 0;
+    }
   }
   (await import('./prewarm.js')).prewarmUnlock(args);
   // Loaded here, not at the top: --version needs none of it.

@@ -186,6 +186,8 @@ export function ensureBuilt(): void {
     if (stale()) {
       const r = spawnSync(process.execPath, [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: REPO, encoding: 'utf8' });
       if (r.status !== 0) process.stderr.write(`ensureBuilt: tsc reported errors (dist was still emitted):\n${r.stdout}${r.stderr}`);
+      // Same as `npm run build`: refresh the pre-rendered --help so it is never stale.
+      spawnSync(process.execPath, [join(REPO, 'scripts/render-help.mjs')], { cwd: REPO, encoding: 'utf8' });
     }
   } finally {
     rmSync(lock, { recursive: true, force: true });
