@@ -21,9 +21,9 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${version()}\n`);
     return 0;
   }
-  if (args.length === 1 && (args[0] === '--help' || args[0] === '-h') && !process.stdout.isTTY) {
-    // Rendered at build time (scripts/render-help.mjs) so a piped --help loads no command
-    // module; on a terminal commander renders it live, to the terminal's width.
+  if (args.length === 1 && (args[0] === '--help' || args[0] === '-h')) {
+    // Rendered at build time (scripts/render-help.mjs, 80 columns) so --help loads no command
+    // module; without the file (a bare tsc build) commander renders it live.
     const help = staticHelp();
     if (help !== undefined) {
       process.stdout.write(help);
