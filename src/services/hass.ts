@@ -1,4 +1,4 @@
-import { isJwt, urlField } from './validators.js';
+import { jwtTokenField, urlField } from './validators.js';
 import type { ServiceSpec } from './types.js';
 
 export const hass: ServiceSpec = {
@@ -6,18 +6,7 @@ export const hass: ServiceSpec = {
   title: 'Home Assistant',
   builtin: true,
   fields: [
-    {
-      key: 'token',
-      env: 'HA_TOKEN',
-      secret: true,
-      required: true,
-      placeholder: '<your_hass_token>',
-      description: 'long-lived access token (a JWT)',
-      validate: (v) =>
-        isJwt(v)
-          ? undefined
-          : 'Invalid Home Assistant token format: expected a long-lived access token (a JWT: three base64url parts separated by dots)',
-    },
+    jwtTokenField('HA_TOKEN', 'Home Assistant', '<your_hass_token>', 'a long-lived access token (a JWT)'),
     urlField('HA_URL', '<your_hass_url>', 'instance URL, e.g. http://homeassistant.local:8123'),
   ],
   // Loaded on demand: only `verify` pays for the HTTP/TLS code.

@@ -109,3 +109,17 @@ export function urlField(env: string | undefined, placeholder: string, descripti
         : 'Invalid URL format: expected http://host[:port][/path] or https://host[:port][/path], without user, query or fragment',
   } as const;
 }
+
+/** A service's JWT token field (Home Assistant long-lived tokens, WikiJS API keys). */
+export function jwtTokenField(env: string, title: string, placeholder: string, description: string) {
+  return {
+    key: 'token',
+    env,
+    secret: true,
+    required: true,
+    placeholder,
+    description,
+    validate: (v: string) =>
+      isJwt(v) ? undefined : `Invalid ${title} token format: expected ${description.replace(/ \(a JWT\)$/, '')} (a JWT: three base64url parts separated by dots)`,
+  } as const;
+}

@@ -1,4 +1,4 @@
-import { isJwt, urlField } from './validators.js';
+import { jwtTokenField, urlField } from './validators.js';
 import type { ServiceSpec } from './types.js';
 
 export const wikijs: ServiceSpec = {
@@ -6,18 +6,7 @@ export const wikijs: ServiceSpec = {
   title: 'WikiJS',
   builtin: true,
   fields: [
-    {
-      key: 'token',
-      env: 'WIKIJS_TOKEN',
-      secret: true,
-      required: true,
-      placeholder: '<your_wikijs_token>',
-      description: 'API key (a JWT)',
-      validate: (v) =>
-        isJwt(v)
-          ? undefined
-          : 'Invalid WikiJS token format: expected an API key (a JWT: three base64url parts separated by dots)',
-    },
+    jwtTokenField('WIKIJS_TOKEN', 'WikiJS', '<your_wikijs_token>', 'an API key (a JWT)'),
     urlField('WIKIJS_URL', '<your_wikijs_url>', 'instance URL, e.g. http://wiki.example.com:3000'),
   ],
   // Loaded on demand: only `verify` pays for the HTTP/TLS code.
