@@ -30,6 +30,8 @@ export interface VerifyOptions {
   readonly offline: boolean;
   readonly now?: Date | undefined;
   readonly signal?: AbortSignal | undefined;
+  /** Called as each service's report is ready (already redacted), for a live status display. */
+  readonly onReport?: ((report: ServiceReport) => void) | undefined;
 }
 
 export interface FieldReport {
@@ -59,7 +61,13 @@ const PASSING: ReadonlySet<VerifyStatus> = new Set(['ok', 'skipped']);
 
 export async function verifyAll(items: readonly VerifyItem[], opts: VerifyOptions): Promise<ServiceReport[]> {
   const now = opts.now ?? new Date();
-  return Promise.all(items.map((item) => verifyOne(item, opts, now)));
+  return Promise.all(
+    items.map(async (item) => {
+      const report = await verifyOne(item, opts, now);
+      opts.onReport?.(report);
+      return report;
+    }),
+  );
 }
 
 async function verifyOne(item: VerifyItem, opts: VerifyOptions, now: Date): Promise<ServiceReport> {

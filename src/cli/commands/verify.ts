@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { VaultError } from '../../errors.js';
 import { openVault, globals, vaultDir } from '../context.js';
-import { info, json, useColor, warn } from '../output.js';
+import { json, useColor, warn } from '../output.js';
 
 export const verify = new Command('verify')
   .description('check formats, then each token live against its service (concurrently)')
@@ -45,8 +45,14 @@ Exit 1 when any check fails.`,
           return { spec, values, storedAt: stored ? new Date(stored) : undefined };
         }),
       );
-      if (!opts.json && process.stderr.isTTY) info(`Checking ${names.join(', ')}${opts.offline ? ' (offline)' : ''}…`);
-      const reports = await verifyAll(items, { timeoutMs: seconds * 1000, offline: opts.offline === true });
+      // On a terminal: one status line per service, rewritten in place as its check finishes.
+      const live = !opts.json && process.stderr.isTTY === true;
+      if (live) for (const name of names) process.stderr.write(`  ${name}: checking…\n`);
+      const onReport = (r: { service: string; status: string }) => {
+        const up = names.length - names.indexOf(r.service);
+        process.stderr.write(`\x1b[${up}A\r\x1b[2K  ${r.service}: ${r.status}\x1b[${up}B\r`);
+      };
+      const reports = await verifyAll(items, { timeoutMs: seconds * 1000, offline: opts.offline === true, ...(live ? { onReport } : {}) });
       if (!opts.offline) {
         const results = reports.flatMap((r, i) =>
           r.live.status === 'skipped'
