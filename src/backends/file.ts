@@ -14,11 +14,14 @@ export interface FileBackendOptions {
   dir: string;
   /** The 32-byte data key; owned by the caller, who zeroes it. */
   dataKey: Uint8Array;
+  /** During (or after an interrupted) rekey: the key being replaced, tried when dataKey does not fit. */
+  previousKey?: Uint8Array | undefined;
 }
 
 /** Encrypted files, one per entry, named `{service}_{key}` (DESIGN.md §3, §5). */
 export function fileBackend(opts: FileBackendOptions): Backend {
   const { dir, dataKey } = opts;
+  const keys = opts.previousKey ? [dataKey, opts.previousKey] : [dataKey];
   return {
     name: FILE_BACKEND,
     async get(name) {
@@ -27,7 +30,7 @@ export function fileBackend(opts: FileBackendOptions): Backend {
       if (text === undefined) return undefined;
       if (!looksSealed(text)) throw legacyPlaintext(path);
       const { service, key } = splitEntryName(name);
-      return openString(dataKey, text, entryAd('entry', service, key), path);
+      return openString(keys, text, entryAd('entry', service, key), path);
     },
     async set(name, value) {
       const { service, key } = splitEntryName(name);

@@ -14,6 +14,14 @@ export interface KeychainOptions {
   service?: string | undefined;
 }
 
+/** The key being replaced while a `rekey` runs (or after one was interrupted). */
+export const PREVIOUS_VAULT_KEY_ACCOUNT = 'vault-key-previous';
+
+/** The vault-key helpers below: which account (default VAULT_KEY_ACCOUNT). */
+export interface VaultKeyOptions extends KeychainOptions {
+  account?: typeof VAULT_KEY_ACCOUNT | typeof PREVIOUS_VAULT_KEY_ACCOUNT | undefined;
+}
+
 export type ProbeResult = { ok: true } | { ok: false; reason: string; hint: string };
 
 /**
@@ -82,12 +90,13 @@ export async function probeKeychain(opts: KeychainOptions = {}): Promise<ProbeRe
   }
 }
 
-export async function readVaultKey(opts: KeychainOptions = {}): Promise<Uint8Array | undefined> {
+export async function readVaultKey(opts: VaultKeyOptions = {}): Promise<Uint8Array | undefined> {
   const service = opts.service ?? KEYCHAIN_SERVICE;
-  const text = await withEntry(service, VAULT_KEY_ACCOUNT, 'read', (e) => e.getPassword());
+  const acct = opts.account ?? VAULT_KEY_ACCOUNT;
+  const text = await withEntry(service, acct, 'read', (e) => e.getPassword());
   if (text === null) return undefined;
   if (!/^[A-Za-z0-9+/]{43}=$/.test(text)) {
-    throw new VaultError('INTEGRITY', `the vault key in the keychain (${service} / ${VAULT_KEY_ACCOUNT}) is malformed`, {
+    throw new VaultError('INTEGRITY', `the vault key in the keychain (${service} / ${acct}) is malformed`, {
       hint: 'it is not 32 bytes of base64: restore it, or delete it and re-create the vault',
     });
   }
@@ -98,17 +107,17 @@ export async function readVaultKey(opts: KeychainOptions = {}): Promise<Uint8Arr
   return key;
 }
 
-export async function writeVaultKey(key: Uint8Array, opts: KeychainOptions = {}): Promise<void> {
+export async function writeVaultKey(key: Uint8Array, opts: VaultKeyOptions = {}): Promise<void> {
   if (key.length !== 32) throw new RangeError(`vault key must be 32 bytes, got ${key.length}`);
   const service = opts.service ?? KEYCHAIN_SERVICE;
   // The base64 string cannot be zeroed; the keychain API takes strings (accepted, DESIGN §5).
   const text = Buffer.from(key.buffer, key.byteOffset, key.length).toString('base64');
-  await withEntry(service, VAULT_KEY_ACCOUNT, 'write', (e) => e.setPassword(text));
+  await withEntry(service, opts.account ?? VAULT_KEY_ACCOUNT, 'write', (e) => e.setPassword(text));
 }
 
-export async function deleteVaultKey(opts: KeychainOptions = {}): Promise<boolean> {
+export async function deleteVaultKey(opts: VaultKeyOptions = {}): Promise<boolean> {
   const service = opts.service ?? KEYCHAIN_SERVICE;
-  return withEntry(service, VAULT_KEY_ACCOUNT, 'delete', (e) => e.deleteCredential());
+  return withEntry(service, opts.account ?? VAULT_KEY_ACCOUNT, 'delete', (e) => e.deleteCredential());
 }
 
 type Keyring = typeof import('@napi-rs/keyring');

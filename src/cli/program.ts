@@ -22,6 +22,7 @@ const COMMANDS: ReadonlyArray<readonly [string, () => Promise<Command>]> = [
   ['doctor', async () => (await import('./commands/doctor.js')).doctor],
   ['init', async () => (await import('./commands/init.js')).init],
   ['passwd', async () => (await import('./commands/passwd.js')).passwd],
+  ['rekey', async () => (await import('./commands/rekey.js')).rekey],
   ['backend', async () => (await import('./commands/backend.js')).backend],
   ['services', async () => (await import('./commands/services.js')).services],
   ['setup', async () => (await import('./commands/setup.js')).setup],

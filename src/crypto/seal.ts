@@ -31,8 +31,9 @@ export async function sealString(key: Uint8Array, value: string, ad: Uint8Array)
   }
 }
 
-export async function openString(key: Uint8Array, text: string, ad: Uint8Array, what: string): Promise<string> {
-  const bytes = await openBytes(key, text, ad, what);
+export async function openString(key: Uint8Array | readonly Uint8Array[], text: string, ad: Uint8Array, what: string): Promise<string> {
+  const keys = key instanceof Uint8Array ? [key] : key;
+  const { bytes } = await openBytesWithKeys(keys, text, ad, what);
   try {
     return td.decode(bytes);
   } catch (e) {
@@ -44,4 +45,20 @@ export async function openString(key: Uint8Array, text: string, ad: Uint8Array, 
 
 export async function memzero(bytes: Uint8Array | undefined): Promise<void> {
   if (bytes) (await sodium()).memzero(bytes);
+}
+
+/**
+ * Open with the first of keys that fits (during a rekey, the new key then the one it replaces).
+ * Returns the bytes and the index of the key that opened them; INTEGRITY when none does.
+ */
+export async function openBytesWithKeys(keys: readonly Uint8Array[], text: string, ad: Uint8Array, what: string): Promise<{ bytes: Uint8Array; index: number }> {
+  let last: unknown;
+  for (const [index, key] of keys.entries()) {
+    try {
+      return { bytes: await openBytes(key, text, ad, what), index };
+    } catch (e) {
+      last = e;
+    }
+  }
+  throw last ?? new Error('no key');
 }

@@ -85,7 +85,7 @@ function seq(b: BackupInfo): number {
   return m ? Number(m[1]) : 0;
 }
 
-export async function readBackup(dataKey: Uint8Array, b: BackupInfo): Promise<string> {
+export async function readBackup(dataKey: Uint8Array | readonly Uint8Array[], b: BackupInfo): Promise<string> {
   const text = readSecureText(b.path);
   if (text === undefined) throw new VaultError('NOT_FOUND', `backup ${b.file} disappeared`);
   return openString(dataKey, text, entryAd('backup', b.service, b.key), b.path);

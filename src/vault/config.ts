@@ -1,6 +1,6 @@
 /** vault.json: which backend holds the vault and, for the file backend, the wrapped data key. */
 import { VaultError } from '../errors.js';
-import { AEAD_ALG, b64decode, b64encode, FORMAT_VERSION, integrity, KDF_ALG, KEY_BYTES, NONCE_BYTES, SALT_BYTES, TAG_BYTES, vaultKeyAd } from '../crypto/format.js';
+import { AEAD_ALG, b64decode, b64encode, concat, FORMAT_VERSION, integrity, KDF_ALG, KEY_BYTES, NONCE_BYTES, SALT_BYTES, TAG_BYTES, vaultKeyAd } from '../crypto/format.js';
 import { checkKdfParams, deriveKey, type KdfParams } from '../crypto/kdf.js';
 import { sodium } from '../crypto/sodium.js';
 
@@ -12,6 +12,8 @@ export interface FileVaultConfig {
   createdAt: string;
   kdf: KdfParams & { salt: Uint8Array };
   key: { nonce: Uint8Array; ct: Uint8Array };
+  /** Only while a `rekey` runs (or after one was interrupted): the data key being replaced. */
+  previous?: { nonce: Uint8Array; ct: Uint8Array };
 }
 
 export interface KeychainVaultConfig {
@@ -30,6 +32,7 @@ export function serializeConfig(c: VaultConfig): string {
     createdAt: c.createdAt,
     kdf: { alg: KDF_ALG, salt: b64encode(c.kdf.salt), opslimit: c.kdf.opslimit, memlimit: c.kdf.memlimit },
     key: { alg: AEAD_ALG, nonce: b64encode(c.key.nonce), ct: b64encode(c.key.ct) },
+    ...(c.previous ? { previous: { alg: AEAD_ALG, nonce: b64encode(c.previous.nonce), ct: b64encode(c.previous.ct) } } : {}),
   };
   return `${JSON.stringify(doc, null, 2)}\n`;
 }
@@ -56,16 +59,23 @@ export function parseConfig(text: string, path: string): VaultConfig {
   if (kdf['alg'] !== KDF_ALG) throw integrity(`${path} names an unknown KDF`);
   if (key['alg'] !== AEAD_ALG) throw integrity(`${path} names an unknown cipher`);
   const params = checkKdfParams({ opslimit: kdf['opslimit'], memlimit: kdf['memlimit'] });
-  return {
+  const config: FileVaultConfig = {
     v: 1,
     backend: 'file',
     createdAt,
     kdf: { ...params, salt: b64decode(kdf['salt'], `${path} salt`, SALT_BYTES) },
-    key: {
-      nonce: b64decode(key['nonce'], `${path} key nonce`, NONCE_BYTES),
-      ct: b64decode(key['ct'], `${path} wrapped key`, KEY_BYTES + TAG_BYTES),
-    },
+    key: wrapped(key, `${path} key`),
   };
+  if (o['previous'] !== undefined) {
+    const prev = asObject(o['previous'], `${path} previous`);
+    if (prev['alg'] !== AEAD_ALG) throw integrity(`${path} names an unknown cipher`);
+    config.previous = wrapped(prev, `${path} previous key`);
+  }
+  return config;
+}
+
+function wrapped(o: Record<string, unknown>, what: string): { nonce: Uint8Array; ct: Uint8Array } {
+  return { nonce: b64decode(o['nonce'], `${what} nonce`, NONCE_BYTES), ct: b64decode(o['ct'], what, KEY_BYTES + TAG_BYTES) };
 }
 
 function asObject(v: unknown, what: string): Record<string, unknown> {
@@ -73,16 +83,33 @@ function asObject(v: unknown, what: string): Record<string, unknown> {
   return v as Record<string, unknown>;
 }
 
-/** Seal a data key under a passphrase with fresh salt and nonce. */
-export async function wrapDataKey(dataKey: Uint8Array, passphrase: Uint8Array, params: KdfParams, createdAt: string): Promise<FileVaultConfig> {
+/** The previous key's AD: the vault-key AD plus a purpose, so the two wrapped keys cannot be swapped. */
+function previousAd(salt: Uint8Array, params: KdfParams): Uint8Array {
+  return concat(vaultKeyAd(salt, params.opslimit, params.memlimit), new TextEncoder().encode('/previous'));
+}
+
+/**
+ * Seal a data key (and, during a rekey, the key it replaces) under a passphrase with a fresh salt
+ * and nonces: one KDF run for both.
+ */
+export async function wrapDataKey(
+  dataKey: Uint8Array,
+  passphrase: Uint8Array,
+  params: KdfParams,
+  createdAt: string,
+  previousKey?: Uint8Array,
+): Promise<FileVaultConfig> {
   const s = await sodium();
   const salt = s.randombytes_buf(SALT_BYTES);
   const kek = await deriveKey(passphrase, salt, params);
   try {
-    const nonce = s.randombytes_buf(NONCE_BYTES);
-    const ad = vaultKeyAd(salt, params.opslimit, params.memlimit);
-    const ct = s.crypto_aead_xchacha20poly1305_ietf_encrypt(dataKey, ad, null, nonce, kek);
-    return { v: 1, backend: 'file', createdAt, kdf: { ...params, salt }, key: { nonce, ct } };
+    const seal = (key: Uint8Array, ad: Uint8Array) => {
+      const nonce = s.randombytes_buf(NONCE_BYTES);
+      return { nonce, ct: s.crypto_aead_xchacha20poly1305_ietf_encrypt(key, ad, null, nonce, kek) };
+    };
+    const config: FileVaultConfig = { v: 1, backend: 'file', createdAt, kdf: { ...params, salt }, key: seal(dataKey, vaultKeyAd(salt, params.opslimit, params.memlimit)) };
+    if (previousKey) config.previous = seal(previousKey, previousAd(salt, params));
+    return config;
   } finally {
     s.memzero(kek);
   }
@@ -90,12 +117,27 @@ export async function wrapDataKey(dataKey: Uint8Array, passphrase: Uint8Array, p
 
 /** The data key, or BAD_PASSPHRASE. The caller zeroes it. */
 export async function unwrapDataKey(c: FileVaultConfig, passphrase: Uint8Array): Promise<Uint8Array> {
+  const { current, previous } = await unwrapDataKeys(c, passphrase);
+  previous?.fill(0);
+  return current;
+}
+
+/** The data key and, after an interrupted rekey, the key it replaces. The caller zeroes both. */
+export async function unwrapDataKeys(c: FileVaultConfig, passphrase: Uint8Array): Promise<{ current: Uint8Array; previous?: Uint8Array }> {
   const s = await sodium();
   const kek = await deriveKey(passphrase, c.kdf.salt, c.kdf);
   try {
     const ad = vaultKeyAd(c.kdf.salt, c.kdf.opslimit, c.kdf.memlimit);
-    return s.crypto_aead_xchacha20poly1305_ietf_decrypt(null, c.key.ct, ad, c.key.nonce, kek);
+    const current = s.crypto_aead_xchacha20poly1305_ietf_decrypt(null, c.key.ct, ad, c.key.nonce, kek);
+    if (!c.previous) return { current };
+    try {
+      return { current, previous: s.crypto_aead_xchacha20poly1305_ietf_decrypt(null, c.previous.ct, previousAd(c.kdf.salt, c.kdf), c.previous.nonce, kek) };
+    } catch (e) {
+      current.fill(0);
+      throw integrity('vault.json holds a previous key that does not open', e);
+    }
   } catch (e) {
+    if (e instanceof VaultError) throw e;
     throw new VaultError('BAD_PASSPHRASE', 'wrong passphrase: the vault could not be unlocked', {
       hint: 'nothing was changed; check the passphrase (MCP_TOKENS_PASSPHRASE_FILE, MCP_TOKENS_PASSPHRASE_FD or the prompt)',
       cause: e,

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { VaultError, ioError, isVaultError } from '../errors.js';
 import { fileAd } from '../crypto/format.js';
-import { openBytes, sealBytes } from '../crypto/seal.js';
+import { openBytesWithKeys, sealBytes } from '../crypto/seal.js';
 import type { FileBackup, FileBackupInput, MigrationTarget } from '../migrate/types.js';
 import { ensureDir, readSecureText, writeExclusive } from './fsutil.js';
 import type { Vault } from './vault.js';
@@ -77,7 +77,7 @@ async function readDoc(vault: Vault, dir: string, id: string): Promise<Doc> {
   const path = join(dir, id);
   const text = readSecureText(path);
   if (text === undefined) throw new VaultError('NOT_FOUND', `no file backup named ${id}`);
-  const bytes = await openBytes(await vault.key(), text, fileAd(id), path);
+  const { bytes } = await openBytesWithKeys(await vault.keys(), text, fileAd(id), path);
   try {
     return JSON.parse(new TextDecoder().decode(bytes)) as Doc;
   } finally {

@@ -75,6 +75,7 @@ function failpoint(step: string): void {
 }
 
 export async function moveBackend(vault: Vault, to: BackendKind, opts: MoveOptions = {}): Promise<MoveResult> {
+  await vault.refuseWhileRekeying('a backend move');
   const dir = vault.dir;
   const startedOn = vault.backendName;
   // A file target needs its passphrase; ask (and run Argon2id) before holding the lock.

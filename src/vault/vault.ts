@@ -12,9 +12,10 @@ import { KDF_PRESETS, type KdfPreset } from '../crypto/kdf.js';
 import { fileBackend, listEntryFiles } from '../backends/file.js';
 import { looksSealed } from '../crypto/format.js';
 import type { Backend } from '../backends/types.js';
-import { CONFIG_NAME, newDataKey, parseConfig, serializeConfig, unwrapDataKey, wrapDataKey, type VaultConfig } from './config.js';
+import { CONFIG_NAME, newDataKey, parseConfig, serializeConfig, unwrapDataKeys, wrapDataKey, type FileVaultConfig, type VaultConfig } from './config.js';
 import { cleanStaleTemps, ensureDir, readSecureText, writeAtomic, writeExclusive } from './fsutil.js';
 import { withLock } from './lock.js';
+import { resealAll, type ResealResult } from './rekey.js';
 import { readMetadata, updateMetadata, writeMetadata, type EntryMeta } from './metadata.js';
 import { BACKUPS_DIR, listBackups, parseBackupName, readBackup, removeBackups, writeBackup, type BackupInfo } from './backups.js';
 
@@ -61,16 +62,30 @@ export interface CreateInfo {
 
 export class Vault {
   private dataKey: Uint8Array | undefined;
+  /** The key a rekey is replacing (file vaults: from vault.json `previous`). */
+  private previousKey: Uint8Array | undefined;
+  private currentConfig: VaultConfig;
+  private currentBackend: Backend;
 
   private constructor(
     readonly dir: string,
-    readonly config: VaultConfig,
-    readonly backend: Backend,
+    config: VaultConfig,
+    backend: Backend,
     dataKey: Uint8Array | undefined,
     private readonly opts: VaultOptions,
     readonly created: CreateInfo | undefined,
   ) {
+    this.currentConfig = config;
+    this.currentBackend = backend;
     this.dataKey = dataKey;
+  }
+
+  get config(): VaultConfig {
+    return this.currentConfig;
+  }
+
+  get backend(): Backend {
+    return this.currentBackend;
   }
 
   static exists(dir: string): boolean {
@@ -151,15 +166,18 @@ export class Vault {
   private static async fromConfig(opts: VaultOptions, config: VaultConfig, created: CreateInfo | undefined, key?: Uint8Array): Promise<Vault> {
     if (config.backend === 'file') {
       let dataKey = key;
+      let previousKey: Uint8Array | undefined;
       if (!dataKey) {
         const pass = await needPassphrase(opts, 'unlock');
         try {
-          dataKey = await unwrapDataKey(config, pass);
+          ({ current: dataKey, previous: previousKey } = await unwrapDataKeys(config, pass));
         } finally {
           pass.fill(0);
         }
       }
-      return new Vault(opts.dir, config, fileBackend({ dir: opts.dir, dataKey }), dataKey, opts, created);
+      const vault = new Vault(opts.dir, config, fileBackend({ dir: opts.dir, dataKey, previousKey }), dataKey, opts, created);
+      vault.previousKey = previousKey;
+      return vault;
     }
     const kc = await import('../backends/keychain.js');
     return new Vault(opts.dir, config, kc.keychainBackend(keychainOpts(opts)), undefined, opts, created);
@@ -177,6 +195,8 @@ export class Vault {
   close(): void {
     this.dataKey?.fill(0);
     this.dataKey = undefined;
+    this.previousKey?.fill(0);
+    this.previousKey = undefined;
   }
 
   async get(service: string, key: string): Promise<string | undefined> {
@@ -309,7 +329,7 @@ export class Vault {
         hint: `list them with: mcp-tokens backups ${service}`,
       });
     }
-    const value = await readBackup(await this.key(), from);
+    const value = await readBackup(await this.keys(), from);
     return { from, result: await this.store(service, key, value) };
   }
 
@@ -331,11 +351,13 @@ export class Vault {
       });
     }
     const config = this.config;
+    await this.refuseWhileRekeying('passwd');
     const pass = await needPassphrase(this.opts, 'change');
     try {
       const params = kdf ? KDF_PRESETS[kdf] : { opslimit: config.kdf.opslimit, memlimit: config.kdf.memlimit };
       const next = await wrapDataKey(await this.key(), pass, params, config.createdAt);
       await this.locked(async () => writeAtomic(this.dir, CONFIG_NAME, serializeConfig(next)));
+      this.currentConfig = next;
     } finally {
       pass.fill(0);
     }
@@ -354,6 +376,79 @@ export class Vault {
     }
     this.dataKey = k;
     return k;
+  }
+
+  /** Keys that may open a sealed file: the data key, then (during a rekey) the one it replaces. */
+  async keys(): Promise<Uint8Array[]> {
+    const current = await this.key();
+    if (this.config.backend === 'keychain' && !this.previousKey) {
+      const kc = await import('../backends/keychain.js');
+      this.previousKey = await kc.readVaultKey({ ...keychainOpts(this.opts), account: kc.PREVIOUS_VAULT_KEY_ACCOUNT });
+    }
+    return this.previousKey ? [current, this.previousKey] : [current];
+  }
+
+  /** True while a rekey is unfinished (a previous key is still recorded). */
+  async rekeyPending(): Promise<boolean> {
+    return (await this.keys()).length > 1;
+  }
+
+  async refuseWhileRekeying(what: string): Promise<void> {
+    if (await this.rekeyPending()) {
+      throw new VaultError('USAGE', `an interrupted rekey must finish before ${what}`, { hint: 'run: mcp-tokens rekey' });
+    }
+  }
+
+  /** A new data key; every entry (file vaults), backup and file backup re-sealed under it. */
+  async rekey(onStep?: (path: string) => void): Promise<ResealResult & { finished: boolean }> {
+    return this.locked(async () => {
+      const old = await this.keys();
+      const finished = old.length > 1;
+      const withEntries = this.config.backend === 'file';
+      if (finished) {
+        await resealAll(this.dir, this.backupsDir, withEntries, old, onStep);
+        await this.dropPrevious();
+      }
+      const next = await newDataKey();
+      const current = await this.key();
+      if (this.config.backend === 'file') {
+        const config = this.config as FileVaultConfig;
+        const pass = await needPassphrase(this.opts, 'unlock');
+        try {
+          await unwrapDataKeys(config, pass).then(({ current: k, previous: p }) => (k.fill(0), p?.fill(0))); // the same passphrase, or BAD_PASSPHRASE before any change
+          const both = await wrapDataKey(next, pass, { opslimit: config.kdf.opslimit, memlimit: config.kdf.memlimit }, config.createdAt, current);
+          writeAtomic(this.dir, CONFIG_NAME, serializeConfig(both));
+          this.currentConfig = both;
+          this.currentBackend = fileBackend({ dir: this.dir, dataKey: next, previousKey: current });
+        } finally {
+          pass.fill(0);
+        }
+      } else {
+        const kc = await import('../backends/keychain.js');
+        await kc.writeVaultKey(current, { ...keychainOpts(this.opts), account: kc.PREVIOUS_VAULT_KEY_ACCOUNT });
+        await kc.writeVaultKey(next, keychainOpts(this.opts));
+      }
+      this.dataKey = next;
+      this.previousKey = current;
+      const result = await resealAll(this.dir, this.backupsDir, withEntries, [next, current], onStep);
+      await this.dropPrevious();
+      return { ...result, finished };
+    });
+  }
+
+  /** Forget the previous key once every file that it opened is re-sealed (damaged files open with neither). */
+  private async dropPrevious(): Promise<void> {
+    if (this.config.backend === 'file') {
+      const { previous: _previous, ...rest } = this.config as FileVaultConfig;
+      writeAtomic(this.dir, CONFIG_NAME, serializeConfig(rest));
+      this.currentConfig = rest;
+      this.currentBackend = fileBackend({ dir: this.dir, dataKey: await this.key() });
+    } else {
+      const kc = await import('../backends/keychain.js');
+      await kc.deleteVaultKey({ ...keychainOpts(this.opts), account: kc.PREVIOUS_VAULT_KEY_ACCOUNT });
+    }
+    this.previousKey?.fill(0);
+    this.previousKey = undefined;
   }
 
   async locked<T>(fn: () => Promise<T>): Promise<T> {
@@ -379,7 +474,7 @@ export class Vault {
   async readBackupFile(file: string): Promise<string> {
     const info = parseBackupName(this.backupsDir, file);
     if (!info) throw new VaultError('NOT_FOUND', `no backup named ${file}`);
-    return readBackup(await this.key(), info);
+    return readBackup(await this.keys(), info);
   }
 
   private setMeta(name: string, patch: EntryMeta | undefined, warnings: string[]): void {

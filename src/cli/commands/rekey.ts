@@ -1,0 +1,24 @@
+import { Command } from 'commander';
+import { openVault } from '../context.js';
+import { info, warn } from '../output.js';
+
+export const rekey = new Command('rekey')
+  .description('make a new data key and re-encrypt every entry and backup with it')
+  .addHelpText(
+    'after',
+    `
+Use it when a copy of the vault directory (or of the keychain's vault-key) may have leaked
+together with its passphrase. The new key is recorded beside the old one first, so an
+interrupted rekey leaves everything readable; running rekey again finishes it.`,
+  )
+  .action(async function (this: Command) {
+    const vault = await openVault(this);
+    try {
+      const r = await vault.rekey();
+      if (r.finished) info('Finished an earlier, interrupted rekey first.');
+      info(`New data key in place; re-encrypted ${r.resealed} file${r.resealed === 1 ? '' : 's'}.`);
+      for (const path of r.unreadable) warn(`${path} was already damaged (no key opens it); left as it was`);
+    } finally {
+      vault.close();
+    }
+  });
