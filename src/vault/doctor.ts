@@ -47,8 +47,12 @@ export async function doctor(dir: string, opts: { fix: boolean; now?: Date; keyc
   if (configText === undefined) add({ level: 'warn', message: 'no vault.json: the vault has not been created', path: join(dir, CONFIG_NAME), fix: 'mcp-tokens init' });
   else {
     try {
-      backend = parseConfig(configText, join(dir, CONFIG_NAME)).backend;
+      const config = parseConfig(configText, join(dir, CONFIG_NAME));
+      backend = config.backend;
       add({ level: 'ok', message: `vault backend: ${backend}`, path: join(dir, CONFIG_NAME) });
+      if (config.backend === 'file' && config.previous) {
+        add({ level: 'warn', message: 'an interrupted rekey: every file still opens, but the old key is kept until it finishes', path: join(dir, CONFIG_NAME), fix: 'mcp-tokens rekey' });
+      }
     } catch (e) {
       add({ level: 'error', message: (e as Error).message, path: join(dir, CONFIG_NAME) });
     }
