@@ -4,21 +4,14 @@
  */
 import type { Candidate, FileChange, MigrationPlan, PlanItem, Refusal } from './types.js';
 
-export interface PlanItemJSON {
-  kind: Candidate['kind'];
-  source: string;
-  path?: string;
-  line?: number;
-  envName?: string;
-  server?: (string | number)[];
-  service: string;
-  key: string;
+/** A plan item as `migrate --dry-run --json` prints it: the candidate's facts, its value masked. */
+export type PlanItemJSON = Pick<Candidate, 'kind' | 'source' | 'path' | 'line' | 'envName' | 'server' | 'service' | 'key'> & {
   value: string;
   action: PlanItem['action'];
   cleanup: PlanItem['cleanup'];
   reason?: string;
   warnings: string[];
-}
+};
 
 export interface PlanJSON {
   pending: number;
