@@ -58,10 +58,10 @@ export async function deriveKey(passphrase: Uint8Array, salt: Uint8Array, params
   try {
     return await new Promise<Uint8Array>((resolve, reject) => {
       worker.once('message', (m: { key?: Uint8Array; error?: string }) =>
-        m.key?.length === KEY_BYTES ? resolve(m.key) : reject(new Error(`key derivation failed: ${m.error ?? 'no key'}`)),
+        m.key?.length === KEY_BYTES ? resolve(m.key) : reject(kdfFailed(m.error ?? 'no key')),
       );
-      worker.once('error', (e) => reject(new Error(`key derivation failed: ${e.message}`, { cause: e })));
-      worker.once('exit', (code) => reject(new Error(`key derivation worker exited (${code})`)));
+      worker.once('error', (e) => reject(kdfFailed(e.message, e)));
+      worker.once('exit', (code) => reject(kdfFailed(`the worker exited (${code})`)));
       worker.postMessage({ pass, salt: new Uint8Array(salt), opslimit, memlimit, keyBytes: KEY_BYTES }, [pass.buffer]);
     });
   } finally {
@@ -71,6 +71,14 @@ export async function deriveKey(passphrase: Uint8Array, salt: Uint8Array, params
     worker.unref();
     void worker.terminate();
   }
+}
+
+/** Argon2id's own failures name no secret (typically: not enough memory for the preset). */
+function kdfFailed(reason: string, cause?: unknown): VaultError {
+  return new VaultError('FAILED', `key derivation (Argon2id) failed: ${reason.slice(0, 200)}`, {
+    hint: 'the KDF preset may need more memory than this machine can give (moderate 256 MiB, sensitive 1 GiB)',
+    cause,
+  });
 }
 
 type Worker = import('node:worker_threads').Worker;
