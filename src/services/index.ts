@@ -1,5 +1,6 @@
 import { VaultError } from '../errors.js';
 import { checkName } from '../names.js';
+import { refuseReserved } from '../vault/reserved.js';
 import { github } from './github.js';
 import { hass } from './hass.js';
 import { proxmox } from './proxmox.js';
@@ -35,6 +36,7 @@ function customField(service: string, key: string): FieldSpec {
 /** The spec of a service: built-in, or user-defined with the given keys (all secret). */
 export function serviceSpec(name: string, customKeys: readonly string[] = []): ServiceSpec {
   checkName('service', name);
+  refuseReserved(name);
   return (
     builtinService(name) ?? {
       name,
@@ -49,6 +51,7 @@ export function serviceSpec(name: string, customKeys: readonly string[] = []): S
 export function fieldSpec(service: string, key: string): FieldSpec {
   checkName('service', service);
   checkName('key', key);
+  refuseReserved(service);
   const spec = builtinService(service);
   if (!spec) return customField(service, key);
   const field = spec.fields.find((f) => f.key === key);
