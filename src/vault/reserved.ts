@@ -10,6 +10,8 @@ import { VaultError } from '../errors.js';
 export const RESERVED_SERVICE = 'mcp-tokens';
 /** The X25519 age identity (`AGE-SECRET-KEY-1…`) bundles are sealed to. */
 export const IDENTITY_KEY = 'age-identity';
+/** The links (`link`): service, key and the command line that prints the value. */
+export const LINKS_KEY = 'links';
 
 /** True for the reserved service, with or without an `@instance`. */
 export function isReservedService(service: string): boolean {

@@ -330,10 +330,16 @@ export class Vault {
    * ifAbsent an existing value is kept and returned (two first uses race to one identity).
    */
   async putReserved(key: string, value: string, { ifAbsent = false } = {}): Promise<string> {
+    return this.updateReserved(key, (old) => (old !== undefined && ifAbsent ? old : value));
+  }
+
+  /** Read-modify-write of a reserved entry, all under the lock (concurrent `link`s keep both). */
+  async updateReserved(key: string, update: (old: string | undefined) => string): Promise<string> {
     const name = entryName(RESERVED_SERVICE, key);
     return this.locked(async () => {
       const old = await this.backend.get(name);
-      if (old !== undefined && (ifAbsent || old === value)) return old;
+      const value = update(old);
+      if (old === value) return old;
       if (old !== undefined) await this.backup(RESERVED_SERVICE, key, old);
       await this.backend.set(name, value);
       return value;

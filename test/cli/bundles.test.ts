@@ -64,7 +64,7 @@ describe('bundles between file vaults', () => {
       ['hass', 'url', 'http://homeassistant.local:8123'],
       ['canary', 'token', secret],
     ]);
-    b = await machine([['wikijs', 'url', 'https://wiki.example.org']]);
+    b = await machine([['wikijs', 'url', 'https://wiki.example.org'], ['wikijs', 'token', jwt()]]);
     rB = await recipient(b);
   });
 
@@ -73,11 +73,11 @@ describe('bundles between file vaults', () => {
     expect(await recipient(b)).toBe(rB);
     const list = await b.run(['list', '--json']);
     expect(list.code, list.stderr).toBe(0);
-    expect((JSON.parse(list.stdout) as { entries: { service: string }[] }).entries.map((e) => e.service)).toEqual(['wikijs']);
+    expect((JSON.parse(list.stdout) as { entries: { service: string }[] }).entries.map((e) => e.service)).toEqual(['wikijs', 'wikijs']);
     expect((await b.run(['list'])).stdout).not.toMatch(/mcp-tokens|AGE-SECRET/);
     const load = await b.run(['load', 'all', '--format', 'json']);
     expect(load.code, load.stderr).toBe(0);
-    expect(Object.keys(JSON.parse(load.stdout) as object)).toEqual(['WIKIJS_URL']);
+    expect(Object.keys(JSON.parse(load.stdout) as object)).toEqual(['WIKIJS_TOKEN', 'WIKIJS_URL']);
     expect(load.stdout).not.toContain('AGE-SECRET-KEY');
   });
 
@@ -116,6 +116,7 @@ describe('bundles between file vaults', () => {
       'hass token': hassToken,
       'hass url': 'http://homeassistant.local:8123',
       'wikijs url': 'https://wiki.example.org',
+      'wikijs token': expect.any(String),
     });
     const meta = JSON.parse(readFileSync(join(vaultDir(a.home), 'metadata.json'), 'utf8')) as { exports: { at: string; to: string[]; entries: string[] }[] };
     expect(meta.exports.at(-1)).toMatchObject({ to: [rB], entries: ['github_token', 'hass_token', 'hass_url'] });
@@ -199,7 +200,7 @@ describe('bundles between file vaults', () => {
     // And the recipient it was not sealed to cannot open it.
     const other = await b.run(['import', '-'], exp.stdoutBytes);
     expect(other.code).toBe(6);
-  });
+  }, 240_000);
 
   describe.skipIf(!AGE)('interop with the age CLI (Debian)', () => {
     it('age -d -i opens a bundle mcp-tokens wrote, and the plaintext is the documented JSON', async () => {
@@ -258,25 +259,13 @@ describe('bundles between file vaults', () => {
     const cred = (service: string, key: string, value: string) => ({ service, key, value });
     const doc = (credentials: unknown, v: unknown = 1) => ({ format: 'mcp-tokens-bundle', v, createdAt: '2026-01-01T00:00:00Z', credentials });
 
+    // Every kind of bad bundle is in test/bundle/bad-bundles.test.ts (in-process, cheap); here
+    // one of each class through the CLI, for the exit code and the "nothing stored" promise.
     it.each([
       ['sealed to another recipient', async () => (await a.run(['export', 'canary', '--to', await recipient(await machine([]))])).stdoutBytes, 6, 'not sealed to this identity'],
-      ['truncated', async () => (await a.run(['export', 'canary', '--to', rB])).stdoutBytes.subarray(0, 200), 6, 'truncated or tampered'],
-      ['truncated by one byte', async () => { const f = (await a.run(['export', 'canary', '--to', rB])).stdoutBytes; return f.subarray(0, f.length - 1); }, 6, 'truncated or tampered'],
       ['a payload byte flipped', async () => { const f = Buffer.from((await a.run(['export', 'canary', '--to', rB])).stdoutBytes); f[f.length - 20]! ^= 1; return f; }, 6, 'truncated or tampered'],
-      ['a header byte flipped', async () => { const f = Buffer.from((await a.run(['export', 'canary', '--to', rB])).stdoutBytes); f[40]! ^= 1; return f; }, 6, 'bundle'],
-      ['armor edited', async () => Buffer.from((await a.run(['export', 'canary', '--to', rB, '--armor'])).stdout.replace(/\n([A-Za-z0-9+/])/, (_m, c: string) => `\n${c === 'A' ? 'B' : 'A'}`)), 6, 'bundle'],
-      ['not an age file', async () => Buffer.from(JSON.stringify(doc([cred('canary', 'token', secret)]))), 6, 'not a valid age file'],
-      ['empty', async () => Buffer.alloc(0), 6, 'not a valid age file'],
       ['an unknown version', async () => seal(doc([cred('canary', 'token', secret)], 2)), 2, 'unknown bundle version 2'],
-      ['another format', async () => seal({ format: 'something-else', v: 1, credentials: [] }), 2, 'not an mcp-tokens-bundle'],
-      ['not JSON', async () => seal(`not json ${secret}`), 2, 'does not hold a JSON document'],
       ['an invalid value (with a valid one before it)', async () => seal(doc([cred('wikijs', 'token', jwt()), cred('github', 'token', `ghp_${secret}`)])), 2, 'github token in the bundle: Invalid GitHub token format'],
-      ['a control character in a value', async () => seal(doc([cred('canary', 'token', `${secret}\n`)])), 2, 'canary token in the bundle'],
-      ['a bad service name', async () => seal(doc([cred('../etc', 'token', secret)])), 2, 'Invalid service name'],
-      ['the reserved service', async () => seal(doc([cred('mcp-tokens', 'age-identity', 'AGE-SECRET-KEY-1QQQ')])), 2, 'reserved service name'],
-      ['a credential twice', async () => seal(doc([cred('canary', 'token', secret), cred('canary', 'token', `${secret}x`)])), 2, 'repeats'],
-      ['no credentials', async () => seal(doc([])), 2, 'holds no credentials'],
-      ['a value that is not a string', async () => seal(doc([{ service: 'canary', key: 'token', value: 42 }])), 2, 'needs string service, key and value'],
     ] as const)('%s', async (_name, make, code, text) => {
       const file = await make();
       const before = snapshot(vaultDir(b.home));
@@ -287,7 +276,7 @@ describe('bundles between file vaults', () => {
       expect(r.stdout).toBe('');
       noLeak(r, [secret, gh]);
       expect(snapshot(vaultDir(b.home))).toEqual(before);
-    });
+    }, 120_000);
 
     it('a huge bundle is refused from its size, before decryption, from stdin and from a file', async () => {
       const before = snapshot(vaultDir(b.home));
