@@ -58,6 +58,7 @@ export function buildEnv(spec: ServiceSpec, values: Readonly<Record<string, stri
   if (missing.length > 0) throw notStored(spec, missing, spec.fields.filter((f) => f.required));
   if (Object.keys(env).length === 0) throw notStored(spec, [], []);
   for (const [name, value] of Object.entries(env)) {
+    assertEnvPair(name, value);
     // A user-defined service's derived name (`ld` + `preload` → LD_PRELOAD) must not reach a child either.
     const why = unsafeExportName(name);
     if (why) {
@@ -65,7 +66,6 @@ export function buildEnv(spec: ServiceSpec, values: Readonly<Record<string, stri
         hint: `export the field under another name: --env MY_NAME=${spec.name}.<key>`,
       });
     }
-    assertEnvPair(name, value);
   }
   return env;
 }
