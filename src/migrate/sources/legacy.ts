@@ -48,7 +48,7 @@ export async function scanLegacy(dir: string): Promise<LegacyScan> {
 async function readPlain(path: string, scan: LegacyScan): Promise<string | undefined> {
   const read = await readNoFollow(path, MAX_LEGACY_BYTES);
   if (!read.ok) {
-    if (!read.absent) scan.refused.push({ path, reason: read.reason });
+    if (!read.absent) scan.refused.push({ path, reason: `${read.reason}: check it by hand`, mayHoldSecrets: /_token(\.|$)/.test(path) });
     return undefined;
   }
   const text = read.file.bytes.toString('utf8');
