@@ -84,16 +84,16 @@ export async function undoMigration(target: MigrationTarget, o: UndoOptions = {}
     throw new VaultError('NOT_FOUND', `no migrate run ${runId}`, { hint: "list the runs with 'mcp-tokens migrate --history'" });
   }
   if (runId === undefined) {
-    // The latest run with something to put back: a file still as the run left it, or edited
-    // since (undo then says --force). A later run that failed or changed nothing hides nothing;
-    // a legacy file whose path now holds the vault's own entry does not count.
-    for (const [id, backups] of [...runs].reverse()) {
-      const states = await Promise.all(backups.map(async (b) => ({ b, s: await stateOf(target, b) })));
-      if (states.some(({ b, s }) => s === 'changed' || (s === 'edited since' && b.after !== null))) {
-        runId = id;
-        break;
+    // The latest run whose changes are still in place: a later run that failed or changed
+    // nothing hides nothing. Failing that, the latest with a file edited since (undo then says
+    // --force); a legacy file whose path now holds the vault's own entry does not count.
+    const latest = async (wanted: (b: FileBackup, s: FileState) => boolean): Promise<string | undefined> => {
+      for (const [id, backups] of [...runs].reverse()) {
+        for (const b of backups) if (wanted(b, await stateOf(target, b))) return id;
       }
-    }
+      return undefined;
+    };
+    runId = (await latest((_, s) => s === 'changed')) ?? (await latest((b, s) => s === 'edited since' && b.after !== null));
   }
   if (runId === undefined) return { runId, files: [], ok: true };
   const files: UndoOutcome[] = [];

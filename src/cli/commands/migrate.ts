@@ -30,7 +30,10 @@ Windsurf. Each value is stored, read back and compared before its plaintext is r
 server entry is rewritten to start through 'mcp-tokens run <service> -- <original command>'; every
 changed file is backed up (encrypted) first. Values that differ from the vault (conflicts) or fail
 validation are reported and left where they are. Export lines in shell rc files are reported
-with file and line; --shell-rc removes them.`,
+with file and line; --shell-rc removes them. Secrets it cannot move (unknown variables, tokens in
+args or headers, commented-out lines) are listed at the end with why and what to do; the exit
+code is 1 while any plaintext secret is left. Every run has an id: --history lists them,
+--undo <id> undoes one.`,
   )
   .action(async function (this: Command, opts: MigrateOptions) {
     const m = await import('../../migrate/index.js');
