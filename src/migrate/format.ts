@@ -81,7 +81,7 @@ export function describePlan(plan: MigrationPlan): string[] {
       for (const k of s.keptEnv) out.push(`           env ${k.name} kept: ${k.reason}`);
     }
   }
-  for (const r of plan.refused) if (!r.mayHoldSecrets) out.push(`Not read: ${r.path} ${r.reason}`);
+  for (const r of plan.refused) out.push(`Not read: ${r.path} ${r.reason}`);
   const left = leftovers(plan, plan.items);
   out.push(...describeLeft(left, plan.pending === 0 ? 'Left in plaintext' : 'Will be left in plaintext'));
   if (plan.pending === 0) out.push(left.length ? 'Nothing more to migrate.' : 'Nothing to migrate.');

@@ -227,7 +227,7 @@ describe('a server with credentials of two services (--config)', () => {
     const plan = await planMigration(new TestTarget(), opts);
     expect(plan.refused.filter((r) => r.path.startsWith(h.root) && !r.path.startsWith(h.home))).toEqual([
       { path: join(h.root, 'missing.json'), reason: 'does not exist', mayHoldSecrets: false },
-      { path: bad, reason: 'is not valid JSON (with comments); not read or edited: check it by hand for tokens', mayHoldSecrets: true },
+      { path: bad, reason: 'is not valid JSON (with comments); not edited', mayHoldSecrets: true },
     ]);
   });
 });

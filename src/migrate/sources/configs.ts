@@ -5,8 +5,9 @@
  * handles every file, including a `--config PATH` of any of these shapes.
  */
 import { posix, win32 } from 'node:path';
-import { getNodeValue, parseTree, findNodeAtLocation, type Node, type ParseError } from 'jsonc-parser';
-import { readNoFollow, type ReadFile } from '../fsutil.js';
+import { getNodeValue, findNodeAtLocation, type Node } from 'jsonc-parser';
+import { readNoFollow, unreadable, type ReadFile } from '../fsutil.js';
+import { parseJsonc } from '../jsonc-edit.js';
 import { isSecretName, looksSecret, secretShape } from '../detect.js';
 import { candidate, fieldByEnv, fieldByFormat, isReference, KNOWN_FIELDS, mask } from '../known.js';
 import type { Candidate, Leftover, Refusal } from '../types.js';
@@ -92,33 +93,47 @@ export interface ConfigScan {
 export async function scanConfigs(locations: readonly ConfigLocation[], scan: ConfigScan): Promise<void> {
   for (const location of locations) {
     if (scan.configs.has(location.path)) continue;
-    const read = await readNoFollow(location.path, MAX_CONFIG_BYTES);
-    if (!read.ok) {
-      if (!read.absent || location.explicit) {
-        scan.refused.push({ path: location.path, reason: read.absent ? 'does not exist' : `${read.reason}: check it by hand for tokens`, mayHoldSecrets: !read.absent });
-      }
-      continue;
-    }
-    // A UTF-8 BOM (Windows editors) is not JSON: parse without it; rewrite.ts puts it back.
-    const text = stripBom(read.file.bytes.toString('utf8'));
-    const errors: ParseError[] = [];
-    const root = parseTree(text, errors, { allowTrailingComma: true, disallowComments: false });
-    if (!root || errors.length > 0 || root.type !== 'object') {
-      scan.refused.push({ path: location.path, reason: 'is not valid JSON (with comments); not read or edited: check it by hand for tokens', mayHoldSecrets: true });
-      continue;
-    }
-    const servers = findServers(root);
-    const projects = findNodeAtLocation(root, ['projects']);
-    const folders = (projects?.type === 'object' ? (projects.children ?? []) : []).flatMap((p) => {
-      const key = p.children?.[0]?.value as unknown;
-      return typeof key === 'string' && key !== '' ? [key] : [];
-    });
-    scan.configs.set(location.path, { location, file: read.file, text, servers, projects: folders });
-    for (const s of servers) {
-      const migrated = addCandidates(location, s, scan);
-      scan.left.push(...strays(location, root, s, migrated));
+    // Each file on its own: whatever one file does (even an error nobody foresaw) is reported
+    // against that file and the others are still read.
+    try {
+      await scanConfig(location, scan); // adds to `scan` only once the whole file was read
+    } catch (e) {
+      scan.refused.push({ path: location.path, reason: unreadable(e), mayHoldSecrets: true });
     }
   }
+}
+
+async function scanConfig(location: ConfigLocation, scan: ConfigScan): Promise<void> {
+  const read = await readNoFollow(location.path, MAX_CONFIG_BYTES);
+  if (!read.ok) {
+    if (!read.absent || location.explicit) {
+      scan.refused.push({ path: location.path, reason: read.absent ? 'does not exist' : `${read.reason}: check it by hand for tokens`, mayHoldSecrets: !read.absent });
+    }
+    return;
+  }
+  // A UTF-8 BOM (Windows editors) is not JSON: parse without it; apply puts it back.
+  const text = stripBom(read.file.bytes.toString('utf8'));
+  const parsed = parseJsonc(text);
+  if (!parsed.ok || parsed.root.type !== 'object') {
+    scan.refused.push({ path: location.path, reason: `${parsed.ok ? 'is not a JSON object' : parsed.reason}; not edited`, mayHoldSecrets: true });
+    return;
+  }
+  const root = parsed.root;
+  const servers = findServers(root);
+  const projects = findNodeAtLocation(root, ['projects']);
+  const folders = (projects?.type === 'object' ? (projects.children ?? []) : []).flatMap((p) => {
+    const key = p.children?.[0]?.value as unknown;
+    return typeof key === 'string' && key !== '' ? [key] : [];
+  });
+  const found: Candidate[] = [];
+  const left: Leftover[] = [];
+  for (const s of servers) {
+    const migrated = addCandidates(location, s, found);
+    left.push(...strays(location, root, s, migrated));
+  }
+  scan.configs.set(location.path, { location, file: read.file, text, servers, projects: folders });
+  scan.candidates.push(...found);
+  scan.left.push(...left);
 }
 
 /** Server objects under `mcpServers`, `servers` and `projects.*.mcpServers`. */
@@ -156,7 +171,7 @@ function findServers(root: Node): ServerEntry[] {
 }
 
 /** Adds the server's env entries of built-in fields; returns their names. */
-function addCandidates(location: ConfigLocation, s: ServerEntry, scan: ConfigScan): Set<string> {
+function addCandidates(location: ConfigLocation, s: ServerEntry, out: Candidate[]): Set<string> {
   const names = new Set<string>();
   // What the server is (its name, command, args) decides between services a value's shape
   // fits equally: Home Assistant's mcp-proxy reads a JWT as API_ACCESS_TOKEN.
@@ -167,7 +182,7 @@ function addCandidates(location: ConfigLocation, s: ServerEntry, scan: ConfigSca
     if (!field) continue;
     names.add(name);
     const source = `${location.client} config, server '${s.name}'`;
-    scan.candidates.push(
+    out.push(
       candidate({ kind: 'config', source, path: location.path, envName: name, server: s.path, service: field.service, key: field.key }, value),
     );
   }
