@@ -105,7 +105,7 @@ const CLAUDE_JSON = (project: string): string => `{
 }
 `;
 
-async function home(): Promise<{ options: (o?: Partial<PlanOptions>) => PlanOptions; project: string; paths: Record<string, string> }> {
+async function home(): Promise<{ options: (o?: Partial<PlanOptions>) => PlanOptions; project: string; paths: { vscode: string; claude: string; projectMcp: string; dotenv: string; bashrc: string } }> {
   root = await fs.mkdtemp(join(tmpdir(), 'mcp-tokens-findings-'));
   const h = join(root, 'home');
   const project = join(h, 'src', 'site'); // listed in ~/.claude.json; migrate does not run from it
