@@ -18,7 +18,7 @@ export interface AgentConnection {
   close(): void;
 }
 
-export type Found = { connection: AgentConnection; paths: AgentPaths } | { notice?: string; paths?: AgentPaths };
+export type Found = { connection: AgentConnection; paths: AgentPaths } | { notice?: string; paths?: AgentPaths; unsafe?: VaultError };
 
 /** The agent serving vaultDir, if one is up and sound; otherwise why not (no notice: simply none). */
 export async function findAgent(vaultDir: string, env: NodeJS.ProcessEnv = process.env): Promise<Found> {
@@ -30,7 +30,7 @@ export async function findAgent(vaultDir: string, env: NodeJS.ProcessEnv = proce
     if (!checkAgentDir(paths.dir, false) || !checkSocket(paths.socket)) return { paths };
     token = readToken(paths.token);
   } catch (e) {
-    if (isVaultError(e)) return { notice: `${e.message}; ${e.hint ?? ''}` };
+    if (isVaultError(e)) return { notice: `${e.message} (${e.hint ?? 'check it'})`, unsafe: e };
     throw e;
   }
   const stale = `the agent socket ${paths.socket} is stale (no agent answers; killed?)`;

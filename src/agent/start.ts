@@ -48,6 +48,7 @@ export async function unlock(opts: UnlockOptions): Promise<UnlockResult> {
     found.connection.close();
     return { status: found.connection.status, already: true };
   }
+  if (found.unsafe) throw found.unsafe; // before the passphrase is asked
   const paths = agentPaths(dir, opts.env);
   checkAgentDir(paths.dir, true);
   const pass = await opts.passphrase('unlock');

@@ -69,10 +69,11 @@ export async function status(v: AgentVault, env: Record<string, string> = v.env)
   return JSON.parse(r.stdout) as StatusJson;
 }
 
+/** Alive and not a zombie (an exited agent whose new parent has not reaped it yet counts as gone). */
 export function pidAlive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return false;
   }
