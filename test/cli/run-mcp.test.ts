@@ -72,6 +72,27 @@ describe('run on a file vault', () => {
     ]);
   });
 
+  it('no variable that can carry a passphrase reaches the child, passwd\'s new one included', async () => {
+    const names = [
+      'MCP_TOKENS_PASSPHRASE',
+      'MCP_TOKENS_PASSPHRASE_FILE',
+      'MCP_TOKENS_PASSPHRASE_FD',
+      'MCP_TOKENS_NEW_PASSPHRASE',
+      'MCP_TOKENS_NEW_PASSPHRASE_FILE',
+      'MCP_TOKENS_NEW_PASSPHRASE_FD',
+      'MCP_TOKENS_DIR',
+    ];
+    const withNew = {
+      ...env,
+      MCP_TOKENS_NEW_PASSPHRASE: 'canary-new-passphrase',
+      MCP_TOKENS_NEW_PASSPHRASE_FILE: join(home, 'new-passphrase'),
+      MCP_TOKENS_NEW_PASSPHRASE_FD: '7',
+      MCP_TOKENS_DIR: join(home, '.mcp_tokens'), // not a passphrase: passed on
+    };
+    const report = await reportThroughRun(['github'], withNew, names);
+    expect(report.filter((r) => r.set).map((r) => r.name)).toEqual(['MCP_TOKENS_DIR']);
+  });
+
   it('several services at once', async () => {
     const report = await reportThroughRun(['github', 'hass'], env, ['GITHUB_PERSONAL_ACCESS_TOKEN', 'HA_TOKEN', 'HA_URL']);
     expect(report).toEqual([

@@ -20,7 +20,7 @@ In an MCP client config (Claude Desktop, Claude Code, VS Code, Cursor, Windsurf)
 
 No shell is involved; stdin/stdout/stderr pass through untouched; the exit code is the
 command's (128+n for a signal); SIGINT, SIGTERM and SIGHUP are forwarded; MCP_TOKENS_PASSPHRASE*
-variables are removed from the command's environment. A missing credential exits 3 before the
+and MCP_TOKENS_NEW_PASSPHRASE* variables are removed from the command's environment. A missing credential exits 3 before the
 command starts.`,
   )
   .action(async function (this: Command, items: string[]) {
