@@ -35,6 +35,6 @@ export async function collectEnv(cmd: Command, services: 'all' | readonly string
 
 function nothingStored(): VaultError {
   return new VaultError('NOT_FOUND', 'No credentials stored', {
-    hint: 'Please run: mcp-tokens store <service> <key> <value>   (see: mcp-tokens services)',
+    hint: 'Please run: mcp-tokens store <service> <key>   # asks for the value without echo (see: mcp-tokens services)',
   });
 }
