@@ -28,6 +28,9 @@ const COMMANDS: ReadonlyArray<readonly [string, () => Promise<Command>]> = [
   ['setup', async () => (await import('./commands/setup.js')).setup],
   ['shell-init', async () => (await import('./commands/shell-init.js')).shellInit],
   ['migrate', async () => (await import('./commands/migrate.js')).migrate],
+  ['identity', async () => (await import('./commands/identity.js')).identity],
+  ['export', async () => (await import('./commands/export.js')).exportCmd],
+  ['import', async () => (await import('./commands/import.js')).importCmd],
 ];
 
 /** The program with the command named in args (all of them when args name none we know). */

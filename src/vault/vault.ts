@@ -16,7 +16,8 @@ import { CONFIG_NAME, newDataKey, parseConfig, serializeConfig, unwrapDataKeys, 
 import { cleanStaleTemps, ensureDir, readSecureText, writeAtomic, writeExclusive } from './fsutil.js';
 import { withLock } from './lock.js';
 import { resealAll, type ResealResult } from './rekey.js';
-import { readMetadata, updateMetadata, writeMetadata, type EntryMeta } from './metadata.js';
+import { appendExport, readMetadata, updateMetadata, writeMetadata, type EntryMeta, type ExportRecord } from './metadata.js';
+import { RESERVED_SERVICE, isReservedEntry } from './reserved.js';
 import { BACKUPS_DIR, listBackups, parseBackupName, readBackup, removeBackups, writeBackup, type BackupInfo } from './backups.js';
 
 export type BackendChoice = 'auto' | 'keychain' | 'file';
@@ -229,7 +230,7 @@ export class Vault {
   async delete(service: string, key?: string, { force = false } = {}): Promise<{ deleted: EntryName[]; backups: string[] }> {
     serviceSpec(service);
     return this.locked(async () => {
-      const names = key !== undefined ? [entryName(service, key)] : (await this.backend.list()).filter((n) => n.startsWith(`${service}_`));
+      const names = key !== undefined ? [entryName(service, key)] : (await this.backend.list()).filter((n) => parseEntryName(n)?.service === service);
       const deleted: EntryName[] = [];
       const backups: string[] = [];
       for (const name of names.sort()) {
@@ -256,7 +257,7 @@ export class Vault {
   /** Every stored entry with its value masked (secrets) or shown (url, host, user). */
   async list(): Promise<ListedEntry[]> {
     const meta = readMetadata(this.dir);
-    const names = (await this.backend.list()).sort();
+    const names = (await this.backend.list()).filter((n) => !isReservedEntry(n)).sort();
     return Promise.all(
       names.map(async (name) => {
         const { service, key } = parseEntryName(name)!;
@@ -276,7 +277,7 @@ export class Vault {
 
   /** Stored service names, sorted. */
   async services(): Promise<string[]> {
-    const names = await this.backend.list();
+    const names = (await this.backend.list()).filter((n) => !isReservedEntry(n));
     return [...new Set(names.map((n) => parseEntryName(n)!.service))].sort();
   }
 
@@ -285,7 +286,7 @@ export class Vault {
     let spec = serviceSpec(service);
     let keys = spec.fields.map((f) => f.key);
     if (!spec.builtin) {
-      keys = (await this.backend.list()).filter((n) => n.startsWith(`${service}_`)).map((n) => parseEntryName(n)!.key).sort();
+      keys = (await this.backend.list()).filter((n) => parseEntryName(n)?.service === service).map((n) => parseEntryName(n)!.key).sort();
       spec = serviceSpec(service, keys);
     }
     const values: Record<string, string> = {};
@@ -311,6 +312,37 @@ export class Vault {
         meta[name] = { ...meta[name], verifiedAt: r.at.toISOString(), verifyStatus: r.status };
       }
       writeMetadata(this.dir, meta);
+    });
+  }
+
+  /** Record in metadata.json what a bundle held and whom it was sealed to (advisory log). */
+  async recordExport(record: ExportRecord): Promise<void> {
+    await this.locked(async () => appendExport(this.dir, record));
+  }
+
+  /** A reserved entry (vault/reserved.ts): the age identity, the links. */
+  async getReserved(key: string): Promise<string | undefined> {
+    return this.backend.get(entryName(RESERVED_SERVICE, key));
+  }
+
+  /**
+   * Write a reserved entry under the lock; the old value is backed up first, as by store. With
+   * ifAbsent an existing value is kept and returned (two first uses race to one identity).
+   */
+  async putReserved(key: string, value: string, { ifAbsent = false } = {}): Promise<string> {
+    return this.updateReserved(key, (old) => (old !== undefined && ifAbsent ? old : value));
+  }
+
+  /** Read-modify-write of a reserved entry, all under the lock (concurrent `link`s keep both). */
+  async updateReserved(key: string, update: (old: string | undefined) => string): Promise<string> {
+    const name = entryName(RESERVED_SERVICE, key);
+    return this.locked(async () => {
+      const old = await this.backend.get(name);
+      const value = update(old);
+      if (old === value) return old;
+      if (old !== undefined) await this.backup(RESERVED_SERVICE, key, old);
+      await this.backend.set(name, value);
+      return value;
     });
   }
 

@@ -105,6 +105,21 @@ describe('run on a file vault', () => {
     ]);
   });
 
+  it('--env exports a stored field under the name a server reads (alone, or beside a service)', async () => {
+    const only = await reportThroughRun(['--env', 'GITHUB_TOKEN=github.token'], env, ['GITHUB_TOKEN', 'GITHUB_PERSONAL_ACCESS_TOKEN', 'HA_TOKEN']);
+    expect(only).toEqual([
+      { name: 'GITHUB_TOKEN', set: true, sha256: sha(token) },
+      { name: 'GITHUB_PERSONAL_ACCESS_TOKEN', set: false },
+      { name: 'HA_TOKEN', set: false },
+    ]);
+    const beside = await reportThroughRun(['hass', '--env', 'API_ACCESS_TOKEN=hass.token'], env, ['HA_URL', 'HA_TOKEN', 'API_ACCESS_TOKEN']);
+    expect(beside).toEqual([
+      { name: 'HA_URL', set: true, sha256: sha('http://127.0.0.1:8123') },
+      { name: 'HA_TOKEN', set: true, sha256: sha(haToken) },
+      { name: 'API_ACCESS_TOKEN', set: true, sha256: sha(haToken) },
+    ]);
+  });
+
   it("returns the child's exit code", async () => {
     const r = await runCli(['run', 'github', '--', process.execPath, '-e', 'process.exit(7)'], { home, env: passEnv });
     expect(r.code).toBe(7);
