@@ -157,7 +157,7 @@ async function checkPassphraseFile(dir: string, file: string, backend: DoctorRep
     add({ level: 'ok', message: 'the passphrase file (MCP_TOKENS_PASSPHRASE_FILE) opens the vault', path: file });
   } catch (e) {
     if (isVaultError(e, 'BAD_PASSPHRASE')) add({ level: 'error', message: 'the passphrase in MCP_TOKENS_PASSPHRASE_FILE does not open this vault', path: file, fix: 'put the vault passphrase in it (one line), or unset the variable' });
-    else add({ level: 'error', message: `the vault could not be opened with the passphrase file: ${(e as Error).message}`, path: file });
+    // Anything else (a loose vault.json, a damaged one) is what the scan above reported.
   } finally {
     passphrase.fill(0);
   }
