@@ -5,6 +5,7 @@
  */
 import { VaultError } from '../errors.js';
 import { storeHints } from '../services/index.js';
+import { unsafeExportName } from './env-names.js';
 import type { FieldSpec, ServiceSpec } from '../services/index.js';
 
 /** Portable environment variable names: what every shell we emit for can assign. */
@@ -56,7 +57,16 @@ export function buildEnv(spec: ServiceSpec, values: Readonly<Record<string, stri
   }
   if (missing.length > 0) throw notStored(spec, missing, spec.fields.filter((f) => f.required));
   if (Object.keys(env).length === 0) throw notStored(spec, [], []);
-  for (const [name, value] of Object.entries(env)) assertEnvPair(name, value);
+  for (const [name, value] of Object.entries(env)) {
+    assertEnvPair(name, value);
+    // A user-defined service's derived name (`ld` + `preload` → LD_PRELOAD) must not reach a child either.
+    const why = unsafeExportName(name);
+    if (why) {
+      throw new VaultError('INVALID_INPUT', `Refusing to export ${name} for ${spec.name}: ${why}`, {
+        hint: `export the field under another name: --env MY_NAME=${spec.name}.<key>`,
+      });
+    }
+  }
   return env;
 }
 
@@ -65,15 +75,19 @@ export function buildEnv(spec: ServiceSpec, values: Readonly<Record<string, stri
  * the same variable (a user-defined `github-personal`/`access-token` against github's token) are
  * refused rather than letting the later one silently win.
  */
-export function mergeEnvs(parts: ReadonlyArray<{ service: string; env: Readonly<Record<string, string>> }>): Record<string, string> {
+export function mergeEnvs(
+  parts: ReadonlyArray<{ service: string; env: Readonly<Record<string, string>> }>,
+  decided: ReadonlySet<string> = new Set(),
+): Record<string, string> {
   const out: Record<string, string> = {};
   const owner = new Map<string, string>();
   for (const { service, env } of parts) {
     for (const [name, value] of Object.entries(env)) {
       const prev = owner.get(name);
+      if (decided.has(name)) continue; // an --env mapping sets it
       if (prev !== undefined && prev !== service) {
         throw new VaultError('INVALID_INPUT', `${prev} and ${service} both set ${name}`, {
-          hint: `launch them separately, or rename one of the services`,
+          hint: `say which one with --env ${name}=${service}.<key>, or launch them separately`,
         });
       }
       owner.set(name, service);
