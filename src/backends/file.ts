@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { VaultError, ioError } from '../errors.js';
 import { parseEntryName, splitEntryName, type EntryName } from '../names.js';
 import { entryAd, looksSealed } from '../crypto/format.js';
-import { openString, sealString } from '../crypto/seal.js';
+import { openText, sealText, type KeyHandle } from '../crypto/keyhandle.js';
 import { fsyncDir, readSecureText, removeFile, writeAtomic } from '../vault/fsutil.js';
 import type { Backend } from './types.js';
 
@@ -12,16 +12,18 @@ export const FILE_BACKEND = 'file';
 export interface FileBackendOptions {
   /** The vault directory, already checked (0700, ours, not a link). */
   dir: string;
-  /** The 32-byte data key; owned by the caller, who zeroes it. */
-  dataKey: Uint8Array;
-  /** During (or after an interrupted) rekey: the key being replaced, tried when dataKey does not fit. */
-  previousKey?: Uint8Array | undefined;
+  /**
+   * The data key, then (during or after an interrupted rekey) the key it replaces. keys[0] seals
+   * every write; a blob opens with the key its id names. Owned by the caller.
+   */
+  keys: readonly KeyHandle[];
 }
 
 /** Encrypted files, one per entry, named `{service}_{key}` (DESIGN.md §3, §5). */
 export function fileBackend(opts: FileBackendOptions): Backend {
-  const { dir, dataKey } = opts;
-  const keys = opts.previousKey ? [dataKey, opts.previousKey] : [dataKey];
+  const { dir, keys } = opts;
+  const sealer = keys[0];
+  if (!sealer) throw new Error('fileBackend needs a key');
   return {
     name: FILE_BACKEND,
     async get(name) {
@@ -30,11 +32,11 @@ export function fileBackend(opts: FileBackendOptions): Backend {
       if (text === undefined) return undefined;
       if (!looksSealed(text)) throw legacyPlaintext(path);
       const { service, key } = splitEntryName(name);
-      return openString(keys, text, entryAd('entry', service, key), path);
+      return openText(keys, text, entryAd('entry', service, key), path);
     },
     async set(name, value) {
       const { service, key } = splitEntryName(name);
-      writeAtomic(dir, name, await sealString(dataKey, value, entryAd('entry', service, key)));
+      writeAtomic(dir, name, await sealText(sealer, value, entryAd('entry', service, key)));
     },
     async delete(name) {
       const removed = removeFile(join(dir, name));

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { VaultError, ioError } from '../errors.js';
 import { entryAd } from '../crypto/format.js';
-import { openString, sealString } from '../crypto/seal.js';
+import { openText, sealText, type KeyHandle } from '../crypto/keyhandle.js';
 import { parseEntryName } from '../names.js';
 import { ensureDir, readSecureText, removeFile, writeExclusive, fsyncDir } from './fsutil.js';
 
@@ -44,14 +44,14 @@ export function parseBackupName(dir: string, file: string): BackupInfo | undefin
 /** Write an encrypted backup of value; never replaces an existing backup. Returns its file name. */
 export async function writeBackup(
   backupsDir: string,
-  dataKey: Uint8Array,
+  handle: KeyHandle,
   service: string,
   key: string,
   value: string,
   now: Date,
 ): Promise<string> {
   ensureDir(backupsDir, true);
-  const text = await sealString(dataKey, value, entryAd('backup', service, key));
+  const text = await sealText(handle, value, entryAd('backup', service, key));
   const base = `${service}_${key}.${timestamp(now)}`;
   for (let n = 0; n < 1000; n++) {
     const file = n === 0 ? `${base}.backup` : `${base}-${n}.backup`;
@@ -85,10 +85,10 @@ function seq(b: BackupInfo): number {
   return m ? Number(m[1]) : 0;
 }
 
-export async function readBackup(dataKey: Uint8Array | readonly Uint8Array[], b: BackupInfo): Promise<string> {
+export async function readBackup(keys: readonly KeyHandle[], b: BackupInfo): Promise<string> {
   const text = readSecureText(b.path);
   if (text === undefined) throw new VaultError('NOT_FOUND', `backup ${b.file} disappeared`);
-  return openString(dataKey, text, entryAd('backup', b.service, b.key), b.path);
+  return openText(keys, text, entryAd('backup', b.service, b.key), b.path);
 }
 
 export function removeBackups(backupsDir: string, list: readonly BackupInfo[]): number {
