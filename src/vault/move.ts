@@ -44,6 +44,7 @@ import { wrapKeyHandles, type VaultConfig } from './config.js';
 import { fsyncDir, readSecureText, removeFile, writeAtomic } from './fsutil.js';
 import { loadKeychain, type PassphraseProvider, type Vault } from './vault.js';
 import type { TxOptions } from './transaction.js';
+import { failpoint } from './failpoint.js';
 
 export const MOVE_JOURNAL = 'move.json';
 export type BackendKind = 'keychain' | 'file';
@@ -73,10 +74,6 @@ export interface MoveResult {
   action: 'moved' | 'finished' | 'undone' | 'unchanged';
 }
 
-/** Test hook: MCP_TOKENS_FAILPOINT=<step> makes the process kill -9 itself there (see tests). */
-function failpoint(step: string): void {
-  if (process.env['MCP_TOKENS_FAILPOINT'] === step) process.kill(process.pid, 'SIGKILL');
-}
 
 export async function moveBackend(vault: Vault, to: BackendKind, opts: MoveOptions = {}): Promise<MoveResult> {
   const dir = vault.dir;

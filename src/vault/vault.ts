@@ -16,6 +16,7 @@ import type { Backend } from '../backends/types.js';
 import { CONFIG_NAME, newKeyHandle, parseConfig, serializeConfig, unwrapKeyHandles, wrapKeyHandles, type FileVaultConfig, type VaultConfig } from './config.js';
 import { cleanStaleTemps, ensureDir, readSecureText, writeAtomic, writeExclusive } from './fsutil.js';
 import { withLock } from './lock.js';
+import { pausePoint } from './failpoint.js';
 import { rekeyInTx, type RekeyResult } from './rekey.js';
 import { readMetadata, updateMetadata, writeMetadata, type EntryMeta } from './metadata.js';
 import { BACKUPS_DIR, listBackups, parseBackupName, readBackup, removeBackups, writeBackup, type BackupInfo } from './backups.js';
@@ -223,6 +224,7 @@ export class Vault {
    * writes goes through tx (its backend, its keys, writeConfig).
    */
   async transaction<T>(fn: (tx: Tx) => Promise<T>, opts: TxOptions = {}): Promise<T> {
+    await pausePoint('before-lock');
     return withLock(this.dir, async () => {
       cleanStaleTemps(this.dir);
       cleanStaleTemps(this.backupsDir);
