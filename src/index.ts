@@ -11,6 +11,8 @@ export type { Backend, BackendName } from './backends/types.js';
 export { memoryBackend } from './backends/memory.js';
 export { BUILTIN_SERVICES, serviceSpec, checkValue, type ServiceSpec, type FieldSpec } from './services/index.js';
 export { formatExports, type ExportFormat } from './launch/format.js';
+/** For a caller that starts its own children: the variables that can carry a passphrase, and a scrubbed env copy. */
+export { PASSPHRASE_VARIABLES, isPassphraseVariable, scrubEnv } from './launch/env.js';
 
 /** The environment variables each built-in service exports. */
 export interface BuiltinEnv {

@@ -1,10 +1,10 @@
 import type { AsyncEntry, EntryOptions } from '@napi-rs/keyring';
 import { VaultError } from '../errors.js';
-import { NAME_RE, entryName, splitEntryName, type EntryName } from '../names.js';
+import { NAME_RE, SERVICE_REF_RE, entryName, splitEntryName, type EntryName } from '../names.js';
 import type { Backend } from './types.js';
 
 export const KEYCHAIN_BACKEND = 'keychain';
-/** Keychain service of every item we write; accounts are `{service}/{key}` (DESIGN.md §4). */
+/** Keychain service of every item we write; accounts are `{service}/{key}` or `{service}@{instance}/{key}` (DESIGN.md §4, §11). */
 export const KEYCHAIN_SERVICE = 'mcp-tokens';
 /** Account of the vault's data key (base64), used to seal backups on this backend (§5). */
 export const VAULT_KEY_ACCOUNT = 'vault-key';
@@ -152,7 +152,7 @@ function account(name: EntryName): string {
 
 function entryOf(acct: string): EntryName | undefined {
   const parts = acct.split('/');
-  if (parts.length !== 2 || !parts.every((p) => NAME_RE.test(p))) return undefined;
+  if (parts.length !== 2 || !SERVICE_REF_RE.test(parts[0]!) || !NAME_RE.test(parts[1]!)) return undefined;
   return entryName(parts[0]!, parts[1]!);
 }
 

@@ -1,21 +1,38 @@
 /** The env vars of one or more services, as `load` prints them and `run` injects them. */
 import type { Command } from 'commander';
 import { VaultError, isVaultError } from '../errors.js';
-import { buildEnv, mergeEnvs } from '../launch/env.js';
-import { serviceSpec } from '../services/index.js';
+import { assertEnvPair, buildEnv, mergeEnvs } from '../launch/env.js';
+import type { EnvMapping } from '../launch/env-map.js';
+import { builtinService, fieldSpec, serviceSpec } from '../services/index.js';
+import type { Vault } from '../vault/vault.js';
 import { globals, openVault, vaultDir } from './context.js';
 
-export async function collectEnv(cmd: Command, services: 'all' | readonly string[], warn: (m: string) => void): Promise<Array<[string, string]>> {
+/**
+ * Every service's variables, plus each `--env` mapping. A variable that two services would set is
+ * refused (exit 2) unless an `--env` mapping names it, which then decides its value. With no
+ * services and some mappings, only the mappings are exported.
+ */
+export async function collectEnv(
+  cmd: Command,
+  services: 'all' | readonly string[],
+  warn: (m: string) => void,
+  mappings: readonly EnvMapping[] = [],
+): Promise<Array<[string, string]>> {
   const names = services === 'all' ? undefined : services.map((s) => serviceSpec(s).name);
+  // A built-in type that lacks the key is a usage error, found before anything is opened.
+  for (const m of mappings) if (builtinService(m.service)) fieldSpec(m.service, m.key);
   const { Vault, noVaultHint } = await import('../vault/vault.js');
   const dir = vaultDir(globals(cmd));
   if (!Vault.exists(dir)) {
     if (Vault.legacyFiles(dir).length > 0) throw new VaultError('NOT_FOUND', 'No encrypted vault yet', { hint: noVaultHint(dir) });
-    if (names) buildEnv(serviceSpec(names[0]!), {}); // throws the seed's "Please run: …"
+    for (const m of mappings) if (!builtinService(m.service)) throw unknownService(m);
+    if (names?.[0] !== undefined) buildEnv(serviceSpec(names[0]), {}); // throws the seed's "Please run: …"
+    if (mappings[0]) throw missingField(mappings[0]);
     throw nothingStored();
   }
   const vault = await openVault(cmd);
   try {
+    const mapped = await resolveMappings(vault, mappings);
     const parts: Array<{ service: string; env: Record<string, string> }> = [];
     for (const service of names ?? (await vault.services())) {
       const { spec, values } = await vault.loadService(service);
@@ -26,11 +43,42 @@ export async function collectEnv(cmd: Command, services: 'all' | readonly string
         warn(`${e.message}: skipped. ${e.hint ?? ''}`.trim());
       }
     }
-    if (parts.length === 0) throw nothingStored();
-    return Object.entries(mergeEnvs(parts));
+    if (parts.length === 0 && mapped.length === 0) throw nothingStored();
+    const decided = new Set(mapped.map(([name]) => name));
+    const env = mergeEnvs(parts, decided);
+    for (const [name, value] of mapped) env[name] = value;
+    return Object.entries(env);
   } finally {
     vault.close();
   }
+}
+
+/** The value of each mapping; a missing field is NOT_FOUND (exit 3) with the store line to run. */
+async function resolveMappings(vault: Vault, mappings: readonly EnvMapping[]): Promise<Array<[string, string]>> {
+  const out: Array<[string, string]> = [];
+  for (const m of mappings) {
+    const { values } = await vault.loadService(m.service);
+    // A user-defined service (not built in) is known by what the vault holds for it.
+    if (!builtinService(m.service) && Object.keys(values).length === 0) throw unknownService(m);
+    const value = values[m.key];
+    if (value === undefined || value === '') throw missingField(m);
+    assertEnvPair(m.name, value);
+    out.push([m.name, value]);
+  }
+  return out;
+}
+
+function unknownService(m: EnvMapping): VaultError {
+  return new VaultError('INVALID_INPUT', `--env ${m.name}=${m.service}.${m.key}: unknown service ${m.service}`, {
+    hint: 'built-in services and stored ones are listed by: mcp-tokens services; mcp-tokens list',
+  });
+}
+
+function missingField(m: EnvMapping): VaultError {
+  const placeholder = builtinService(m.service) ? fieldSpec(m.service, m.key).placeholder : '<value>';
+  return new VaultError('NOT_FOUND', `No credential stored for ${m.service} ${m.key} (needed by --env ${m.name})`, {
+    hint: `Please run: mcp-tokens store ${m.service} ${m.key} ${placeholder}`,
+  });
 }
 
 function nothingStored(): VaultError {

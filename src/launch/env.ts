@@ -1,10 +1,11 @@
 /**
  * The environment a launched MCP server gets: variable names come only from the service table
- * (a stored value can never choose its own name), and every MCP_TOKENS_PASSPHRASE* variable is
- * taken out so a child never inherits the means to open the vault.
+ * (a stored value can never choose its own name), and every variable that can carry a passphrase
+ * is taken out so a child never inherits the means to open the vault.
  */
 import { VaultError } from '../errors.js';
 import { storeHints } from '../services/index.js';
+import { unsafeExportName } from './env-names.js';
 import type { FieldSpec, ServiceSpec } from '../services/index.js';
 
 /** Portable environment variable names: what every shell we emit for can assign. */
@@ -14,7 +15,31 @@ export const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 // last point before a value reaches a shell's eval or a child's environment.
 const CONTROL_RE = /[\u0000-\u001f\u007f-\u009f]/;
 
-const PASSPHRASE_VAR_RE = /^MCP_TOKENS_PASSPHRASE/i;
+/**
+ * Every variable mcp-tokens reads a passphrase from: the value itself, a file holding it, a file
+ * descriptor to read it from — for the vault's passphrase and for `passwd`'s new one.
+ */
+export const PASSPHRASE_VARIABLES = [
+  'MCP_TOKENS_PASSPHRASE',
+  'MCP_TOKENS_PASSPHRASE_FILE',
+  'MCP_TOKENS_PASSPHRASE_FD',
+  'MCP_TOKENS_NEW_PASSPHRASE',
+  'MCP_TOKENS_NEW_PASSPHRASE_FILE',
+  'MCP_TOKENS_NEW_PASSPHRASE_FD',
+] as const;
+
+// The rule behind the list, so a variant added later (or spelt in lower case, which Windows
+// treats as the same variable) is covered too: any MCP_TOKENS_… name that mentions PASSPHRASE.
+const PASSPHRASE_VAR_RE = /^MCP_TOKENS_[A-Z0-9_]*PASSPHRASE/i;
+
+/**
+ * True for a variable that can carry a passphrase. `run` strips these from a child's environment;
+ * `load`, `run` and the library refuse to export one (a user-defined service `mcp-tokens` with a
+ * key `passphrase` would otherwise set MCP_TOKENS_PASSPHRASE in the user's shell).
+ */
+export function isPassphraseVariable(name: string): boolean {
+  return PASSPHRASE_VAR_RE.test(name);
+}
 
 /**
  * Map a service's stored values (keyed by field key: `token`, `url`…) to its env vars.
@@ -32,7 +57,16 @@ export function buildEnv(spec: ServiceSpec, values: Readonly<Record<string, stri
   }
   if (missing.length > 0) throw notStored(spec, missing, spec.fields.filter((f) => f.required));
   if (Object.keys(env).length === 0) throw notStored(spec, [], []);
-  for (const [name, value] of Object.entries(env)) assertEnvPair(name, value);
+  for (const [name, value] of Object.entries(env)) {
+    assertEnvPair(name, value);
+    // A user-defined service's derived name (`ld` + `preload` → LD_PRELOAD) must not reach a child either.
+    const why = unsafeExportName(name);
+    if (why) {
+      throw new VaultError('INVALID_INPUT', `Refusing to export ${name} for ${spec.name}: ${why}`, {
+        hint: `export the field under another name: --env MY_NAME=${spec.name}.<key>`,
+      });
+    }
+  }
   return env;
 }
 
@@ -41,15 +75,19 @@ export function buildEnv(spec: ServiceSpec, values: Readonly<Record<string, stri
  * the same variable (a user-defined `github-personal`/`access-token` against github's token) are
  * refused rather than letting the later one silently win.
  */
-export function mergeEnvs(parts: ReadonlyArray<{ service: string; env: Readonly<Record<string, string>> }>): Record<string, string> {
+export function mergeEnvs(
+  parts: ReadonlyArray<{ service: string; env: Readonly<Record<string, string>> }>,
+  decided: ReadonlySet<string> = new Set(),
+): Record<string, string> {
   const out: Record<string, string> = {};
   const owner = new Map<string, string>();
   for (const { service, env } of parts) {
     for (const [name, value] of Object.entries(env)) {
       const prev = owner.get(name);
+      if (decided.has(name)) continue; // an --env mapping sets it
       if (prev !== undefined && prev !== service) {
         throw new VaultError('INVALID_INPUT', `${prev} and ${service} both set ${name}`, {
-          hint: `launch them separately, or rename one of the services`,
+          hint: `say which one with --env ${name}=${service}.<key>, or launch them separately`,
         });
       }
       owner.set(name, service);
@@ -59,11 +97,11 @@ export function mergeEnvs(parts: ReadonlyArray<{ service: string; env: Readonly<
   return out;
 }
 
-/** A copy of `env` without MCP_TOKENS_PASSPHRASE, _FILE, _FD or any other variable so named. */
+/** A copy of `env` without any variable that can carry a passphrase (see PASSPHRASE_VARIABLES). */
 export function scrubEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(env)) {
-    if (value === undefined || PASSPHRASE_VAR_RE.test(name)) continue;
+    if (value === undefined || isPassphraseVariable(name)) continue;
     out[name] = value;
   }
   return out;
@@ -73,6 +111,11 @@ export function scrubEnv(env: NodeJS.ProcessEnv): Record<string, string> {
 export function assertEnvPair(name: string, value: string): void {
   if (!ENV_NAME_RE.test(name)) {
     throw new VaultError('INVALID_INPUT', `Refusing to export an invalid variable name ${JSON.stringify(name.slice(0, 64))}`);
+  }
+  if (isPassphraseVariable(name)) {
+    throw new VaultError('INVALID_INPUT', `Refusing to export ${name}: mcp-tokens reads its passphrase from that variable`, {
+      hint: 'rename the service or key (mcp-tokens delete, then store it under another name)',
+    });
   }
   if (CONTROL_RE.test(value)) {
     throw new VaultError('INTEGRITY', `The value for ${name} contains a control character; refusing to export it`, {

@@ -5,7 +5,7 @@
 import { homedir } from 'node:os';
 import { basename, join } from 'node:path';
 import { VaultError } from '../errors.js';
-import { NAME_RE } from '../names.js';
+import { SERVICE_REF_RE } from '../names.js';
 import { fishQuote, shQuote } from './format.js';
 import { BLOCK_BEGIN, BLOCK_END } from './rcblock.js';
 
@@ -49,7 +49,7 @@ export function rcPathFor(shell: SetupShell, env: NodeJS.ProcessEnv = process.en
 export function renderSetupBlock(shell: SetupShell, opts: SetupBlockOptions = {}): string {
   const services = opts.services ?? ['all'];
   for (const s of services) {
-    if (s !== 'all' && !NAME_RE.test(s)) throw new VaultError('INVALID_INPUT', `Invalid service name ${JSON.stringify(s)}`);
+    if (s !== 'all' && !SERVICE_REF_RE.test(s)) throw new VaultError('INVALID_INPUT', `Invalid service name ${JSON.stringify(s)}`);
   }
   const quote = shell === 'fish' ? fishQuote : shQuote;
   const cmd = opts.command ?? 'mcp-tokens';

@@ -7,10 +7,10 @@
  * Anything not verified keeps its plaintext source byte-for-byte.
  */
 import { randomBytes } from 'node:crypto';
-import { parseTree, type ParseError } from 'jsonc-parser';
 import { VaultError } from '../errors.js';
 import { decide, fieldId } from './decide.js';
 import { atomicWrite, readNoFollow, sha256, shredIfUnchanged, type ReadFile } from './fsutil.js';
+import { parseJsonc } from './jsonc-edit.js';
 import { planInternals } from './plan.js';
 import { rewriteConfig } from './rewrite.js';
 import { removeLines } from './sources/assign.js';
@@ -160,9 +160,7 @@ function newContent(change: FileChange, file: ReadFile, sources: ReturnType<type
   if (change.kind !== 'config') return Buffer.from(removeLines(text, new Set(change.removedLines)), 'utf8');
   const config = sources.configs.get(change.path)!;
   const out = rewriteConfig(text, config.servers, change.servers);
-  const errors: ParseError[] = [];
-  parseTree(out, errors, { allowTrailingComma: true, disallowComments: false });
-  if (errors.length) throw new VaultError('FAILED', `rewriting ${change.path} would not leave valid JSON; the file was not changed`);
+  if (!parseJsonc(out).ok) throw new VaultError('FAILED', `rewriting ${change.path} would not leave valid JSON; the file was not changed`);
   return Buffer.from(out, 'utf8');
 }
 

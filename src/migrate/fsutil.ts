@@ -39,6 +39,18 @@ export async function readNoFollow(path: string, maxBytes: number): Promise<Read
   }
 }
 
+/**
+ * The refusal reason for a source that failed in a way nobody foresaw (a parser's RangeError, an
+ * EACCES on a directory). Only the error's class and code are named: a message could quote the
+ * file's content, which may be a credential.
+ */
+export function unreadable(e: unknown): string {
+  if (e instanceof VaultError) return `could not be read (${e.code}); skipped`;
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  const name = e instanceof Error ? e.name : 'error';
+  return `could not be read (${typeof code === 'string' ? code : name}); skipped`;
+}
+
 export function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }

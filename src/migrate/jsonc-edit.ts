@@ -5,12 +5,53 @@
  * only the bytes it must: a removed property takes its own line(s) with it, a replaced value is
  * rendered in the style (one line or one item per line) of the value it replaces.
  */
-import { applyEdits, findNodeAtLocation, parseTree, type Edit, type JSONPath, type Node } from 'jsonc-parser';
+import { applyEdits, findNodeAtLocation, parseTree, type Edit, type JSONPath, type Node, type ParseError } from 'jsonc-parser';
+
+/**
+ * Deepest nesting allowed. jsonc-parser (and the walks over its tree) recurse once per level, so
+ * a file of 200,000 `[` overflows the stack with a RangeError; client configs nest a handful of
+ * levels and ~/.claude.json's history a few dozen, so this refuses only what no client writes.
+ */
+export const MAX_JSON_DEPTH = 256;
+
+/** How deep `[`/`{` nest in JSONC text, strings and comments skipped; stops counting past `limit`. */
+export function nestingDepth(text: string, limit = MAX_JSON_DEPTH): number {
+  let depth = 0;
+  let max = 0;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (ch === 0x22 /* " */) {
+      for (i++; i < text.length && text.charCodeAt(i) !== 0x22; i++) if (text.charCodeAt(i) === 0x5c) i++;
+    } else if (ch === 0x2f /* / */ && text.charCodeAt(i + 1) === 0x2f) {
+      const eol = text.indexOf('\n', i);
+      i = eol < 0 ? text.length : eol;
+    } else if (ch === 0x2f && text.charCodeAt(i + 1) === 0x2a /* * */) {
+      const end = text.indexOf('*/', i + 2);
+      i = end < 0 ? text.length : end + 1;
+    } else if (ch === 0x5b /* [ */ || ch === 0x7b /* { */) {
+      if (++depth > max && (max = depth) > limit) return max;
+    } else if (ch === 0x5d || ch === 0x7d) {
+      depth--;
+    }
+  }
+  return max;
+}
+
+export type JsoncParse = { ok: true; root: Node } | { ok: false; reason: string };
+
+/** Parse JSONC within the depth limit; a refusal is a result with a reason, never a throw. */
+export function parseJsonc(text: string): JsoncParse {
+  if (nestingDepth(text) > MAX_JSON_DEPTH) return { ok: false, reason: `nests deeper than ${MAX_JSON_DEPTH} levels` };
+  const errors: ParseError[] = [];
+  const root = parseTree(text, errors, { allowTrailingComma: true, disallowComments: false });
+  if (!root || errors.length > 0) return { ok: false, reason: 'is not valid JSON (with comments)' };
+  return { ok: true, root };
+}
 
 function tree(text: string): Node {
-  const root = parseTree(text, [], { allowTrailingComma: true, disallowComments: false });
-  if (!root) throw new Error('not JSON');
-  return root;
+  const parsed = parseJsonc(text);
+  if (!parsed.ok) throw new Error(`not editable: ${parsed.reason}`);
+  return parsed.root;
 }
 
 function propertyAt(text: string, path: JSONPath): Node | undefined {

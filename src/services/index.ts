@@ -1,5 +1,5 @@
 import { VaultError } from '../errors.js';
-import { checkName } from '../names.js';
+import { checkName, splitServiceRef } from '../names.js';
 import { github } from './github.js';
 import { hass } from './hass.js';
 import { proxmox } from './proxmox.js';
@@ -11,13 +11,15 @@ export type { FieldSpec, ServiceSpec } from './types.js';
 
 export const BUILTIN_SERVICES: readonly ServiceSpec[] = [github, hass, proxmox, wikijs];
 
+/** The built-in spec of a service type (`github`); an instance (`github@work`) has its type's. */
 export function builtinService(name: string): ServiceSpec | undefined {
-  return BUILTIN_SERVICES.find((s) => s.name === name);
+  const type = name.includes('@') ? splitServiceRef(name).type : name;
+  return BUILTIN_SERVICES.find((s) => s.name === type);
 }
 
-/** The env var of a user-defined service's key: `my-svc` + `api-key` → `MY_SVC_API_KEY`. */
+/** The env var of a user-defined service's key: `my-svc` + `api-key` → `MY_SVC_API_KEY` (instances: their type's). */
 export function customEnvName(service: string, key: string): string {
-  return `${service}_${key}`.toUpperCase().replace(/-/g, '_');
+  return `${service.replace(/@.*$/s, '')}_${key}`.toUpperCase().replace(/-/g, '_');
 }
 
 function customField(service: string, key: string): FieldSpec {
@@ -32,29 +34,32 @@ function customField(service: string, key: string): FieldSpec {
   };
 }
 
-/** The spec of a service: built-in, or user-defined with the given keys (all secret). */
+/** A type's spec renamed for one of its instances: same fields, validators, env names and live check. */
+function forInstance(spec: ServiceSpec, ref: string, instance: string | undefined): ServiceSpec {
+  return instance === undefined ? spec : { ...spec, name: ref, title: `${spec.title} (${instance})` };
+}
+
+/**
+ * The spec of a service reference (`github`, `github@work`): built-in, or user-defined with the
+ * given keys (all secret).
+ */
 export function serviceSpec(name: string, customKeys: readonly string[] = []): ServiceSpec {
-  checkName('service', name);
-  return (
-    builtinService(name) ?? {
-      name,
-      title: name,
-      builtin: false,
-      fields: customKeys.map((k) => customField(name, k)),
-    }
-  );
+  const { instance } = splitServiceRef(name);
+  const builtin = builtinService(name);
+  if (builtin) return forInstance(builtin, name, instance);
+  return { name, title: name, builtin: false, fields: customKeys.map((k) => customField(name, k)) };
 }
 
 /** The field spec for service/key, or a usage error naming the keys a built-in service has. */
 export function fieldSpec(service: string, key: string): FieldSpec {
-  checkName('service', service);
+  splitServiceRef(service);
   checkName('key', key);
-  const spec = builtinService(service);
-  if (!spec) return customField(service, key);
+  if (!builtinService(service)) return customField(service, key);
+  const spec = serviceSpec(service);
   const field = spec.fields.find((f) => f.key === key);
   if (!field) {
     throw new VaultError('INVALID_INPUT', `Unknown key '${key}' for ${spec.title}`, {
-      hint: `${service} keys: ${spec.fields.map((f) => f.key).join(', ')}`,
+      hint: `${spec.name} keys: ${spec.fields.map((f) => f.key).join(', ')}`,
     });
   }
   return field;

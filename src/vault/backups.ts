@@ -1,4 +1,4 @@
-/** Encrypted backups: backups/{service}_{key}.{YYYYMMDDTHHMMSSmmmZ}[-N].backup, 0600 (DESIGN.md §3). */
+/** Encrypted backups: backups/{service}[@{instance}]_{key}.{YYYYMMDDTHHMMSSmmmZ}[-N].backup, 0600 (DESIGN.md §3). */
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { VaultError, ioError } from '../errors.js';
@@ -8,7 +8,7 @@ import { parseEntryName } from '../names.js';
 import { ensureDir, readSecureText, removeFile, writeExclusive, fsyncDir } from './fsutil.js';
 
 export const BACKUPS_DIR = 'backups';
-const BACKUP_RE = /^([a-z][a-z0-9-]{0,31}_[a-z][a-z0-9-]{0,31})\.(\d{8}T\d{9}Z)(?:-(\d+))?\.backup$/;
+const BACKUP_RE = /^([a-z][a-z0-9-]{0,31}(?:@[a-z][a-z0-9-]{0,31})?_[a-z][a-z0-9-]{0,31})\.(\d{8}T\d{9}Z)(?:-(\d+))?\.backup$/;
 
 export interface BackupInfo {
   file: string;

@@ -12,7 +12,7 @@ import { looksSealed } from '../crypto/format.js';
 import { TEMP_PREFIX, pidAlive } from './fsutil.js';
 import { CONFIG_NAME, parseConfig } from './config.js';
 import { BACKUPS_DIR } from './backups.js';
-import { LOCK_NAME } from './lock.js';
+import { LOCK_NAME, breakIfStale, describeHolder, inspectLock } from './lock.js';
 import { readMetadata } from './metadata.js';
 
 export type Level = 'ok' | 'warn' | 'error';
@@ -191,13 +191,20 @@ function staleFile(path: string, name: string, fix: boolean, add: (f: Finding) =
 }
 
 function staleLock(path: string, fix: boolean, add: (f: Finding) => void): void {
-  const pid = Number((readIfRegular(path) ?? '').split(' ')[0]);
-  if (pidAlive(pid)) {
-    add({ level: 'ok', message: `the vault is in use by process ${pid}`, path });
+  let state: ReturnType<typeof inspectLock>;
+  try {
+    state = inspectLock(path);
+  } catch (e) {
+    add({ level: 'error', message: (e as Error).message, path, fix: `inspect it, then: rm '${path}'` });
     return;
   }
-  const f: Finding = { level: 'warn', message: 'stale lock left by an interrupted command', path, fix: 'mcp-tokens doctor --fix' };
-  if (fix) f.fixed = unlink(path);
+  if (!state) return;
+  if (state.kind === 'held') {
+    add({ level: 'ok', message: `the vault is in use: ${describeHolder(state)}`, path });
+    return;
+  }
+  const f: Finding = { level: 'warn', message: `stale lock left by an interrupted command (${state.why})`, path, fix: 'mcp-tokens doctor --fix' };
+  if (fix) f.fixed = breakIfStale(path);
   add(f);
 }
 

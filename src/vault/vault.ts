@@ -315,7 +315,7 @@ export class Vault {
   async delete(service: string, key?: string, { force = false } = {}): Promise<{ deleted: EntryName[]; backups: string[] }> {
     serviceSpec(service);
     return this.transaction(async (tx) => {
-      const names = key !== undefined ? [entryName(service, key)] : (await tx.backend.list()).filter((n) => n.startsWith(`${service}_`));
+      const names = key !== undefined ? [entryName(service, key)] : (await tx.backend.list()).filter((n) => parseEntryName(n)?.service === service);
       const deleted: EntryName[] = [];
       const backups: string[] = [];
       for (const name of names.sort()) {
@@ -371,7 +371,7 @@ export class Vault {
     let spec = serviceSpec(service);
     let keys = spec.fields.map((f) => f.key);
     if (!spec.builtin) {
-      keys = (await this.backend.list()).filter((n) => n.startsWith(`${service}_`)).map((n) => parseEntryName(n)!.key).sort();
+      keys = (await this.backend.list()).filter((n) => parseEntryName(n)?.service === service).map((n) => parseEntryName(n)!.key).sort();
       spec = serviceSpec(service, keys);
     }
     const values: Record<string, string> = {};

@@ -5,7 +5,8 @@
  * Plus the process contract: exit codes, signals, byte-exact stdout, scrubbed env, clean argv.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { constants } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -13,6 +14,8 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { BIN, REPO, cliEnv, collect, ensureBuilt, githubClassic, jwt, passphraseEnv, runCli, spawnCli, tempHome } from '../helpers/cli.js';
 import { requireKeyringOrSkip, startKeyringSession, type KeyringSession } from '../helpers/keyring-session.js';
 
+/** Node ≥ 22.15 on POSIX: run replaces itself with the command (src/launch/run.ts). */
+const HAS_EXECVE = typeof (process as unknown as { execve?: unknown }).execve === 'function';
 const FIXTURE = join(REPO, 'test/fixtures/mcp-env-server.mjs');
 const sha = (v: string) => createHash('sha256').update(v, 'utf8').digest('hex');
 
@@ -72,12 +75,48 @@ describe('run on a file vault', () => {
     ]);
   });
 
+  it('no variable that can carry a passphrase reaches the child, passwd\'s new one included', async () => {
+    const names = [
+      'MCP_TOKENS_PASSPHRASE',
+      'MCP_TOKENS_PASSPHRASE_FILE',
+      'MCP_TOKENS_PASSPHRASE_FD',
+      'MCP_TOKENS_NEW_PASSPHRASE',
+      'MCP_TOKENS_NEW_PASSPHRASE_FILE',
+      'MCP_TOKENS_NEW_PASSPHRASE_FD',
+      'MCP_TOKENS_DIR',
+    ];
+    const withNew = {
+      ...env,
+      MCP_TOKENS_NEW_PASSPHRASE: 'canary-new-passphrase',
+      MCP_TOKENS_NEW_PASSPHRASE_FILE: join(home, 'new-passphrase'),
+      MCP_TOKENS_NEW_PASSPHRASE_FD: '7',
+      MCP_TOKENS_DIR: join(home, '.mcp_tokens'), // not a passphrase: passed on
+    };
+    const report = await reportThroughRun(['github'], withNew, names);
+    expect(report.filter((r) => r.set).map((r) => r.name)).toEqual(['MCP_TOKENS_DIR']);
+  });
+
   it('several services at once', async () => {
     const report = await reportThroughRun(['github', 'hass'], env, ['GITHUB_PERSONAL_ACCESS_TOKEN', 'HA_TOKEN', 'HA_URL']);
     expect(report).toEqual([
       { name: 'GITHUB_PERSONAL_ACCESS_TOKEN', set: true, sha256: sha(token) },
       { name: 'HA_TOKEN', set: true, sha256: sha(haToken) },
       { name: 'HA_URL', set: true, sha256: sha('http://127.0.0.1:8123') },
+    ]);
+  });
+
+  it('--env exports a stored field under the name a server reads (alone, or beside a service)', async () => {
+    const only = await reportThroughRun(['--env', 'GITHUB_TOKEN=github.token'], env, ['GITHUB_TOKEN', 'GITHUB_PERSONAL_ACCESS_TOKEN', 'HA_TOKEN']);
+    expect(only).toEqual([
+      { name: 'GITHUB_TOKEN', set: true, sha256: sha(token) },
+      { name: 'GITHUB_PERSONAL_ACCESS_TOKEN', set: false },
+      { name: 'HA_TOKEN', set: false },
+    ]);
+    const beside = await reportThroughRun(['hass', '--env', 'API_ACCESS_TOKEN=hass.token'], env, ['HA_URL', 'HA_TOKEN', 'API_ACCESS_TOKEN']);
+    expect(beside).toEqual([
+      { name: 'HA_URL', set: true, sha256: sha('http://127.0.0.1:8123') },
+      { name: 'HA_TOKEN', set: true, sha256: sha(haToken) },
+      { name: 'API_ACCESS_TOKEN', set: true, sha256: sha(haToken) },
     ]);
   });
 
@@ -111,7 +150,10 @@ describe('run on a file vault', () => {
     });
     child.kill(signal);
     const r = await done;
-    expect(r.code).toBe(expected);
+    // Spawned (Node 20): run reports 128 + n. Exec'd (Node ≥ 22.15): the server itself dies of the
+    // signal, which its parent sees as such — the same status a shell would report.
+    expect(r.code ?? 128 + constants.signals[r.signal!]).toBe(expected);
+    if (HAS_EXECVE) expect(r.code === null).toBe(mode === 'default');
   });
 
   it('no secret in the argv of any process of the chain', async () => {
@@ -127,8 +169,40 @@ describe('run on a file vault', () => {
     const cmdlines = [pid!, ppid!, child.pid!].map((p) => readFileSync(`/proc/${p}/cmdline`));
     child.kill('SIGTERM');
     await done;
-    expect(cmdlines.some((c) => c.includes(Buffer.from(BIN)))).toBe(true); // we did read the right processes
+    // We did read the right processes: the runner's (spawned) or the server's own (exec'd).
+    if (!HAS_EXECVE) expect(cmdlines.some((c) => c.includes(Buffer.from(BIN)))).toBe(true);
+    else expect(pid).toBe(child.pid);
     for (const c of cmdlines) expect(c.includes(Buffer.from(token))).toBe(false);
+  });
+
+  it.skipIf(!HAS_EXECVE)('Node ≥ 22.15: the server replaces run (same pid), no mcp-tokens process remains', async () => {
+    const script = `process.stderr.write('pid '+process.pid+'\\n');setInterval(()=>{},1000)`;
+    const child = spawnCli(['run', 'github', '--', process.execPath, '-e', script], { home, env: passEnv });
+    const done = collect(child, { timeoutMs: 20_000 });
+    const pid = await new Promise<number>((resolve) => {
+      child.stderr!.on('data', (b: Buffer) => {
+        const m = /pid (\d+)/.exec(b.toString());
+        if (m) resolve(Number(m[1]));
+      });
+    });
+    // The CLI was started in a session of its own (spawnCli is detached): list that session.
+    const inSession = readdirSync('/proc')
+      .filter((p) => /^\d+$/.test(p))
+      .flatMap((p) => {
+        try {
+          const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+          const sid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[3]);
+          return sid === child.pid ? [{ pid: Number(p), cmdline: readFileSync(`/proc/${p}/cmdline`, 'utf8') }] : [];
+        } catch {
+          return []; // exited meanwhile
+        }
+      });
+    child.kill('SIGTERM');
+    await done;
+    expect(pid).toBe(child.pid);
+    expect(inSession.map((p) => p.pid)).toEqual([pid]);
+    expect(inSession[0]!.cmdline).toContain(script);
+    expect(inSession.filter((p) => p.cmdline.includes(BIN))).toEqual([]);
   });
 
   it('a missing credential exits 3 with the seed message and never starts the child', async () => {

@@ -4,13 +4,14 @@
  * `shell-init`'s load_credentials in a seed-style wrapper script.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { requireShell } from '../helpers/shells.js';
 import { BIN, cliEnv, ensureBuilt, githubClassic, passphraseEnv, runCli, tempHome } from '../helpers/cli.js';
 
 const HOSTILE = `it's $(touch pwned) \`touch pwned2\` "q" \\ $HOME !x ; rm -rf ./y 'end'`;
-const shells = ['bash', 'zsh', 'dash', 'fish'].filter((s) => existsSync(`/usr/bin/${s}`) || existsSync(`/bin/${s}`));
+const shells = ['bash', 'zsh', 'dash', 'fish'] as const;
 
 beforeAll(() => ensureBuilt());
 
@@ -29,7 +30,8 @@ describe('load output evaluated by real shells', () => {
     }
   });
 
-  it.each(shells)('%s reproduces every value byte for byte and runs nothing', (shell) => {
+  it.for(shells)('%s reproduces every value byte for byte and runs nothing', (shell, { skip }) => {
+    const sh = requireShell(shell, skip);
     const cwd = join(home, `cwd-${shell}`);
     mkdirSync(cwd);
     const mt = `${process.execPath} ${BIN}`;
@@ -37,14 +39,15 @@ describe('load output evaluated by real shells', () => {
       shell === 'fish'
         ? `${mt} load all --format fish | source; printf '%s' "$MYAPP_SECRET" > out1; printf '%s' "$GITHUB_PERSONAL_ACCESS_TOKEN" > out2`
         : `eval "$(${mt} load all)"; printf '%s' "$MYAPP_SECRET" > out1; printf '%s' "$GITHUB_PERSONAL_ACCESS_TOKEN" > out2`;
-    const r = spawnSync(shell, ['-c', script], { cwd, env: cliEnv(home, passEnv), encoding: 'utf8' });
+    const r = spawnSync(sh, ['-c', script], { cwd, env: cliEnv(home, passEnv), encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
     expect(readFileSync(join(cwd, 'out1'), 'utf8')).toBe(HOSTILE);
     expect(readFileSync(join(cwd, 'out2'), 'utf8')).toBe(token);
     expect(readdirSync(cwd).sort()).toEqual(['out1', 'out2']);
   });
 
-  it('shell-init defines load_credentials for seed-style wrapper scripts', () => {
+  it.for(shells.filter((s) => s !== 'fish'))('%s: shell-init defines load_credentials for seed-style wrapper scripts', (shell, { skip }) => {
+    const sh = requireShell(shell, skip);
     const mt = `${process.execPath} ${BIN}`;
     const bindir = join(home, 'bin');
     mkdirSync(bindir, { recursive: true });
@@ -56,12 +59,10 @@ describe('load output evaluated by real shells', () => {
       if load_credentials hass; then echo "hass should be missing" >&2; exit 9; fi
       exit 0`;
     const env = cliEnv(home, { ...passEnv, PATH: `${bindir}:${process.env['PATH'] ?? '/usr/bin:/bin'}` });
-    for (const shell of shells.filter((s) => s !== 'fish')) {
-      const r = spawnSync(shell, ['-c', wrapper], { cwd: home, env, encoding: 'utf8' });
-      expect(r.status, `${shell}: ${r.stderr}`).toBe(0);
-      expect(readFileSync(join(home, 'got'), 'utf8')).toBe(token);
-      expect(r.stderr).toContain('No credentials stored for hass');
-    }
+    const r = spawnSync(sh, ['-c', wrapper], { cwd: home, env, encoding: 'utf8' });
+    expect(r.status, `${shell}: ${r.stderr}`).toBe(0);
+    expect(readFileSync(join(home, 'got'), 'utf8')).toBe(token);
+    expect(r.stderr).toContain('No credentials stored for hass');
   });
 });
 

@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Vault } from '../../src/vault/vault.js';
+import { shellPath } from '../helpers/shells.js';
 import { BIN, PASSPHRASE, REPO, cliEnv, tempHome, vaultDir } from '../helpers/cli.js';
 
 export interface NodeState {
@@ -125,7 +126,7 @@ export function evalInShell(
   const script = join(scratch, 'script.sh');
   const dumps = names.map((n) => `if [ "\${${n}+set}" = set ]; then printf '%s' "$${n}" > "$OUT/${n}"; fi`);
   writeFileSync(script, `set -e\neval "$(${command})"\n${dumps.join('\n')}\n`);
-  const r = spawnSync(`/usr/bin/${shell}`, [script], { cwd, env: { ...cliEnv(scratch, env), OUT: outDir }, encoding: 'utf8', timeout: 30_000 });
+  const r = spawnSync(shellPath(shell) ?? shell, [script], { cwd, env: { ...cliEnv(scratch, env), OUT: outDir }, encoding: 'utf8', timeout: 30_000 });
   const values: Record<string, Buffer | undefined> = {};
   for (const n of names) {
     try {

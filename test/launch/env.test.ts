@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { VaultError } from '../../src/errors.js';
-import { buildEnv, mergeEnvs, scrubEnv } from '../../src/launch/env.js';
+import { assertEnvPair, buildEnv, mergeEnvs, PASSPHRASE_VARIABLES, scrubEnv } from '../../src/launch/env.js';
 import { serviceSpec } from '../../src/services/index.js';
 
 function caught(fn: () => unknown): VaultError {
@@ -93,6 +93,10 @@ describe('scrubEnv', () => {
       MCP_TOKENS_PASSPHRASE_FILE: '/run/pw',
       MCP_TOKENS_PASSPHRASE_FD: '3',
       MCP_TOKENS_PASSPHRASE_ANYTHING: 'x',
+      MCP_TOKENS_NEW_PASSPHRASE: 'canary-new',
+      MCP_TOKENS_NEW_PASSPHRASE_FILE: '/run/new',
+      MCP_TOKENS_NEW_PASSPHRASE_FD: '4',
+      Mcp_Tokens_New_Passphrase: 'mixed case',
       mcp_tokens_passphrase: 'lower',
       MCP_TOKENS_DIR: '/v',
       MY_MCP_TOKENS_PASSPHRASE: 'not a prefix match',
@@ -100,5 +104,19 @@ describe('scrubEnv', () => {
     };
     expect(scrubEnv(env)).toEqual({ PATH: '/usr/bin', MCP_TOKENS_DIR: '/v', MY_MCP_TOKENS_PASSPHRASE: 'not a prefix match' });
     expect(env.MCP_TOKENS_PASSPHRASE).toBe('canary'); // a copy: the caller's env is untouched
+  });
+
+  it('covers every name of the documented list', () => {
+    for (const name of PASSPHRASE_VARIABLES) expect(scrubEnv({ [name]: 'x', KEEP: 'y' })).toEqual({ KEEP: 'y' });
+  });
+
+  it('a service whose variable would be a passphrase variable is refused by load, run and the library', () => {
+    const spec = serviceSpec('mcp-tokens-new', ['passphrase']);
+    expect(spec.fields[0]?.env).toBe('MCP_TOKENS_NEW_PASSPHRASE');
+    const e = caught(() => buildEnv(spec, { passphrase: 'canary' }));
+    expect(e.code).toBe('INVALID_INPUT');
+    expect(e.message).toBe('Refusing to export MCP_TOKENS_NEW_PASSPHRASE: mcp-tokens reads its passphrase from that variable');
+    expect(e.message + (e.hint ?? '')).not.toContain('canary');
+    expect(caught(() => assertEnvPair('MCP_TOKENS_PASSPHRASE_FILE', '/x')).code).toBe('INVALID_INPUT');
   });
 });

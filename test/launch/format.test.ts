@@ -4,6 +4,7 @@ import { parseEnv } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { isVaultError } from '../../src/errors.js';
 import { fishQuote, formatExports, shQuote, type ExportFormat } from '../../src/launch/format.js';
+import { requireShell } from '../helpers/shells.js';
 import { hostileValues, runShell, SHELLS, tempDir, type TestShell } from './helpers.js';
 
 const HOSTILE = hostileValues();
@@ -17,7 +18,8 @@ function evalScript(shell: TestShell, exportsFile: string): string {
 }
 
 describe('formatExports: eval-safety in real shells', () => {
-  it.each(SHELLS)('%s: every hostile value round-trips byte for byte and nothing runs', (shell) => {
+  it.for(SHELLS)('%s: every hostile value round-trips byte for byte and nothing runs', (shell, { skip }) => {
+    requireShell(shell, skip);
     const dir = tempDir();
     const format: ExportFormat = shell === 'fish' ? 'fish' : 'sh';
     writeFileSync(join(dir, 'exports'), formatExports(VARS, format));
@@ -32,7 +34,8 @@ describe('formatExports: eval-safety in real shells', () => {
     expect(readdirSync(join(dir, 'out')).sort()).toEqual(VARS.map(([n]) => n).sort());
   });
 
-  it('the sh output is also safe when a value sits next to an existing variable of the same name', () => {
+  it('the sh output is also safe when a value sits next to an existing variable of the same name', ({ skip }) => {
+    requireShell('dash', skip);
     const dir = tempDir();
     writeFileSync(join(dir, 'exports'), formatExports([['HOME', "x'; touch pwned; '"]], 'sh'));
     const r = runShell('dash', `eval "$(cat exports)"\nprintf '%s' "$HOME" > result\n`, dir);

@@ -10,6 +10,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { afterAll } from 'vitest';
+import { shellPath } from '../helpers/shells.js';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const SHELLS = ['bash', 'dash', 'zsh', 'fish'] as const;
@@ -47,7 +48,7 @@ export function runShell(
   const base = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: home, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8' };
   const extra = shell === 'fish' ? { XDG_CONFIG_HOME: join(home, '.config'), XDG_DATA_HOME: join(home, '.local/share') } : {};
   const flags = [...(shell === 'zsh' ? ['-f'] : []), ...(opts.interactive ? ['-i'] : [])];
-  const r = spawnSync(`/usr/bin/${shell}`, [...flags, file], {
+  const r = spawnSync(shellPath(shell) ?? shell, [...flags, file], {
     cwd,
     env: { ...base, ...extra, ...env },
     encoding: 'utf8',

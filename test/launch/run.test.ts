@@ -155,8 +155,9 @@ describe('runWithEnv in-process: errors before anything starts', () => {
 
   it('resolves the exit code and removes its signal listeners afterwards', async () => {
     const before = process.listenerCount('SIGHUP');
-    await expect(runWithEnv(process.execPath, ['-e', 'process.exit(7)'], {})).resolves.toBe(7);
-    await expect(runWithEnv(process.execPath, ['-e', 'process.kill(process.pid, "SIGKILL")'], {})).resolves.toBe(137);
+    // execve: false, or on Node ≥ 22.15 the test worker itself would become the command.
+    await expect(runWithEnv(process.execPath, ['-e', 'process.exit(7)'], {}, { execve: false })).resolves.toBe(7);
+    await expect(runWithEnv(process.execPath, ['-e', 'process.kill(process.pid, "SIGKILL")'], {}, { execve: false })).resolves.toBe(137);
     expect(process.listenerCount('SIGHUP')).toBe(before);
   });
 

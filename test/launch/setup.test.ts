@@ -14,6 +14,7 @@ import {
   setupNotes,
   undoSetup,
 } from '../../src/launch/setup.js';
+import { requireShell } from '../helpers/shells.js';
 import { runShell, tempDir } from './helpers.js';
 
 const EXISTING: Array<[string, string]> = [
@@ -177,7 +178,8 @@ case "$*" in *fish*) cat "$(dirname "$0")/out.fish" ;; *) cat "$(dirname "$0")/o
     return fake;
   }
 
-  it.each(['bash', 'zsh', 'fish'] as const)('%s: loads through an absolute, quoted command path', (shell) => {
+  it.for(['bash', 'zsh', 'fish'] as const)('%s: loads through an absolute, quoted command path', (shell, { skip }) => {
+    requireShell(shell, skip);
     const dir = tempDir();
     const fake = fakeCli(dir);
     const block = renderSetupBlock(shell, { command: fake, passphraseFile: "/run/pw file's" });

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatExports } from '../../src/launch/format.js';
 import { renderShellInit } from '../../src/launch/shell-init.js';
+import { requireShell } from '../helpers/shells.js';
 import { hostileValues, runShell, SHELLS, tempDir, type TestShell } from './helpers.js';
 
 const VALUE = hostileValues()['FISH_ESCAPE']! + hostileValues()['CMD_SUBST_QUOTED']!;
@@ -65,7 +66,8 @@ true
 }
 
 describe('shell-init: load_credentials for seed-era wrapper scripts', () => {
-  it.each(SHELLS)('%s: non-zero when missing, exports on success, output never evaluated on failure', (shell) => {
+  it.for(SHELLS)('%s: non-zero when missing, exports on success, output never evaluated on failure', (shell, { skip }) => {
+    requireShell(shell, skip);
     const dir = tempDir();
     const fake = fakeCli(dir);
     // `mcp-tokens shell-init` itself is simulated: the fake CLI answers "shell-init" with our text.

@@ -4,13 +4,13 @@ import { data, info, json, table } from '../output.js';
 
 export const backups = new Command('backups')
   .description('list encrypted backups (newest last)')
-  .argument('[service]')
+  .argument('[service]', 'a service or an instance (github@work)')
   .option('--json', 'machine-readable output')
   .action(async function (this: Command, service: string | undefined, opts: { json?: boolean }) {
     const { listBackups, BACKUPS_DIR } = await import('../../vault/backups.js');
     const { join } = await import('node:path');
-    const { checkName } = await import('../../names.js');
-    if (service !== undefined) checkName('service', service);
+    const { checkServiceRef } = await import('../../names.js');
+    if (service !== undefined) checkServiceRef(service);
     // Listing names needs no key, so no passphrase is asked; the directory is still checked.
     (await import('../../vault/vault.js')).Vault.backendOf(vaultDir(globals(this)));
     const list = listBackups(join(vaultDir(globals(this)), BACKUPS_DIR), service);

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { splitServiceRef } from '../../names.js';
 import { globals, openVault, vaultDir } from '../context.js';
 import { data, info, json, table, warn } from '../output.js';
 import { ageDays, shortDate } from '../time.js';
@@ -22,6 +23,8 @@ export const list = new Command('list')
       const now = new Date();
       const rows = entries.map((e) => ({
         service: e.service,
+        type: splitServiceRef(e.service).type,
+        instance: splitServiceRef(e.service).instance ?? null,
         key: e.key,
         value: e.shown,
         secret: e.secret,

@@ -5,7 +5,7 @@ import { readValue } from '../value-input.js';
 
 export const store = new Command('store')
   .description('store a credential (validated, encrypted; the old value is backed up)')
-  .argument('<service>', 'github, hass, proxmox, wikijs, or a name of your own')
+  .argument('<service>', 'github, hass, proxmox, wikijs, an instance such as github@work, or a name of your own')
   .argument('<key>', 'token, url, host, user… (see: mcp-tokens services)')
   .argument('[value]', "the value; '-' or a pipe reads stdin; omitted on a terminal: asked without echo")
   .addHelpText(

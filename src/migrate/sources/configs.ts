@@ -5,8 +5,9 @@
  * handles every file, including a `--config PATH` of any of these shapes.
  */
 import { posix, win32 } from 'node:path';
-import { getNodeValue, parseTree, findNodeAtLocation, type Node, type ParseError } from 'jsonc-parser';
-import { readNoFollow, type ReadFile } from '../fsutil.js';
+import { getNodeValue, findNodeAtLocation, type Node } from 'jsonc-parser';
+import { readNoFollow, unreadable, type ReadFile } from '../fsutil.js';
+import { parseJsonc } from '../jsonc-edit.js';
 import { candidate, fieldByEnv, fieldByFormat, isReference, KNOWN_FIELDS } from '../known.js';
 import type { Candidate, Refusal } from '../types.js';
 
@@ -75,23 +76,36 @@ export interface ConfigScan {
 export async function scanConfigs(locations: readonly ConfigLocation[], scan: ConfigScan): Promise<void> {
   for (const location of locations) {
     if (scan.configs.has(location.path)) continue;
-    const read = await readNoFollow(location.path, MAX_CONFIG_BYTES);
-    if (!read.ok) {
-      if (!read.absent || location.explicit) scan.refused.push({ path: location.path, reason: read.absent ? 'does not exist' : read.reason });
-      continue;
+    // Each file on its own: whatever one file does (even an error nobody foresaw) is reported
+    // against that file and the others are still read.
+    try {
+      await scanConfig(location, scan); // adds to `scan` only once the whole file was read
+    } catch (e) {
+      scan.refused.push({ path: location.path, reason: unreadable(e) });
     }
-    const text = read.file.bytes.toString('utf8');
-    const errors: ParseError[] = [];
-    const root = parseTree(text, errors, { allowTrailingComma: true, disallowComments: false });
-    if (!root || errors.length > 0 || root.type !== 'object') {
-      scan.refused.push({ path: location.path, reason: 'is not valid JSON (with comments); not edited' });
-      continue;
-    }
-    const servers = findServers(root);
-    scan.configs.set(location.path, { location, file: read.file, text, servers });
-    for (const s of servers) addCandidates(location, s, scan);
-    for (const s of servers) reportStray(location, root, s, scan);
   }
+}
+
+async function scanConfig(location: ConfigLocation, scan: ConfigScan): Promise<void> {
+  const read = await readNoFollow(location.path, MAX_CONFIG_BYTES);
+  if (!read.ok) {
+    if (!read.absent || location.explicit) scan.refused.push({ path: location.path, reason: read.absent ? 'does not exist' : read.reason });
+    return;
+  }
+  const text = read.file.bytes.toString('utf8');
+  const parsed = parseJsonc(text);
+  if (!parsed.ok || parsed.root.type !== 'object') {
+    scan.refused.push({ path: location.path, reason: `${parsed.ok ? 'is not a JSON object' : parsed.reason}; not edited` });
+    return;
+  }
+  const servers = findServers(parsed.root);
+  const found: Candidate[] = [];
+  const refused: Refusal[] = [];
+  for (const s of servers) addCandidates(location, s, found);
+  for (const s of servers) reportStray(location, parsed.root, s, refused);
+  scan.configs.set(location.path, { location, file: read.file, text, servers });
+  scan.candidates.push(...found);
+  scan.refused.push(...refused);
 }
 
 /** Server objects under `mcpServers`, `servers` and `projects.*.mcpServers`. */
@@ -128,20 +142,20 @@ function findServers(root: Node): ServerEntry[] {
   return out;
 }
 
-function addCandidates(location: ConfigLocation, s: ServerEntry, scan: ConfigScan): void {
+function addCandidates(location: ConfigLocation, s: ServerEntry, out: Candidate[]): void {
   for (const { name, value } of s.env) {
     if (value.trim() === '' || isReference(value)) continue;
     const field = fieldByEnv(name) ?? fieldByFormat(name, value);
     if (!field) continue;
     const source = `${location.client} config, server '${s.name}'`;
-    scan.candidates.push(
+    out.push(
       candidate({ kind: 'config', source, path: location.path, envName: name, server: s.path, service: field.service, key: field.key }, value),
     );
   }
 }
 
 /** A token in `args`, `headers` or a URL is not something migrate can move: say where it is. */
-function reportStray(location: ConfigLocation, root: Node, s: ServerEntry, scan: ConfigScan): void {
+function reportStray(location: ConfigLocation, root: Node, s: ServerEntry, refused: Refusal[]): void {
   const node = findNodeAtLocation(root, s.path);
   const strings: { where: string; value: string }[] = [];
   const walk = (n: Node | undefined, where: string): void => {
@@ -158,7 +172,7 @@ function reportStray(location: ConfigLocation, root: Node, s: ServerEntry, scan:
   for (const { where, value } of strings) {
     const words = [value, ...value.split(/\s+/).flatMap((w) => [w, w.slice(w.indexOf('=') + 1)])];
     if (secrets.some((f) => words.some((w) => f.validate(w) === undefined))) {
-      scan.refused.push({
+      refused.push({
         path: location.path,
         reason: `server '${s.name}' has a credential in '${where}', outside 'env'; migrate moves only env entries: move it by hand`,
       });

@@ -4,7 +4,7 @@
  * tool (gh), and removing it would break that tool.
  */
 import { join } from 'node:path';
-import { readNoFollow, type ReadFile } from '../fsutil.js';
+import { readNoFollow, unreadable, type ReadFile } from '../fsutil.js';
 import { candidate, fieldByEnv, isReference, KNOWN_FIELDS } from '../known.js';
 import type { Candidate, Refusal } from '../types.js';
 import { lines, parseAssignment, type Dialect } from './assign.js';
@@ -47,23 +47,31 @@ export async function scanTextFiles(
 ): Promise<void> {
   for (const { path, dialect } of files) {
     if (scan.files.has(path)) continue;
-    const read = await readNoFollow(path, MAX_TEXT_BYTES);
-    if (!read.ok) {
-      // A missing rc file is normal; a missing --env-file is worth saying.
-      if (!read.absent || explicit) scan.refused.push({ path, reason: read.absent ? 'does not exist' : read.reason });
-      continue;
+    try {
+      await scanTextFile(path, dialect, kind, scan, explicit); // adds to `scan` only at its end
+    } catch (e) {
+      scan.refused.push({ path, reason: unreadable(e) });
     }
-    const removable = new Set<number>();
-    const source = kind === 'env-file' ? '.env file' : 'shell startup file';
-    for (const { line, text } of lines(read.file.bytes.toString('utf8'))) {
-      const a = parseAssignment(text, dialect);
-      const field = a && fieldByEnv(a.name);
-      if (!a || !field || a.value === '' || isReference(a.value)) continue;
-      if (a.wholeLine) removable.add(line);
-      scan.candidates.push(
-        candidate({ kind, source, path, line, envName: a.name, service: field.service, key: field.key }, a.value),
-      );
-    }
-    scan.files.set(path, { file: read.file, removable });
   }
+}
+
+async function scanTextFile(path: string, dialect: Dialect, kind: 'env-file' | 'shell-rc', scan: TextScan, explicit: boolean): Promise<void> {
+  const read = await readNoFollow(path, MAX_TEXT_BYTES);
+  if (!read.ok) {
+    // A missing rc file is normal; a missing --env-file is worth saying.
+    if (!read.absent || explicit) scan.refused.push({ path, reason: read.absent ? 'does not exist' : read.reason });
+    return;
+  }
+  const removable = new Set<number>();
+  const found: Candidate[] = [];
+  const source = kind === 'env-file' ? '.env file' : 'shell startup file';
+  for (const { line, text } of lines(read.file.bytes.toString('utf8'))) {
+    const a = parseAssignment(text, dialect);
+    const field = a && fieldByEnv(a.name);
+    if (!a || !field || a.value === '' || isReference(a.value)) continue;
+    if (a.wholeLine) removable.add(line);
+    found.push(candidate({ kind, source, path, line, envName: a.name, service: field.service, key: field.key }, a.value));
+  }
+  scan.candidates.push(...found);
+  scan.files.set(path, { file: read.file, removable });
 }

@@ -6,7 +6,7 @@
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { parseEntryName } from '../../names.js';
-import { readNoFollow } from '../fsutil.js';
+import { readNoFollow, unreadable } from '../fsutil.js';
 import { candidate, KNOWN_FIELDS } from '../known.js';
 import type { Candidate, Refusal } from '../types.js';
 
@@ -32,7 +32,14 @@ export async function scanLegacy(dir: string): Promise<LegacyScan> {
   const st = await fs.lstat(backups).catch(() => undefined);
   if (st?.isSymbolicLink()) scan.refused.push({ path: backups, reason: 'is a symbolic link; not followed' });
   if (!st?.isDirectory()) return scan;
-  for (const name of (await fs.readdir(backups)).sort()) {
+  let names: string[];
+  try {
+    names = (await fs.readdir(backups)).sort();
+  } catch (e) {
+    scan.refused.push({ path: backups, reason: unreadable(e) });
+    return scan;
+  }
+  for (const name of names) {
     const parsed = parseBackupName(name);
     if (!parsed || !KNOWN_FIELDS.some((f) => f.service === parsed.service && f.key === parsed.key)) continue;
     const path = join(backups, name);
@@ -46,6 +53,15 @@ export async function scanLegacy(dir: string): Promise<LegacyScan> {
 
 /** The plaintext value of a legacy file, or undefined (absent, encrypted, refused, empty). */
 async function readPlain(path: string, scan: LegacyScan): Promise<string | undefined> {
+  try {
+    return await readPlainFile(path, scan);
+  } catch (e) {
+    scan.refused.push({ path, reason: unreadable(e) }); // one file's failure is that file's line
+    return undefined;
+  }
+}
+
+async function readPlainFile(path: string, scan: LegacyScan): Promise<string | undefined> {
   const read = await readNoFollow(path, MAX_LEGACY_BYTES);
   if (!read.ok) {
     if (!read.absent) scan.refused.push({ path, reason: read.reason });
