@@ -30,7 +30,7 @@ beforeEach(async () => {
   const v = canary();
   expect((await run(['store', 'k1', 'secret', '-'], { input: v })).code).toBe(0);
   values.set('k1', v);
-});
+}, 180_000);
 
 function newPassphraseEnv(): Record<string, string> {
   const file = join(home, 'new-passphrase');
@@ -38,7 +38,7 @@ function newPassphraseEnv(): Record<string, string> {
   return { MCP_TOKENS_NEW_PASSPHRASE_FILE: file };
 }
 
-describe('races on one file vault (issue 10)', () => {
+describe('races on one file vault (issue 10)', { timeout: 300_000 }, () => {
   it('rekey || rekey: the second fails before writing; nothing is lost', async () => {
     const first = await hold(['rekey']);
     expect((await run(['rekey'])).code).toBe(0);
