@@ -4,10 +4,10 @@
  *
  * Sealed blob (an entry, a backup, or a wrapped file): one line of JSON, then "\n":
  *   v1: {"v":1,"alg":"xchacha20poly1305-ietf","nonce":"<base64, 24 bytes>","ct":"<base64>"}
- *   v2: {"v":2,"alg":"xchacha20poly1305-ietf","kid":"<16 hex>","nonce":"<base64, 24 bytes>","ct":"<base64>"}
- * v2 names the data key that sealed it: kid = hex(first 8 bytes of HMAC-SHA256(key = data key,
- * "mcp-tokens/key-id/v1")) — a one-way, domain-separated fingerprint that says nothing usable
- * about the key. The kid is bound by the AEAD: a v2 blob's associated data is the v1 AD below
+ *   v2: {"v":2,"alg":"xchacha20poly1305-ietf","kid":"<32 hex>","nonce":"<base64, 24 bytes>","ct":"<base64>"}
+ * v2 names the data key that sealed it: kid = hex(first 16 bytes of HMAC-SHA256(key = data key,
+ * "mcp-tokens/v1/key-id")) — a one-way, domain-separated fingerprint that says nothing usable
+ * about the key (the same id the unlock agent reports). The kid is bound by the AEAD: a v2 blob's associated data is the v1 AD below
  * followed by "/kid" ‖ u32be(len kid) ‖ kid, so a blob relabelled with another kid (or turned into
  * a v1 blob) fails to open. Readers pick the key by kid and, when the kid names no key the vault
  * holds, report "sealed under an older key" rather than "damaged" (v1 blobs: every key is tried).
@@ -35,7 +35,7 @@ import { VaultError } from '../errors.js';
 /** vault.json's version (unchanged); blobs are written as BLOB_VERSION and read as 1 or 2. */
 export const FORMAT_VERSION = 1;
 export const BLOB_VERSION = 2;
-export const KID_RE = /^[0-9a-f]{16}$/;
+export const KID_RE = /^[0-9a-f]{32}$/;
 export const AEAD_ALG = 'xchacha20poly1305-ietf';
 export const KDF_ALG = 'argon2id13';
 export const NONCE_BYTES = 24;

@@ -15,7 +15,7 @@ import { decodeBlob, encodeBlob, integrity, KEY_BYTES, NONCE_BYTES, olderKey, wi
 import { sodium } from './sodium.js';
 
 export interface KeyHandle {
-  /** The key's id (16 hex digits, see format.ts); written into, and bound by, every blob it seals. */
+  /** The key id (32 hex digits, see format.ts); written into, and bound by, every blob it seals. */
   readonly id: string;
   /** Seal plaintext for the place described by ad (entryAd / fileAd); returns the v2 blob's text. */
   seal(plaintext: Uint8Array, ad: Uint8Array): Promise<string>;
@@ -26,11 +26,24 @@ export interface KeyHandle {
   open(text: string, ad: Uint8Array, what: string): Promise<Uint8Array>;
 }
 
-const KID_LABEL = 'mcp-tokens/key-id/v1';
+const KEY_ID_CONTEXT = new TextEncoder().encode('mcp-tokens/v1/key-id');
 
-/** The id of a key: a domain-separated one-way fingerprint (HMAC keyed by the key itself). */
+/** The id of a key: 16 bytes of HMAC-SHA256(key, context), in hex — names a key without revealing it. */
 export function keyId(key: Uint8Array): string {
-  return createHmac('sha256', key).update(KID_LABEL).digest().subarray(0, 8).toString('hex');
+  return createHmac('sha256', key).update(KEY_ID_CONTEXT).digest().subarray(0, 16).toString('hex');
+}
+
+/**
+ * A handle over keys held here that seals under the first and opens with whichever sealed the
+ * blob (the unlock agent's server uses this shape). The vault itself uses LocalKeyHandle per key.
+ */
+export function localKeyHandle(key: Uint8Array, previous?: Uint8Array): KeyHandle {
+  const handles = previous ? [new LocalKeyHandle(key), new LocalKeyHandle(previous)] : [new LocalKeyHandle(key)];
+  return {
+    id: handles[0]!.id,
+    seal: (plaintext, ad) => handles[0]!.seal(plaintext, ad),
+    open: async (text, ad, what) => (await openWithHandles(handles, text, ad, what)).bytes,
+  };
 }
 
 /** A key held in this process. Owns a copy of the bytes; dispose() zeroes it. */

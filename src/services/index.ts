@@ -1,5 +1,6 @@
 import { VaultError } from '../errors.js';
 import { checkName, splitServiceRef } from '../names.js';
+import { refuseReserved } from '../vault/reserved.js';
 import { github } from './github.js';
 import { hass } from './hass.js';
 import { proxmox } from './proxmox.js';
@@ -45,6 +46,7 @@ function forInstance(spec: ServiceSpec, ref: string, instance: string | undefine
  */
 export function serviceSpec(name: string, customKeys: readonly string[] = []): ServiceSpec {
   const { instance } = splitServiceRef(name);
+  refuseReserved(name);
   const builtin = builtinService(name);
   if (builtin) return forInstance(builtin, name, instance);
   return { name, title: name, builtin: false, fields: customKeys.map((k) => customField(name, k)) };
@@ -54,6 +56,7 @@ export function serviceSpec(name: string, customKeys: readonly string[] = []): S
 export function fieldSpec(service: string, key: string): FieldSpec {
   splitServiceRef(service);
   checkName('key', key);
+  refuseReserved(service);
   if (!builtinService(service)) return customField(service, key);
   const spec = serviceSpec(service);
   const field = spec.fields.find((f) => f.key === key);

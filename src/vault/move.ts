@@ -43,7 +43,7 @@ import { keyId, type LocalKeyHandle } from '../crypto/keyhandle.js';
 import { wrapKeyHandles, type VaultConfig } from './config.js';
 import { fsyncDir, readSecureText, removeFile, writeAtomic } from './fsutil.js';
 import { loadKeychain, type PassphraseProvider, type Vault } from './vault.js';
-import type { TxOptions } from './transaction.js';
+import { localOnly, type TxOptions } from './transaction.js';
 import { failpoint } from './failpoint.js';
 
 export const MOVE_JOURNAL = 'move.json';
@@ -86,13 +86,13 @@ export async function moveBackend(vault: Vault, to: BackendKind, opts: MoveOptio
   let fileConfig: VaultConfig | undefined;
   if (to === 'file' && startedOn !== 'file') {
     if ((await vault.keys()).length > 1) throw new VaultError('USAGE', 'an interrupted rekey must finish before a backend move', { hint: 'run: mcp-tokens rekey' });
-    const key = await vault.key();
+    const key = await vault.localKey();
     fileConfig = await newFileConfig(vault, key, opts);
     txOpts.expectKeyId = key.id;
   }
 
   return vault.transaction(async (tx) => {
-    const dataKey = await tx.key();
+    const dataKey = localOnly(await tx.key());
     const ctx: Ctx = { dir, dataKey, kc, kcOpts };
     const backendOf = (kind: BackendKind): Backend => (kind === 'file' ? fileBackend({ dir, keys: [dataKey] }) : kc.keychainBackend(kcOpts));
     const current = tx.config.backend;

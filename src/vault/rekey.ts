@@ -21,7 +21,7 @@ import { listBackups } from './backups.js';
 import { readSecureText, writeAtomic } from './fsutil.js';
 import type { LocalKeyHandle } from '../crypto/keyhandle.js';
 import type { FileVaultConfig } from './config.js';
-import type { Tx } from './transaction.js';
+import { localOnly, type Tx } from './transaction.js';
 
 export interface ResealResult {
   /** Files now sealed under the new key that were not before. */
@@ -107,16 +107,17 @@ export async function rekeyInTx(tx: Tx, plan: RekeyPlan, onStep?: (path: string)
     await dropPrevious(tx, plan);
   }
   const current = (await tx.keys())[0]!;
-  let next: LocalKeyHandle;
+  let next: KeyHandle;
   if (plan.file) {
     next = plan.file.next;
     tx.writeConfig(plan.file.wrapped, [next, current]);
   } else {
     const { kc, opts } = plan.keychain!;
     const { newKeyHandle } = await import('./config.js');
-    next = await newKeyHandle();
-    const rawCurrent = current.exportKey();
-    const rawNext = next.exportKey();
+    const fresh = await newKeyHandle();
+    next = fresh;
+    const rawCurrent = localOnly(current).exportKey();
+    const rawNext = fresh.exportKey();
     try {
       await kc.writeVaultKey(rawCurrent, { ...opts, account: kc.PREVIOUS_VAULT_KEY_ACCOUNT });
       await kc.writeVaultKey(rawNext, opts);
@@ -127,7 +128,7 @@ export async function rekeyInTx(tx: Tx, plan: RekeyPlan, onStep?: (path: string)
   }
   const result = await resealAll(plan.dir, plan.backupsDir, withEntries, [next, current], onStep);
   await dropPrevious(tx, plan, plan.keychain ? next : undefined);
-  if (plan.keychain) next.dispose();
+  if (plan.keychain) localOnly(next).dispose();
   // Files no key opened in the finishing pass are reported too (sealed under a key dropped earlier).
   const unreadable = [...new Set([...(stragglers?.unreadable ?? []), ...result.unreadable])];
   const olderKey = [...new Set([...(stragglers?.olderKey ?? []), ...result.olderKey])];
@@ -135,7 +136,7 @@ export async function rekeyInTx(tx: Tx, plan: RekeyPlan, onStep?: (path: string)
 }
 
 /** Forget the previous key once every file that it opened is re-sealed (damaged files open with neither). */
-async function dropPrevious(tx: Tx, plan: RekeyPlan, keychainCurrent?: LocalKeyHandle): Promise<void> {
+async function dropPrevious(tx: Tx, plan: RekeyPlan, keychainCurrent?: KeyHandle): Promise<void> {
   if (tx.config.backend === 'file') {
     const { previous: _previous, previousKeyId: _id, ...rest } = tx.config;
     const current = (await tx.keys())[0]!;

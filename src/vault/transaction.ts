@@ -11,7 +11,7 @@
  * "the vault changed while this command waited", before anything is written.
  */
 import { VaultError } from '../errors.js';
-import type { LocalKeyHandle } from '../crypto/keyhandle.js';
+import { LocalKeyHandle, type KeyHandle } from '../crypto/keyhandle.js';
 import type { Backend } from '../backends/types.js';
 import { serializeConfig, type FileVaultConfig, type VaultConfig } from './config.js';
 
@@ -34,11 +34,11 @@ export interface Tx {
   /** The backend of that config; a file backend seals with the current key. */
   readonly backend: Backend;
   /** [current data key, the key an unfinished rekey replaces?] of that state. */
-  keys(): Promise<readonly LocalKeyHandle[]>;
+  keys(): Promise<readonly KeyHandle[]>;
   /** The current data key (seals backups and file backups). */
-  key(): Promise<LocalKeyHandle>;
+  key(): Promise<KeyHandle>;
   /** Replace vault.json (atomically); the vault follows it, with these keys when they change. */
-  writeConfig(next: VaultConfig, keys?: LocalKeyHandle[]): void;
+  writeConfig(next: VaultConfig, keys?: KeyHandle[]): void;
 }
 
 export function changedWhileWaiting(what: string): VaultError {
@@ -57,7 +57,7 @@ function sameWrap(a: { nonce: Uint8Array; ct: Uint8Array } | undefined, b: { non
  * The key ids a file vault.json stands for. Ids are recorded since blobs carry them; for an older
  * vault.json, an unchanged wrap (same salt and ciphertext) still means the same key.
  */
-function idsOf(found: FileVaultConfig, opened: FileVaultConfig, keys: readonly LocalKeyHandle[]): { current?: string; previous?: string } {
+function idsOf(found: FileVaultConfig, opened: FileVaultConfig, keys: readonly KeyHandle[]): { current?: string; previous?: string } {
   const sameSalt = Buffer.from(found.kdf.salt).equals(Buffer.from(opened.kdf.salt));
   const current = found.keyId ?? (sameSalt && sameWrap(found.key, opened.key) ? keys[0]?.id : undefined);
   if (!found.previous) return current === undefined ? {} : { current };
@@ -69,11 +69,11 @@ function idsOf(found: FileVaultConfig, opened: FileVaultConfig, keys: readonly L
  * Under the lock, with vault.json as found: the keys to use, or changedWhileWaiting. `keys` are
  * those unwrapped at open for `opened`; a previous key that is no longer recorded is dropped.
  */
-export function followFileVault(opened: FileVaultConfig, found: FileVaultConfig, keys: LocalKeyHandle[]): LocalKeyHandle[] {
+export function followFileVault(opened: FileVaultConfig, found: FileVaultConfig, keys: KeyHandle[]): KeyHandle[] {
   const ids = idsOf(found, opened, keys);
   if (ids.current === undefined || ids.current !== keys[0]?.id) throw changedWhileWaiting('its data key was replaced by a rekey, or vault.json was rewritten');
   if (!found.previous) {
-    for (const k of keys.slice(1)) k.dispose();
+    for (const k of keys.slice(1)) if (k instanceof LocalKeyHandle) k.dispose();
     return keys.slice(0, 1);
   }
   if (ids.previous === undefined || ids.previous !== keys[1]?.id) throw changedWhileWaiting('a rekey started');
@@ -82,4 +82,10 @@ export function followFileVault(opened: FileVaultConfig, found: FileVaultConfig,
 
 export function sameConfig(a: VaultConfig, b: VaultConfig): boolean {
   return serializeConfig(a) === serializeConfig(b);
+}
+
+/** The key itself, for the operations that store it (keychain item, a wrap); never an agent's. */
+export function localOnly(k: KeyHandle): LocalKeyHandle {
+  if (!(k instanceof LocalKeyHandle)) throw new Error('this operation needs the key in this process, not an agent handle');
+  return k;
 }

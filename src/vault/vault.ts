@@ -11,14 +11,15 @@ import { jwtExpiry } from '../services/validators.js';
 import { KDF_PRESETS, type KdfPreset } from '../crypto/kdf.js';
 import { fileBackend, listEntryFiles } from '../backends/file.js';
 import { fileAd, looksSealed } from '../crypto/format.js';
-import { LocalKeyHandle } from '../crypto/keyhandle.js';
+import { LocalKeyHandle, type KeyHandle } from '../crypto/keyhandle.js';
 import type { Backend } from '../backends/types.js';
 import { CONFIG_NAME, newKeyHandle, parseConfig, serializeConfig, unwrapKeyHandles, wrapKeyHandles, type FileVaultConfig, type VaultConfig } from './config.js';
 import { cleanStaleTemps, ensureDir, readSecureText, writeAtomic, writeExclusive } from './fsutil.js';
 import { withLock } from './lock.js';
 import { pausePoint } from './failpoint.js';
 import { rekeyInTx, type RekeyResult } from './rekey.js';
-import { readMetadata, updateMetadata, writeMetadata, type EntryMeta } from './metadata.js';
+import { appendExport, readMetadata, updateMetadata, writeMetadata, type EntryMeta, type ExportRecord } from './metadata.js';
+import { RESERVED_SERVICE, isReservedEntry } from './reserved.js';
 import { BACKUPS_DIR, listBackups, parseBackupName, readBackup, removeBackups, writeBackup, type BackupInfo } from './backups.js';
 import { changedWhileWaiting, followFileVault, sameConfig, type Tx, type TxOptions } from './transaction.js';
 
@@ -33,6 +34,11 @@ export interface VaultOptions {
   /** Used when the vault is created; refused when it contradicts an existing vault. */
   backend?: BackendChoice | undefined;
   kdf?: KdfPreset | undefined;
+  /**
+   * File vaults: the unlock agent, asked before the passphrase with the vault.json text just read;
+   * it gives a key handle when an agent serves this vault with that very vault.json.
+   */
+  agent?: ((configText: string) => Promise<AgentKey | undefined>) | undefined;
   /** Keychain service name (tests use their own). */
   keychainService?: string | undefined;
   now?: (() => Date) | undefined;
@@ -59,6 +65,12 @@ export interface ListedEntry {
   meta: EntryMeta;
 }
 
+/** A key handle from the unlock agent, and how to let go of the connection. */
+export interface AgentKey {
+  handle: KeyHandle;
+  close(): void;
+}
+
 export interface CreateInfo {
   backend: 'keychain' | 'file';
   reason: string;
@@ -69,14 +81,16 @@ export class Vault {
    * [data key, key an unfinished rekey replaces?]. File vaults: unwrapped at open. Keychain vaults:
    * read on first need, and re-read under the lock by every transaction.
    */
-  private keyHandles: LocalKeyHandle[] | undefined;
+  private keyHandles: KeyHandle[] | undefined;
+  /** Set when the unlock agent holds the key: seal/open go through it. */
+  private agent: AgentKey | undefined;
   private currentConfig: VaultConfig;
   private currentBackend: Backend;
 
   private constructor(
     readonly dir: string,
     config: VaultConfig,
-    keys: LocalKeyHandle[] | undefined,
+    keys: KeyHandle[] | undefined,
     private readonly opts: VaultOptions,
     readonly created: CreateInfo | undefined,
   ) {
@@ -133,7 +147,7 @@ export class Vault {
         hint: `to move every credential, run: mcp-tokens backend ${opts.backend}`,
       });
     }
-    return Vault.fromConfig(opts, config, undefined);
+    return Vault.fromConfig(opts, config, undefined, undefined, text);
   }
 
   /** Create a new vault; fails if one exists. */
@@ -175,9 +189,17 @@ export class Vault {
     return Vault.fromConfig(opts, config, choice, key);
   }
 
-  private static async fromConfig(opts: VaultOptions, config: VaultConfig, created: CreateInfo | undefined, key?: LocalKeyHandle): Promise<Vault> {
+  private static async fromConfig(opts: VaultOptions, config: VaultConfig, created: CreateInfo | undefined, key?: LocalKeyHandle, text?: string): Promise<Vault> {
     if (config.backend === 'file') {
-      let keys = key ? [key] : undefined;
+      if (!key && text !== undefined && !config.previous && opts.agent) {
+        const agent = await opts.agent(text);
+        if (agent) {
+          const vault = new Vault(opts.dir, config, [agent.handle], opts, created);
+          vault.agent = agent;
+          return vault;
+        }
+      }
+      let keys: KeyHandle[] | undefined = key ? [key] : undefined;
       if (!keys) {
         const pass = await needPassphrase(opts, 'unlock');
         try {
@@ -193,7 +215,7 @@ export class Vault {
     return new Vault(opts.dir, config, undefined, opts, created);
   }
 
-  private backendFor(config: VaultConfig, keys: readonly LocalKeyHandle[] | undefined): Backend {
+  private backendFor(config: VaultConfig, keys: readonly KeyHandle[] | undefined): Backend {
     if (config.backend === 'file') return fileBackend({ dir: this.dir, keys: keys ?? [] });
     return this.keychainModule().keychainBackend(keychainOpts(this.opts));
   }
@@ -214,8 +236,10 @@ export class Vault {
 
   /** Zero the data keys; the vault is unusable afterwards. */
   close(): void {
-    for (const k of this.keyHandles ?? []) k.dispose();
+    for (const k of this.keyHandles ?? []) dispose(k);
     this.keyHandles = undefined;
+    this.agent?.close();
+    this.agent = undefined;
   }
 
   /**
@@ -244,7 +268,7 @@ export class Vault {
         writeConfig: (next, keys) => {
           writeAtomic(this.dir, CONFIG_NAME, serializeConfig(next));
           if (keys) {
-            for (const k of this.keyHandles ?? []) if (!keys.includes(k)) k.dispose();
+            for (const k of this.keyHandles ?? []) if (!keys.includes(k)) dispose(k);
             this.keyHandles = keys;
           }
           this.currentConfig = next;
@@ -276,7 +300,7 @@ export class Vault {
       this.currentConfig = config;
     } else {
       // Keychain: the key lives in the keychain; whatever it is now is what this transaction uses.
-      for (const k of this.keyHandles ?? []) k.dispose();
+      for (const k of this.keyHandles ?? []) dispose(k);
       this.keyHandles = undefined;
       this.currentConfig = found;
     }
@@ -342,7 +366,7 @@ export class Vault {
   /** Every stored entry with its value masked (secrets) or shown (url, host, user). */
   async list(): Promise<ListedEntry[]> {
     const meta = readMetadata(this.dir);
-    const names = (await this.backend.list()).sort();
+    const names = (await this.backend.list()).filter((n) => !isReservedEntry(n)).sort();
     return Promise.all(
       names.map(async (name) => {
         const { service, key } = parseEntryName(name)!;
@@ -362,7 +386,7 @@ export class Vault {
 
   /** Stored service names, sorted. */
   async services(): Promise<string[]> {
-    const names = await this.backend.list();
+    const names = (await this.backend.list()).filter((n) => !isReservedEntry(n));
     return [...new Set(names.map((n) => parseEntryName(n)!.service))].sort();
   }
 
@@ -397,6 +421,37 @@ export class Vault {
         meta[name] = { ...meta[name], verifiedAt: r.at.toISOString(), verifyStatus: r.status };
       }
       writeMetadata(this.dir, meta);
+    });
+  }
+
+  /** Record in metadata.json what a bundle held and whom it was sealed to (advisory log). */
+  async recordExport(record: ExportRecord): Promise<void> {
+    await this.transaction(async () => appendExport(this.dir, record));
+  }
+
+  /** A reserved entry (vault/reserved.ts): the age identity, the links. */
+  async getReserved(key: string): Promise<string | undefined> {
+    return this.backend.get(entryName(RESERVED_SERVICE, key));
+  }
+
+  /**
+   * Write a reserved entry under the lock; the old value is backed up first, as by store. With
+   * ifAbsent an existing value is kept and returned (two first uses race to one identity).
+   */
+  async putReserved(key: string, value: string, { ifAbsent = false } = {}): Promise<string> {
+    return this.updateReserved(key, (old) => (old !== undefined && ifAbsent ? old : value));
+  }
+
+  /** Read-modify-write of a reserved entry, all in one transaction (concurrent `link`s keep both). */
+  async updateReserved(key: string, update: (old: string | undefined) => string): Promise<string> {
+    const name = entryName(RESERVED_SERVICE, key);
+    return this.transaction(async (tx) => {
+      const old = await tx.backend.get(name);
+      const value = update(old);
+      if (old === value) return old;
+      if (old !== undefined) await this.backup(tx, RESERVED_SERVICE, key, old);
+      await tx.backend.set(name, value);
+      return value;
     });
   }
 
@@ -446,7 +501,7 @@ export class Vault {
     let next: FileVaultConfig;
     try {
       const params = kdf ? KDF_PRESETS[kdf] : { opslimit: config.kdf.opslimit, memlimit: config.kdf.memlimit };
-      next = await wrapKeyHandles(await this.key(), pass, params, config.createdAt);
+      next = await wrapKeyHandles(await this.localKey(), pass, params, config.createdAt);
     } finally {
       pass.fill(0);
     }
@@ -454,12 +509,32 @@ export class Vault {
   }
 
   /** The current data key (file: unwrapped at open; keychain: read on first need). */
-  async key(): Promise<LocalKeyHandle> {
+  async key(): Promise<KeyHandle> {
     return (await this.keys())[0]!;
   }
 
+  /**
+   * The data key held in this process, for the few operations that store the key itself
+   * (passwd, rekey, backend moves). Opened through the agent, which never hands out the key,
+   * the vault asks for the passphrase here.
+   */
+  async localKey(): Promise<LocalKeyHandle> {
+    const k = await this.key();
+    if (k instanceof LocalKeyHandle) return k;
+    if (this.config.backend !== 'file') throw new Error('a keychain key is always local');
+    const pass = await needPassphrase(this.opts, 'unlock');
+    try {
+      const { current, previous } = await unwrapKeyHandles(this.config, pass);
+      this.keyHandles = previous ? [current, previous] : [current];
+      this.currentBackend = this.backendFor(this.currentConfig, this.keyHandles);
+      return current;
+    } finally {
+      pass.fill(0);
+    }
+  }
+
   /** Keys that may open a sealed file: the data key, then (during a rekey) the one it replaces. */
-  async keys(): Promise<readonly LocalKeyHandle[]> {
+  async keys(): Promise<readonly KeyHandle[]> {
     if (this.keyHandles) return this.keyHandles;
     if (this.config.backend !== 'keychain') throw new Error('vault is closed');
     this.keyHandles = await readKeychainKeys(this.keychainModule(), keychainOpts(this.opts));
@@ -481,6 +556,7 @@ export class Vault {
       }
     }
     // File vault: the passphrase is checked and the new key wrapped before the lock.
+    const current = await this.localKey();
     const config = this.config as FileVaultConfig;
     const pass = await needPassphrase(this.opts, 'unlock');
     const next = await newKeyHandle();
@@ -489,7 +565,7 @@ export class Vault {
       const check = await unwrapKeyHandles(config, pass); // the same passphrase, or BAD_PASSPHRASE before any change
       check.current.dispose();
       check.previous?.dispose();
-      wrapped = await wrapKeyHandles(next, pass, { opslimit: config.kdf.opslimit, memlimit: config.kdf.memlimit }, config.createdAt, await this.key());
+      wrapped = await wrapKeyHandles(next, pass, { opslimit: config.kdf.opslimit, memlimit: config.kdf.memlimit }, config.createdAt, current);
     } catch (e) {
       next.dispose();
       throw e;
@@ -543,6 +619,10 @@ let keychain: KeychainModule | undefined;
 export async function loadKeychain(): Promise<KeychainModule> {
   keychain ??= await import('../backends/keychain.js');
   return keychain;
+}
+
+function dispose(k: KeyHandle): void {
+  if (k instanceof LocalKeyHandle) k.dispose();
 }
 
 /** The keychain's vault-key (and vault-key-previous during a rekey) as handles. */

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { isVaultError, VaultError } from '../../src/errors.js';
 import { b64decode, entryAd, KID_RE } from '../../src/crypto/format.js';
 import { blobKid, keyId, LocalKeyHandle, openText, openWithHandles, sealText } from '../../src/crypto/keyhandle.js';
-import { sealString } from '../../src/crypto/seal.js';
+import { sealStringV1 as sealString } from '../../src/crypto/seal.js';
 
 const raw = (seed: number) => new Uint8Array(32).map((_, i) => (i * 7 + seed) & 0xff);
 const ad = entryAd('entry', 'github', 'token');
