@@ -23,6 +23,8 @@ const COMMANDS: ReadonlyArray<readonly [string, () => Promise<Command>]> = [
   ['init', async () => (await import('./commands/init.js')).init],
   ['passwd', async () => (await import('./commands/passwd.js')).passwd],
   ['rekey', async () => (await import('./commands/rekey.js')).rekey],
+  ['unlock', async () => (await import('./commands/unlock.js')).unlock],
+  ['lock', async () => (await import('./commands/lock.js')).lock],
   ['backend', async () => (await import('./commands/backend.js')).backend],
   ['services', async () => (await import('./commands/services.js')).services],
   ['setup', async () => (await import('./commands/setup.js')).setup],
