@@ -27,6 +27,7 @@ export async function collectEnv(
     for (const m of mappings) if (!builtinService(m.service)) throw unknownService(m);
     if (names?.[0] !== undefined) buildEnv(serviceSpec(names[0]), {}); // throws the seed's "Please run: …"
     if (mappings[0]) throw missingField(mappings[0]);
+    if (names === undefined) return []; // 'all' of nothing is nothing: `eval "$(mcp-tokens load)"` stays quiet
     throw nothingStored();
   }
   const vault = await openVault(cmd);
@@ -36,7 +37,8 @@ export async function collectEnv(
     const links = await readLinks(vault);
     const mapped = await resolveMappings(mappings, (service) => loadWithLinks(vault, service, links));
     const parts: Array<{ service: string; env: Record<string, string> }> = [];
-    for (const service of names ?? (await servicesWithLinks(vault, links))) {
+    const stored = names ?? (await servicesWithLinks(vault, links));
+    for (const service of stored) {
       const { spec, values } = await loadWithLinks(vault, service, links);
       try {
         parts.push({ service, env: buildEnv(spec, values) });
@@ -45,7 +47,10 @@ export async function collectEnv(
         warn(`${e.message}: skipped. ${e.hint ?? ''}`.trim());
       }
     }
-    if (parts.length === 0 && mapped.length === 0) throw nothingStored();
+    if (parts.length === 0 && mapped.length === 0) {
+      if (names === undefined && mappings.length === 0 && stored.length === 0) return []; // an empty vault
+      throw nothingStored();
+    }
     const decided = new Set(mapped.map(([name]) => name));
     const env = mergeEnvs(parts, decided);
     for (const [name, value] of mapped) env[name] = value;
@@ -88,6 +93,6 @@ function missingField(m: EnvMapping): VaultError {
 
 function nothingStored(): VaultError {
   return new VaultError('NOT_FOUND', 'No credentials stored', {
-    hint: 'Please run: mcp-tokens store <service> <key> <value>   (see: mcp-tokens services)',
+    hint: 'Please run: mcp-tokens store <service> <key>   # asks for the value without echo (see: mcp-tokens services)',
   });
 }

@@ -94,5 +94,8 @@ function splitMessage(problem: string): [string, string | undefined] {
 
 /** Lines a user runs to store what a service is missing (the seed's wrapper messages). */
 export function storeHints(spec: ServiceSpec, missing: readonly FieldSpec[]): string[] {
-  return missing.map((f) => `mcp-tokens store ${spec.name} ${f.key} ${f.placeholder}`);
+  // A secret never goes on the command line (shell history, ps): the hint shows the prompt form.
+  return missing.map((f) =>
+    f.secret ? `mcp-tokens store ${spec.name} ${f.key}   # asks for it without echo` : `mcp-tokens store ${spec.name} ${f.key} ${f.placeholder}`,
+  );
 }
