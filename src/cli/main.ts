@@ -39,9 +39,10 @@ export async function main(argv: string[]): Promise<number> {
   const program = await buildProgram(version(), args);
   program.exitOverride();
   for (const cmd of program.commands) cmd.exitOverride();
-  program.hook('preAction', (_root, action) => {
+  program.hook('preAction', async (_root, action) => {
     const g = action.optsWithGlobals<{ quiet?: boolean; color?: boolean }>();
     configureOutput({ quiet: g.quiet, color: g.color });
+    await (await import('./user-services.js')).registerUserServices(action);
   });
   try {
     await program.parseAsync(argv);

@@ -9,6 +9,9 @@ export const doctor = new Command('doctor')
   .action(async function (this: Command, opts: { fix?: boolean; json?: boolean }) {
     const { doctor: run } = await import('../../vault/doctor.js');
     const report = await run(vaultDir(globals(this)), { fix: opts.fix === true, keychainService: process.env['MCP_TOKENS_KEYCHAIN_SERVICE'] || undefined });
+    // services.json was loaded (or failed to) before this command ran: report a broken file.
+    const broken = (await import('../../services/index.js')).userServicesError();
+    if (broken) report.findings.push({ level: 'error', message: `services.json is invalid: ${broken.message}`, ...(broken.hint ? { fix: broken.hint } : {}) });
     if (opts.json) json(report);
     else {
       info(`vault: ${report.dir}${report.backend ? ` (${report.backend})` : ''}`);
