@@ -31,8 +31,15 @@ export type ProbeResult = { ok: true } | { ok: false; reason: string; hint: stri
  */
 const PIN: EntryOptions = { linux: { store: 'secret-service' } };
 
-const HEADLESS_HINT =
-  'start a desktop session or unlock the keyring; on a headless server use --backend file';
+/**
+ * What reaches the keychain again, for an existing keychain vault as for a new one. Not "use
+ * --backend file": an existing keychain vault refuses that, and moving it to files (`mcp-tokens
+ * backend file`) reads every credential from the keychain once — so the way in comes first.
+ */
+const SERVER_STEPS =
+  'without a desktop, start a session with: dbus-run-session -- bash, unlock the keyring in it with: gnome-keyring-daemon --unlock --components=secrets (type the keyring password, then Ctrl-D), and run mcp-tokens there. ' +
+  'To leave the keychain, run mcp-tokens backend file in such a session (it reads the keychain once); a new vault can be made with --backend file';
+const HEADLESS_HINT = `log in to a desktop session, or ${SERVER_STEPS}`;
 
 /** Credentials in the OS keychain: the value is stored raw so other keychain clients can read it. */
 export function keychainBackend(opts: KeychainOptions = {}): Backend {
@@ -170,7 +177,7 @@ function translate(e: unknown, what: string): VaultError {
     return fail('INTEGRITY', 'more than one keychain item matches', `remove the duplicate items (secret-tool clear, Seahorse or Keychain Access) and store the credential again`);
   }
   if (/prompt (was )?dismissed|locked/i.test(detail)) {
-    return fail('BACKEND_UNAVAILABLE', 'the keychain is locked', 'unlock the keyring (log in to the desktop or unlock "Login" in Seahorse) and try again; on a headless server use --backend file');
+    return fail('BACKEND_UNAVAILABLE', 'the keychain is locked', `unlock the keyring (log in to the desktop or unlock "Login" in Seahorse) and try again; ${SERVER_STEPS}`);
   }
   if (/d-?bus|secret service|connect|autolaunch/i.test(detail)) {
     return fail('BACKEND_UNAVAILABLE', 'no Secret Service is reachable (no D-Bus session or no keyring daemon)', HEADLESS_HINT);

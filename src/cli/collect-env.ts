@@ -83,6 +83,6 @@ function missingField(m: EnvMapping): VaultError {
 
 function nothingStored(): VaultError {
   return new VaultError('NOT_FOUND', 'No credentials stored', {
-    hint: 'Please run: mcp-tokens store <service> <key> <value>   (see: mcp-tokens services)',
+    hint: 'Please run: mcp-tokens store <service> <key>   # asks for the value without echo (see: mcp-tokens services)',
   });
 }

@@ -40,14 +40,20 @@ export function backendChoice(g: GlobalOptions): BackendChoice | undefined {
   throw new VaultError('USAGE', `unknown backend '${b}'`, { hint: 'use --backend auto, keychain or file' });
 }
 
-export async function openVault(cmd: Command, opts: { create?: boolean; kdf?: string } = {}): Promise<Vault> {
+/**
+ * Open the vault of the command's --dir. A file vault uses the unlock agent when one serves it
+ * (no passphrase, no Argon2id); with agent: false (passwd, rekey, backend) it always asks.
+ */
+export async function openVault(cmd: Command, opts: { create?: boolean; kdf?: string; agent?: boolean } = {}): Promise<Vault> {
   const g = globals(cmd);
+  const dir = vaultDir(g);
   const { Vault } = await import('../vault/vault.js');
   const kdf = opts.kdf as import('../crypto/kdf.js').KdfPreset | undefined;
   return Vault.open(
     {
-      dir: vaultDir(g),
+      dir,
       backend: backendChoice(g),
+      agent: opts.agent === false ? undefined : (text: string) => agentKey(dir, text),
       kdf,
       // Loaded here: the prompt's tty code is dead weight on a keychain vault's start-up path.
       passphrase: (await import('./passphrase.js')).passphraseProvider({ fd: g.passphraseFd }),
@@ -55,4 +61,23 @@ export async function openVault(cmd: Command, opts: { create?: boolean; kdf?: st
     },
     { create: opts.create === true },
   );
+}
+
+/** The agent's key handle for this vault.json; undefined (with a warning saying why) otherwise. */
+async function agentKey(dir: string, configText: string): Promise<import('../vault/vault.js').AgentKey | undefined> {
+  const { findAgent, agentKeyHandle } = await import('../agent/client.js');
+  const found = await findAgent(dir);
+  const { warn } = await import('./output.js');
+  if (!('connection' in found)) {
+    if (found.notice) warn(`${found.notice}; using the passphrase instead`);
+    return undefined;
+  }
+  const { connection } = found;
+  const { createHash } = await import('node:crypto');
+  if (connection.status.config !== createHash('sha256').update(configText).digest('hex')) {
+    connection.close();
+    warn(`the agent for ${dir} was unlocked from an older vault.json (passphrase or key changed since); using the passphrase instead`);
+    return undefined;
+  }
+  return { handle: agentKeyHandle(connection), close: () => connection.close() };
 }

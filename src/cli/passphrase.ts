@@ -89,6 +89,6 @@ async function fromPrompt(purpose: PassphrasePurpose): Promise<Uint8Array> {
 
 function noSource(): VaultError {
   return new VaultError('NO_PASSPHRASE', 'the file vault needs a passphrase and there is no terminal to ask on', {
-    hint: 'set MCP_TOKENS_PASSPHRASE_FILE to a 0600 file holding it, or pass --passphrase-fd N',
+    hint: 'unlock the vault once on a terminal (mcp-tokens unlock), or set MCP_TOKENS_PASSPHRASE_FILE to a 0600 file holding it, or pass --passphrase-fd N',
   });
 }

@@ -5,10 +5,11 @@
  * and vault.json: the vault is opened and checked as usual later, and an unused worker is
  * unref'd and goes away with the process.
  */
-import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { commandName, optionValue } from './argv.js';
 import { vaultDir } from './context.js';
+import { agentPaths } from '../agent/paths.js';
 
 /** Commands that unlock an existing vault on their way. */
 const UNLOCKING = new Set(['load', 'run', 'list', 'store', 'delete', 'restore', 'verify']);
@@ -20,6 +21,9 @@ export function prewarmUnlock(args: readonly string[]): void {
     const dir = optionValue(args, '--dir');
     const config = JSON.parse(readGuess(join(vaultDir(dir === undefined ? {} : { dir }), 'vault.json'))) as unknown;
     if ((config as { backend?: unknown } | null)?.backend !== 'file') return;
+    // An unlock agent serves this vault: no Argon2id will run (if it turns out stale, the real
+    // open falls back to the passphrase and simply starts without the head start).
+    if (agentUp(vaultDir(dir === undefined ? {} : { dir }))) return;
   } catch {
     return; // no vault, or one the real open will report on
   }
@@ -35,5 +39,13 @@ function readGuess(path: string): string {
     return readFileSync(fd, 'utf8');
   } finally {
     closeSync(fd);
+  }
+}
+
+function agentUp(dir: string): boolean {
+  try {
+    return lstatSync(agentPaths(dir).socket).isSocket();
+  } catch {
+    return false;
   }
 }

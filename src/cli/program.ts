@@ -23,11 +23,16 @@ const COMMANDS: ReadonlyArray<readonly [string, () => Promise<Command>]> = [
   ['init', async () => (await import('./commands/init.js')).init],
   ['passwd', async () => (await import('./commands/passwd.js')).passwd],
   ['rekey', async () => (await import('./commands/rekey.js')).rekey],
+  ['unlock', async () => (await import('./commands/unlock.js')).unlock],
+  ['lock', async () => (await import('./commands/lock.js')).lock],
   ['backend', async () => (await import('./commands/backend.js')).backend],
   ['services', async () => (await import('./commands/services.js')).services],
   ['setup', async () => (await import('./commands/setup.js')).setup],
   ['shell-init', async () => (await import('./commands/shell-init.js')).shellInit],
   ['migrate', async () => (await import('./commands/migrate.js')).migrate],
+  ['identity', async () => (await import('./commands/identity.js')).identity],
+  ['export', async () => (await import('./commands/export.js')).exportCmd],
+  ['import', async () => (await import('./commands/import.js')).importCmd],
 ];
 
 /** The program with the command named in args (all of them when args name none we know). */

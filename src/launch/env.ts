@@ -137,7 +137,7 @@ function notStored(spec: ServiceSpec, missing: readonly FieldSpec[], required: r
   const message = partial
     ? `No credentials stored for ${spec.name} ${missing.map((f) => f.key).join(', ')}`
     : `No credentials stored for ${spec.name}`;
-  const lines = missing.length > 0 ? storeHints(spec, missing) : [`mcp-tokens store ${spec.name} <key> <value>`];
+  const lines = missing.length > 0 ? storeHints(spec, missing) : [`mcp-tokens store ${spec.name} <key>   # asks for the value without echo`];
   const hint = lines.length === 1 ? `Please run: ${lines[0]}` : `Please run:\n${lines.map((l) => `  ${l}`).join('\n')}`;
   return new VaultError('NOT_FOUND', message, { hint });
 }

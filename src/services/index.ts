@@ -1,5 +1,6 @@
 import { VaultError } from '../errors.js';
 import { checkName, splitServiceRef } from '../names.js';
+import { refuseReserved } from '../vault/reserved.js';
 import { github } from './github.js';
 import { hass } from './hass.js';
 import { proxmox } from './proxmox.js';
@@ -79,6 +80,7 @@ function forInstance(spec: ServiceSpec, ref: string, instance: string | undefine
  */
 export function serviceSpec(name: string, customKeys: readonly string[] = []): ServiceSpec {
   const { instance } = splitServiceRef(name);
+  refuseReserved(name);
   const known = typeSpec(name);
   if (known) return forInstance(known, name, instance);
   return { name, title: name, builtin: false, fields: customKeys.map((k) => customField(name, k)) };
@@ -88,6 +90,7 @@ export function serviceSpec(name: string, customKeys: readonly string[] = []): S
 export function fieldSpec(service: string, key: string): FieldSpec {
   splitServiceRef(service);
   checkName('key', key);
+  refuseReserved(service);
   if (!typeSpec(service)) return customField(service, key);
   const spec = serviceSpec(service);
   const field = spec.fields.find((f) => f.key === key);
@@ -125,5 +128,8 @@ function splitMessage(problem: string): [string, string | undefined] {
 
 /** Lines a user runs to store what a service is missing (the seed's wrapper messages). */
 export function storeHints(spec: ServiceSpec, missing: readonly FieldSpec[]): string[] {
-  return missing.map((f) => `mcp-tokens store ${spec.name} ${f.key} ${f.placeholder}`);
+  // A secret never goes on the command line (shell history, ps): the hint shows the prompt form.
+  return missing.map((f) =>
+    f.secret ? `mcp-tokens store ${spec.name} ${f.key}   # asks for it without echo` : `mcp-tokens store ${spec.name} ${f.key} ${f.placeholder}`,
+  );
 }

@@ -21,6 +21,7 @@ import { VaultError } from '../errors.js';
 import { NAME_RE } from '../names.js';
 import { unsafeExportName } from '../launch/env-names.js';
 import { readSecureText } from '../vault/fsutil.js';
+import { isReservedService } from '../vault/reserved.js';
 import { BUILTIN_SERVICES, customEnvName } from './index.js';
 import type { FieldSpec, ServiceSpec } from './types.js';
 
@@ -89,6 +90,7 @@ export function validateUserServices(raw: unknown, path: string): UserServicesFi
   file.services.forEach((s, i) => {
     const at = `$.services[${i}]`;
     if (BUILTIN_SERVICES.some((b) => b.name === s.name)) throw invalid(path, `${at}.name`, `"${s.name}" is a built-in service; choose another name`);
+    if (isReservedService(s.name)) throw invalid(path, `${at}.name`, `"${s.name}" is reserved for mcp-tokens itself`);
     if (seen.has(s.name)) throw invalid(path, `${at}.name`, `"${s.name}" is defined twice`);
     seen.add(s.name);
     const keys = new Set<string>();

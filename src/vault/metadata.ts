@@ -14,6 +14,16 @@ export interface EntryMeta {
 
 export type Metadata = Record<string, EntryMeta>;
 
+/** One `export`: when, to which age recipients (public keys), which entries (names only). */
+export interface ExportRecord {
+  at: string;
+  to: string[];
+  entries: string[];
+}
+
+/** The export log keeps its newest records only; it is advisory, not an audit trail. */
+const MAX_EXPORTS = 200;
+
 export function readMetadata(dir: string): Metadata {
   let text: string | undefined;
   try {
@@ -43,9 +53,33 @@ export function readMetadata(dir: string): Metadata {
   }
 }
 
-export function writeMetadata(dir: string, meta: Metadata): void {
+/** Callers hold the vault lock: the export log on disk is carried over unchanged. */
+export function writeMetadata(dir: string, meta: Metadata, exports: ExportRecord[] = readExports(dir)): void {
   const sorted = Object.fromEntries(Object.entries(meta).sort(([a], [b]) => a.localeCompare(b)));
-  writeAtomic(dir, METADATA_NAME, `${JSON.stringify({ v: 1, entries: sorted }, null, 2)}\n`);
+  const doc = exports.length > 0 ? { v: 1, entries: sorted, exports } : { v: 1, entries: sorted };
+  writeAtomic(dir, METADATA_NAME, `${JSON.stringify(doc, null, 2)}\n`);
+}
+
+/** The export log (oldest first); a damaged file or record is skipped. */
+export function readExports(dir: string): ExportRecord[] {
+  let doc: { exports?: unknown };
+  try {
+    doc = JSON.parse(readSecureText(join(dir, METADATA_NAME)) ?? '{}') as { exports?: unknown };
+  } catch (e) {
+    if (e instanceof VaultError && e.code === 'UNSAFE_PERMISSIONS') throw e;
+    return [];
+  }
+  if (!Array.isArray(doc.exports)) return [];
+  const strings = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
+  return doc.exports.flatMap((r: unknown) => {
+    const rec = (typeof r === 'object' && r !== null ? r : {}) as Record<string, unknown>;
+    const { at, to, entries } = rec;
+    return typeof at === 'string' && strings(to) && strings(entries) ? [{ at, to, entries }] : [];
+  });
+}
+
+export function appendExport(dir: string, record: ExportRecord): void {
+  writeMetadata(dir, readMetadata(dir), [...readExports(dir), record].slice(-MAX_EXPORTS));
 }
 
 export function updateMetadata(dir: string, name: string, patch: EntryMeta | undefined): void {

@@ -12,11 +12,13 @@ import { KDF_PRESETS, type KdfPreset } from '../crypto/kdf.js';
 import { fileBackend, listEntryFiles } from '../backends/file.js';
 import { looksSealed } from '../crypto/format.js';
 import type { Backend } from '../backends/types.js';
-import { CONFIG_NAME, newDataKey, parseConfig, serializeConfig, unwrapDataKeys, wrapDataKey, type FileVaultConfig, type VaultConfig } from './config.js';
+import type { KeyHandle } from '../crypto/keyhandle.js';
+import { CONFIG_NAME, newDataKey, parseConfig, serializeConfig, unwrapDataKey, unwrapDataKeys, wrapDataKey, type FileVaultConfig, type VaultConfig } from './config.js';
 import { cleanStaleTemps, ensureDir, readSecureText, writeAtomic, writeExclusive } from './fsutil.js';
 import { withLock } from './lock.js';
 import { resealAll, type ResealResult } from './rekey.js';
-import { readMetadata, updateMetadata, writeMetadata, type EntryMeta } from './metadata.js';
+import { appendExport, readMetadata, updateMetadata, writeMetadata, type EntryMeta, type ExportRecord } from './metadata.js';
+import { RESERVED_SERVICE, isReservedEntry } from './reserved.js';
 import { BACKUPS_DIR, listBackups, parseBackupName, readBackup, removeBackups, writeBackup, type BackupInfo } from './backups.js';
 
 export type BackendChoice = 'auto' | 'keychain' | 'file';
@@ -30,6 +32,11 @@ export interface VaultOptions {
   /** Used when the vault is created; refused when it contradicts an existing vault. */
   backend?: BackendChoice | undefined;
   kdf?: KdfPreset | undefined;
+  /**
+   * File vaults: the unlock agent, asked before the passphrase with the vault.json text just read;
+   * it gives a key handle when an agent serves this vault with that very vault.json.
+   */
+  agent?: ((configText: string) => Promise<AgentKey | undefined>) | undefined;
   /** Keychain service name (tests use their own). */
   keychainService?: string | undefined;
   now?: (() => Date) | undefined;
@@ -55,6 +62,12 @@ export interface ListedEntry {
   meta: EntryMeta;
 }
 
+/** A key handle from the unlock agent, and how to let go of the connection. */
+export interface AgentKey {
+  handle: KeyHandle;
+  close(): void;
+}
+
 export interface CreateInfo {
   backend: 'keychain' | 'file';
   reason: string;
@@ -66,6 +79,8 @@ export class Vault {
   private previousKey: Uint8Array | undefined;
   private currentConfig: VaultConfig;
   private currentBackend: Backend;
+  /** Set when the unlock agent holds the key: seal/open go through it. */
+  private agent: AgentKey | undefined;
 
   private constructor(
     readonly dir: string,
@@ -127,7 +142,7 @@ export class Vault {
         hint: `to move every credential, run: mcp-tokens backend ${opts.backend}`,
       });
     }
-    return Vault.fromConfig(opts, config, undefined);
+    return Vault.fromConfig(opts, config, undefined, undefined, text);
   }
 
   /** Create a new vault; fails if one exists. */
@@ -163,8 +178,16 @@ export class Vault {
     return Vault.fromConfig(opts, config, choice, dataKey);
   }
 
-  private static async fromConfig(opts: VaultOptions, config: VaultConfig, created: CreateInfo | undefined, key?: Uint8Array): Promise<Vault> {
+  private static async fromConfig(opts: VaultOptions, config: VaultConfig, created: CreateInfo | undefined, key?: Uint8Array, text?: string): Promise<Vault> {
     if (config.backend === 'file') {
+      if (!key && text !== undefined && !config.previous && opts.agent) {
+        const agent = await opts.agent(text);
+        if (agent) {
+          const vault = new Vault(opts.dir, config, fileBackend({ dir: opts.dir, handle: agent.handle }), undefined, opts, created);
+          vault.agent = agent;
+          return vault;
+        }
+      }
       let dataKey = key;
       let previousKey: Uint8Array | undefined;
       if (!dataKey) {
@@ -193,6 +216,8 @@ export class Vault {
 
   /** Zero the data key; the vault is unusable afterwards. */
   close(): void {
+    this.agent?.close();
+    this.agent = undefined;
     this.dataKey?.fill(0);
     this.dataKey = undefined;
     this.previousKey?.fill(0);
@@ -256,7 +281,7 @@ export class Vault {
   /** Every stored entry with its value masked (secrets) or shown (url, host, user). */
   async list(): Promise<ListedEntry[]> {
     const meta = readMetadata(this.dir);
-    const names = (await this.backend.list()).sort();
+    const names = (await this.backend.list()).filter((n) => !isReservedEntry(n)).sort();
     return Promise.all(
       names.map(async (name) => {
         const { service, key } = parseEntryName(name)!;
@@ -276,7 +301,7 @@ export class Vault {
 
   /** Stored service names, sorted. */
   async services(): Promise<string[]> {
-    const names = await this.backend.list();
+    const names = (await this.backend.list()).filter((n) => !isReservedEntry(n));
     return [...new Set(names.map((n) => parseEntryName(n)!.service))].sort();
   }
 
@@ -314,6 +339,37 @@ export class Vault {
     });
   }
 
+  /** Record in metadata.json what a bundle held and whom it was sealed to (advisory log). */
+  async recordExport(record: ExportRecord): Promise<void> {
+    await this.locked(async () => appendExport(this.dir, record));
+  }
+
+  /** A reserved entry (vault/reserved.ts): the age identity, the links. */
+  async getReserved(key: string): Promise<string | undefined> {
+    return this.backend.get(entryName(RESERVED_SERVICE, key));
+  }
+
+  /**
+   * Write a reserved entry under the lock; the old value is backed up first, as by store. With
+   * ifAbsent an existing value is kept and returned (two first uses race to one identity).
+   */
+  async putReserved(key: string, value: string, { ifAbsent = false } = {}): Promise<string> {
+    return this.updateReserved(key, (old) => (old !== undefined && ifAbsent ? old : value));
+  }
+
+  /** Read-modify-write of a reserved entry, all under the lock (concurrent `link`s keep both). */
+  async updateReserved(key: string, update: (old: string | undefined) => string): Promise<string> {
+    const name = entryName(RESERVED_SERVICE, key);
+    return this.locked(async () => {
+      const old = await this.backend.get(name);
+      const value = update(old);
+      if (old === value) return old;
+      if (old !== undefined) await this.backup(RESERVED_SERVICE, key, old);
+      await this.backend.set(name, value);
+      return value;
+    });
+  }
+
   backups(service?: string, key?: string): BackupInfo[] {
     return listBackups(this.backupsDir, service, key);
   }
@@ -329,7 +385,7 @@ export class Vault {
         hint: `list them with: mcp-tokens backups ${service}`,
       });
     }
-    const value = await readBackup(await this.keys(), from);
+    const value = await readBackup(this.agent?.handle ?? (await this.keys()), from);
     return { from, result: await this.store(service, key, value) };
   }
 
@@ -366,6 +422,17 @@ export class Vault {
   /** The data key (file: unwrapped at open; keychain: read on first need). */
   async key(): Promise<Uint8Array> {
     if (this.dataKey) return this.dataKey;
+    if (this.config.backend === 'file' && this.agent) {
+      // Opened through the agent, which never hands out the key: the few operations that need
+      // the key itself (passwd, rekey, backend moves) ask for the passphrase.
+      const pass = await needPassphrase(this.opts, 'unlock');
+      try {
+        this.dataKey = await unwrapDataKey(this.config, pass);
+      } finally {
+        pass.fill(0);
+      }
+      return this.dataKey;
+    }
     if (this.config.backend !== 'keychain') throw new Error('vault is closed');
     const kc = await import('../backends/keychain.js');
     const k = await kc.readVaultKey(keychainOpts(this.opts));
@@ -390,6 +457,7 @@ export class Vault {
 
   /** True while a rekey is unfinished (a previous key is still recorded). */
   async rekeyPending(): Promise<boolean> {
+    if (this.config.backend === 'file') return this.config.previous !== undefined;
     return (await this.keys()).length > 1;
   }
 
@@ -461,7 +529,7 @@ export class Vault {
   }
 
   private async backup(service: string, key: string, value: string, at?: Date): Promise<string> {
-    return writeBackup(this.backupsDir, await this.key(), service, key, value, at ?? now(this.opts));
+    return writeBackup(this.backupsDir, this.agent?.handle ?? (await this.key()), service, key, value, at ?? now(this.opts));
   }
 
   /** Add an old value to the backups (migrate imports the old script's plaintext backups). */
@@ -474,7 +542,7 @@ export class Vault {
   async readBackupFile(file: string): Promise<string> {
     const info = parseBackupName(this.backupsDir, file);
     if (!info) throw new VaultError('NOT_FOUND', `no backup named ${file}`);
-    return readBackup(await this.keys(), info);
+    return readBackup(this.agent?.handle ?? (await this.keys()), info);
   }
 
   private setMeta(name: string, patch: EntryMeta | undefined, warnings: string[]): void {

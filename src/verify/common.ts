@@ -43,7 +43,9 @@ export function tokenScrub(token: string): Scrub {
  */
 export function safeText(text: unknown, scrub: Scrub, max = 120): string {
   if (typeof text !== 'string') return '';
-  const flat = scrub(text).replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').replace(/ {2,}/g, ' ').trim();
+  // scrub() matches with control and format characters ignored, so it runs on the raw text; its
+  // output then loses its controls (to spaces) and format characters (removed).
+  const flat = scrub(text).replace(/[\p{Cc}\p{Zl}\p{Zp}]+/gu, ' ').replace(/\p{Cf}/gu, '').replace(/ {2,}/g, ' ').trim();
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
 

@@ -1,7 +1,8 @@
 /**
  * Last line of defence for verify reports: every string in a report is scrubbed of the stored
  * secret values before it leaves the core. The checks never put a token in a message, but they do
- * quote servers (a status reason, a GraphQL error), and a server can echo what it was sent.
+ * quote servers (a status reason, a GraphQL error), and a server can echo what it was sent — on
+ * purpose split by control or zero-width characters, or only in part.
  */
 import type { ServiceSpec } from '../services/index.js';
 
@@ -20,10 +21,67 @@ export function secretsOf(spec: ServiceSpec, values: Readonly<Record<string, str
   return [...out];
 }
 
-/** A function that replaces every occurrence of the given secrets (longest first) in a string. */
+/**
+ * Characters a server can slip into an echoed token without changing what a reader sees or copies:
+ * controls (`\u0001`, `\n`, ESC…), format characters (zero-width space and joiners, bidi marks,
+ * soft hyphen: Unicode category Cf), line/paragraph separators and whitespace. Matching ignores
+ * them, so `ghp_ab\u0001cd…` or `ghp_ab\u200bcd…` is found as `ghp_abcd…`.
+ */
+const IGNORABLE_RE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\s]/u;
+/** Removed from what is printed even outside a redaction: invisible, and able to hide text. */
+const FORMAT_RE = /\p{Cf}/gu;
+/** An echo of this many consecutive characters of a secret is redacted even if the rest is not there. */
+export const MIN_ECHO_RUN = 12;
+
+/**
+ * A function that redacts the given secrets in a string: every occurrence of a secret, and every
+ * run of MIN_ECHO_RUN or more consecutive characters of one, found with the ignorable characters
+ * above taken out (so they cannot split a token into pieces that each escape the match). Each
+ * redacted stretch of the original (ignorable characters inside it included) becomes REDACTED;
+ * format characters are removed everywhere. Controls outside a redaction are left for the caller
+ * to flatten (safeText), which keeps a multi-line hint of our own intact.
+ */
 export function scrubber(secrets: readonly string[]): (text: string) => string {
-  const list = [...new Set(secrets)].filter((s) => s.length >= MIN_SECRET_LENGTH).sort((a, b) => b.length - a.length);
-  return (text) => list.reduce((s, secret) => s.split(secret).join(REDACTED), text);
+  const list = [...new Set(secrets.map(stripIgnorable))].filter((s) => s.length >= MIN_SECRET_LENGTH);
+  const windows = new Set<string>();
+  for (const s of list) for (let i = 0; i + MIN_ECHO_RUN <= s.length; i++) windows.add(s.slice(i, i + MIN_ECHO_RUN));
+  const short = list.filter((s) => s.length < MIN_ECHO_RUN);
+  return (text) => {
+    if (list.length === 0) return text.replace(FORMAT_RE, '');
+    // The visible characters, and where each sits in `text`.
+    const at: number[] = [];
+    let visible = '';
+    for (let i = 0; i < text.length; ) {
+      const ch = String.fromCodePoint(text.codePointAt(i)!);
+      if (!IGNORABLE_RE.test(ch)) {
+        for (let k = 0; k < ch.length; k++) at.push(i + k);
+        visible += ch;
+      }
+      i += ch.length;
+    }
+    const hit = new Uint8Array(visible.length);
+    const mark = (from: number, len: number): void => void hit.fill(1, from, from + len);
+    for (let i = 0; i + MIN_ECHO_RUN <= visible.length; i++) if (windows.has(visible.slice(i, i + MIN_ECHO_RUN))) mark(i, MIN_ECHO_RUN);
+    for (const s of short) for (let i = visible.indexOf(s); i >= 0; i = visible.indexOf(s, i + 1)) mark(i, s.length);
+    if (!hit.includes(1)) return text.replace(FORMAT_RE, '');
+    // Rebuild: a marked visible character starts or continues a redaction that swallows every
+    // character of `text` up to the last marked one of that stretch.
+    let out = '';
+    let pos = 0;
+    for (let v = 0; v < visible.length; v++) {
+      if (!hit[v]) continue;
+      let end = v;
+      while (end + 1 < visible.length && hit[end + 1]) end++;
+      out += text.slice(pos, at[v]).replace(FORMAT_RE, '') + REDACTED;
+      pos = at[end]! + 1;
+      v = end;
+    }
+    return out + text.slice(pos).replace(FORMAT_RE, '');
+  };
+}
+
+function stripIgnorable(s: string): string {
+  return [...s].filter((ch) => !IGNORABLE_RE.test(ch)).join('');
 }
 
 /** A secret value and, for `…=uuid` tokens (Proxmox), the UUID alone: it is the secret part. */

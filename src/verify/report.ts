@@ -12,6 +12,16 @@ export interface TableOptions {
 const ANSI = { red: '\x1b[31m', green: '\x1b[32m', yellow: '\x1b[33m', dim: '\x1b[2m', bold: '\x1b[1m', reset: '\x1b[0m' };
 type Tint = keyof typeof ANSI;
 
+/**
+ * Every text printed from a report: controls other than a newline become spaces and format
+ * characters (zero-width, bidi) go, so nothing a server said can move the cursor, recolour the
+ * terminal or hide text. The report was scrubbed of secrets already (redactReport), with these
+ * characters ignored, so this cannot join the pieces of a secret back together.
+ */
+function printable(text: string): string {
+  return text.replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029]/g, ' ').replace(/\p{Cf}/gu, '');
+}
+
 export function formatVerifyTable(reports: readonly ServiceReport[], opts: TableOptions): string {
   const paint = (tint: Tint, text: string): string => (opts.color ? `${ANSI[tint]}${text}${ANSI.reset}` : text);
   const nameWidth = Math.max('SERVICE'.length, ...reports.map((r) => r.service.length));
@@ -21,14 +31,14 @@ export function formatVerifyTable(reports: readonly ServiceReport[], opts: Table
   for (const r of reports) {
     // Pad before painting: escape codes would otherwise count as width.
     const status = paint(statusTint(r), r.status.padEnd(statusWidth));
-    lines.push(`${r.service.padEnd(nameWidth)}  ${status}  ${r.message}`);
+    lines.push(`${r.service.padEnd(nameWidth)}  ${status}  ${printable(r.message)}`);
     for (const f of r.fields) {
-      if (f.status === 'missing' && f.message) lines.push(`  ${paint('red', 'run:')} ${f.message}`);
+      if (f.status === 'missing' && f.message) lines.push(`  ${paint('red', 'run:')} ${printable(f.message)}`);
       if (f.status === 'bad-format' && f.message && !r.message.startsWith(`${f.key}:`)) {
-        lines.push(`  ${paint('red', `${f.key}:`)} ${f.message}`);
+        lines.push(`  ${paint('red', `${printable(f.key)}:`)} ${printable(f.message)}`);
       }
     }
-    for (const w of r.warnings) lines.push(`  ${paint('yellow', 'warning:')} ${w}`);
+    for (const w of r.warnings) lines.push(`  ${paint('yellow', 'warning:')} ${printable(w)}`);
     const facts = factsOf(r);
     if (facts) lines.push(`  ${paint('dim', facts)}`);
   }

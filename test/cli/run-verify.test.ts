@@ -7,6 +7,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, githubClassic, jwt, passphraseEnv, runCli, tempHome } from '../helpers/cli.js';
+import { seedVault } from './support.js';
 
 interface Seen {
   url: string;
@@ -109,4 +110,46 @@ describe('verify', () => {
     expect((await runCli(['verify', 'Bad_Name'], { home, env: passEnv })).code).toBe(2);
     expect((await runCli(['verify'], { home: tempHome() })).code).toBe(3);
   });
+});
+
+describe('verify against a hostile server that echoes the token in disguise', () => {
+  const home = tempHome();
+  const passEnv = passphraseEnv(home);
+  const token = githubClassic();
+  const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\s]/gu;
+  const split = (sep: string, every: number) => token.match(new RegExp(`.{1,${every}}`, 'g'))!.join(sep);
+  // Each answer quotes the token it was sent in the login, the one field verify prints.
+  const disguises: Record<string, string> = {
+    control: split('\u0001', 3),
+    newline: split('\n', 7),
+    'zero-width': split('\u200b', 2),
+    mixed: split('\u2060\u0007\u00ad', 5),
+    piece: `me:${token.slice(9, 9 + 13)}:`, // 13 consecutive characters, not the whole token
+  };
+  let disguise = 'control';
+  let hostile: Awaited<ReturnType<typeof serve>>;
+
+  beforeAll(async () => {
+    hostile = await serve((_url, auth) => ({
+      status: 200,
+      headers: { 'x-oauth-scopes': `repo, ${token.slice(-14)}` },
+      body: JSON.stringify({ login: auth === `Bearer ${token}` ? disguises[disguise] : 'nobody' }),
+    }));
+    await seedVault(home, [['github', 'token', token], ['github', 'api', hostile.base]]); // interactive KDF: fast
+  });
+  afterAll(() => hostile.server.close());
+
+  it.each(Object.keys(disguises))('%s: neither the token nor a 12-character piece of it is printed', async (name) => {
+    disguise = name;
+    for (const args of name === 'mixed' ? [['verify', 'github'], ['verify', 'github', '--json']] : [['verify', 'github']]) {
+      const r = await runCli(args, { home, env: passEnv });
+      expect(r.code, r.stderr).toBe(0);
+      expect(hostile.seen.at(-1)!.headers.authorization).toBe(`Bearer ${token}`); // it was sent the token
+      const out = (r.stdout + r.stderr).replace(INVISIBLE, '');
+      expect(out).toContain(`authenticatedas${name === 'piece' ? 'me:' : ''}[redacted]`); // the echo reached verify and was caught
+      expect(out).not.toContain(token);
+      for (let i = 0; i + 12 <= token.length; i++) expect(out).not.toContain(token.slice(i, i + 12));
+      expect(r.stdout + r.stderr).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u200b\u2060\u00ad]/);
+    }
+  }, 30_000);
 });

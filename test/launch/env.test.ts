@@ -43,14 +43,14 @@ describe('buildEnv', () => {
     expect(e.code).toBe('NOT_FOUND');
     expect(e.exitCode).toBe(3);
     expect(e.message).toBe('No credentials stored for github');
-    expect(e.hint).toBe('Please run: mcp-tokens store github token <your_token>');
+    expect(e.hint).toBe('Please run: mcp-tokens store github token   # asks for it without echo');
   });
 
   it('missing hass credentials: one store line per field, as the seed hass wrapper printed', () => {
     const e = caught(() => buildEnv(serviceSpec('hass'), {}));
     expect(e.message).toBe('No credentials stored for hass');
     expect(e.hint).toBe(
-      'Please run:\n  mcp-tokens store hass token <your_hass_token>\n  mcp-tokens store hass url <your_hass_url>',
+      'Please run:\n  mcp-tokens store hass token   # asks for it without echo\n  mcp-tokens store hass url <your_hass_url>',
     );
   });
 

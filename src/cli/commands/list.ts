@@ -14,7 +14,7 @@ export const list = new Command('list')
       const legacy = Vault.legacyFiles(dir);
       if (opts.json) json({ backend: null, dir, entries: [], legacyPlaintext: legacy });
       else if (legacy.length > 0) warn(noVaultHint(dir));
-      else info('No credentials stored. Please run: mcp-tokens store <service> <key> <value>');
+      else info('No credentials stored. Please run: mcp-tokens store <service> <key>   # asks for the value without echo');
       return;
     }
     const vault = await openVault(this);
@@ -37,7 +37,7 @@ export const list = new Command('list')
         expiresAt: e.meta.expiresAt ?? null,
       }));
       if (opts.json) return json({ backend: vault.backendName, dir: vault.dir, entries: rows });
-      if (rows.length === 0) return info('No credentials stored. Please run: mcp-tokens store <service> <key> <value>');
+      if (rows.length === 0) return info('No credentials stored. Please run: mcp-tokens store <service> <key>   # asks for the value without echo');
       data(
         table(
           ['SERVICE', 'KEY', 'VALUE', 'STORED', 'AGE', 'VERIFIED', 'EXPIRES'],

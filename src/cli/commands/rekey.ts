@@ -12,7 +12,7 @@ together with its passphrase. The new key is recorded beside the old one first, 
 interrupted rekey leaves everything readable; running rekey again finishes it.`,
   )
   .action(async function (this: Command) {
-    const vault = await openVault(this);
+    const vault = await openVault(this, { agent: false });
     try {
       const r = await vault.rekey();
       if (r.finished) info('Finished an earlier, interrupted rekey first.');

@@ -10,7 +10,7 @@ export const shellInit = new Command('shell-init')
 Example (a wrapper script written against the seed's token manager):
   source <(mcp-tokens shell-init)
   if ! load_credentials github; then
-      echo "Please run: mcp-tokens store github token <your_token>" >&2; exit 1
+      echo "Please run: mcp-tokens store github token" >&2; exit 1
   fi`,
   )
   .action(async (opts: { shell: 'sh' | 'bash' | 'zsh' | 'dash' | 'fish' }) => {

@@ -15,7 +15,7 @@ Examples:
   mcp-tokens store github token                 # asks without echo
   pbpaste | mcp-tokens store github token -     # from a pipe
   mcp-tokens store hass url http://homeassistant.local:8123
-  mcp-tokens store proxmox token 'PVEAPIToken=root@pam!mcp=8c1e…'
+  mcp-tokens store proxmox token                # asks for PVEAPIToken=user@realm!tokenid=UUID
 
 The first store creates the vault: in the OS keychain when one is available, otherwise in
 encrypted files (a new passphrase is asked twice, or read from MCP_TOKENS_PASSPHRASE_FILE).`,
@@ -24,7 +24,8 @@ encrypted files (a new passphrase is asked twice, or read from MCP_TOKENS_PASSPH
     const { checkValue, fieldSpec, typeSpec } = await import('../../services/index.js');
     const field = fieldSpec(service, key); // refuse bad names before asking for anything
     if (!typeSpec(service)) info(`note: '${service}' is not a built-in service nor in services.json; storing it as your own (exported as ${field.env})`);
-    if (valueArg !== undefined && valueArg !== '-') {
+    // Only a secret on the command line is a leak; a URL, host or user there is fine.
+    if (field.secret && valueArg !== undefined && valueArg !== '-') {
       warn('a value on the command line is kept in your shell history and visible to other users in ps; prefer the prompt, or a pipe with -');
     }
     const value = await readValue(valueArg, `${service} ${key}: `, field.secret);

@@ -28,14 +28,14 @@ Exit 1 when any check fails.`,
     const { serviceSpec } = await import('../../services/index.js');
     if (service !== 'all') serviceSpec(service);
     if (!Vault.exists(vaultDir(globals(this)))) {
-      throw new VaultError('NOT_FOUND', 'No credentials stored', { hint: 'Please run: mcp-tokens store <service> <key> <value>' });
+      throw new VaultError('NOT_FOUND', 'No credentials stored', { hint: 'Please run: mcp-tokens store <service> <key>   # asks for the value without echo' });
     }
     const { verifyAll } = await import('../../verify/run.js');
     const { formatVerifyTable } = await import('../../verify/report.js');
     const vault = await openVault(this);
     try {
       const names = service === 'all' ? await vault.services() : [service];
-      if (names.length === 0) throw new VaultError('NOT_FOUND', 'No credentials stored', { hint: 'Please run: mcp-tokens store <service> <key> <value>' });
+      if (names.length === 0) throw new VaultError('NOT_FOUND', 'No credentials stored', { hint: 'Please run: mcp-tokens store <service> <key>   # asks for the value without echo' });
       const meta = vault.metadata();
       const items = await Promise.all(
         names.map(async (name) => {

@@ -1,0 +1,74 @@
+import { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { VaultError } from '../../errors.js';
+import { openVault } from '../context.js';
+import { data, info, warn } from '../output.js';
+
+export const importCmd = new Command('import')
+  .description('store the credentials of a bundle sealed to this vault (validated; replaced values backed up)')
+  .argument('[file]', "the bundle (binary or armored age); '-' or a pipe reads stdin")
+  .option('--identity <file>', 'open the bundle with this age identity file instead of the vault\'s identity')
+  .option('--dry-run', 'show what would be added or replaced, store nothing')
+  .option('--overwrite', 'replace credentials stored here with another value (each is backed up first)')
+  .addHelpText(
+    'after',
+    `
+Examples:
+  ssh laptop mcp-tokens export github --to "$(mcp-tokens identity)" | mcp-tokens import -
+  mcp-tokens import team.age --dry-run
+
+Every value is checked as store checks it; if one is invalid, or would replace a different value
+without --overwrite, nothing is stored.`,
+  )
+  .action(async function (this: Command, file: string | undefined, opts: { identity?: string; dryRun?: boolean; overwrite?: boolean }) {
+    const input = await import('../../bundle/input.js');
+    if ((file === undefined || file === '-') && process.stdin.isTTY) {
+      throw new VaultError('USAGE', 'no bundle given and stdin is a terminal', { hint: "give the bundle's path, or pipe it in with -" });
+    }
+    const bytes = file === undefined || file === '-' ? await input.readBundleStream(process.stdin) : input.readBundleFile(file);
+    const { parseIdentityFile } = await import('../../bundle/age.js');
+    const fromFile = opts.identity === undefined ? undefined : parseIdentityFile(readIdentity(opts.identity), opts.identity);
+    const { openBundle, planImport, refuseConflicts, applyImport } = await import('../../bundle/import.js');
+    const vault = await openVault(this, { create: fromFile !== undefined && !opts.dryRun });
+    try {
+      let identities = fromFile;
+      let hint = 'the age1… that `age-keygen -y` prints for your identity file';
+      if (!identities) {
+        const { vaultIdentity } = await import('../../bundle/identity.js');
+        const id = await vaultIdentity(vault, { create: false });
+        identities = [id.identity];
+        hint = `${id.recipient} (this vault's: mcp-tokens identity)`;
+      }
+      const { bundle, warnings } = await openBundle(bytes, identities, hint);
+      for (const w of warnings) warn(w);
+      if (opts.dryRun) {
+        const plan = await planImport(vault, bundle);
+        data(plan.map((p) => `${p.action === 'replace' && !opts.overwrite ? 'conflict' : p.action} ${p.service} ${p.key}`).join('\n'));
+        if (!opts.overwrite) refuseConflicts(plan);
+        info('Dry run: nothing was stored.');
+        return;
+      }
+      if (vault.created) info(`Created a ${vault.created.backend} vault in ${vault.dir} (${vault.created.reason}).`);
+      const result = await applyImport(vault, bundle, { overwrite: opts.overwrite === true });
+      for (const w of result.warnings.filter((w) => !warnings.includes(w))) warn(w);
+      const count = (a: string) => result.plan.filter((p) => p.action === a).map((p) => `${p.service} ${p.key}`);
+      const [added, replaced, same] = [count('add'), count('replace'), count('same')];
+      if (added.length > 0) info(`Imported ${added.join(', ')}.`);
+      if (replaced.length > 0) info(`Replaced ${replaced.join(', ')}; the previous values are in backups/.`);
+      if (same.length > 0) info(`Already stored with the same value: ${same.join(', ')}.`);
+    } finally {
+      vault.close();
+    }
+  });
+
+function readIdentity(path: string): string {
+  try {
+    const text = readFileSync(path);
+    if (text.length > 64 * 1024) throw new VaultError('INVALID_INPUT', `${path} is too large to be an age identity file`);
+    return text.toString('utf8');
+  } catch (e) {
+    if (e instanceof VaultError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new VaultError(code === 'ENOENT' ? 'NOT_FOUND' : 'IO', `cannot read the identity file ${path} (${code ?? 'error'})`, { cause: e });
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * Helpers for the agent suites: a vault with a private XDG_RUNTIME_DIR (so agents of parallel
+ * tests never meet), and cleanup that locks every agent a test started (by its pid, never by name).
+ */
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, expect } from 'vitest';
+import { PASSPHRASE, passphraseEnv, runCli, tempHome, vaultDir, type CliResult } from '../helpers/cli.js';
+import { seedVault, type Entry } from '../cli/support.js';
+
+export interface AgentVault {
+  home: string;
+  dir: string;
+  run: string;
+  /** XDG_RUNTIME_DIR only: no passphrase source at all. */
+  env: Record<string, string>;
+  /** XDG_RUNTIME_DIR and MCP_TOKENS_PASSPHRASE_FILE. */
+  passEnv: Record<string, string>;
+}
+
+const pids = new Set<number>();
+afterAll(() => {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      /* gone already */
+    }
+  }
+});
+
+export async function agentVault(entries: readonly Entry[], passphrase = PASSPHRASE): Promise<AgentVault> {
+  const home = tempHome('mcpt-agent-');
+  await seedVault(home, entries, passphrase);
+  const run = join(home, 'run');
+  mkdirSync(run, { mode: 0o700 });
+  const env = { XDG_RUNTIME_DIR: run };
+  return { home, dir: vaultDir(home), run, env, passEnv: { ...env, ...passphraseEnv(home, passphrase) } };
+}
+
+export function cli(v: AgentVault, args: string[], opts: { withPassphrase?: boolean; input?: string; env?: Record<string, string | undefined> } = {}): Promise<CliResult> {
+  const env = { ...(opts.withPassphrase ? v.passEnv : v.env), ...opts.env };
+  return runCli(args, { home: v.home, env, ...(opts.input === undefined ? {} : { input: opts.input }) });
+}
+
+export interface StatusJson {
+  unlocked: boolean;
+  vault: string;
+  pid?: number;
+  since?: string;
+  until?: string | null;
+  idleMs?: number | null;
+  keyId?: string;
+}
+
+/** unlock with the passphrase file; returns the agent's status (its pid is cleaned up after the file). */
+export async function unlockVault(v: AgentVault, extra: string[] = []): Promise<StatusJson & { unlock: CliResult }> {
+  const r = await cli(v, ['unlock', ...extra], { withPassphrase: true });
+  expect(r.code, r.stderr).toBe(0);
+  const s = await status(v);
+  expect(s.unlocked).toBe(true);
+  pids.add(s.pid!);
+  return { ...s, unlock: r };
+}
+
+export async function status(v: AgentVault, env: Record<string, string> = v.env): Promise<StatusJson> {
+  const r = await runCli(['unlock', '--status', '--json'], { home: v.home, env });
+  expect([0, 3], r.stderr).toContain(r.code);
+  return JSON.parse(r.stdout) as StatusJson;
+}
+
+/** Alive and not a zombie (an exited agent whose new parent has not reaped it yet counts as gone). */
+export function pidAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** Wait until cond() holds (checked every 50 ms), at most ms. */
+export async function until(cond: () => boolean, ms = 5_000): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (cond()) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return cond();
+}
+
+export function procText(pid: number, what: 'cmdline' | 'environ'): string {
+  return readFileSync(`/proc/${pid}/${what}`).toString('utf8');
+}
