@@ -28,13 +28,15 @@ export async function collectEnv(
     for (const m of mappings) if (!typeSpec(m.service)) throw unknownService(m);
     if (names?.[0] !== undefined) buildEnv(serviceSpec(names[0]), {}); // throws the seed's "Please run: …"
     if (mappings[0]) throw missingField(mappings[0]);
+    if (names === undefined) return []; // 'all' of nothing is nothing: `eval "$(mcp-tokens load)"` stays quiet
     throw nothingStored();
   }
   const vault = await openVault(cmd);
   try {
     const mapped = await resolveMappings(vault, mappings);
     const parts: Array<{ service: string; env: Record<string, string> }> = [];
-    for (const service of names ?? (await vault.services())) {
+    const stored = names ?? (await vault.services());
+    for (const service of stored) {
       const { spec, values } = await vault.loadService(service);
       try {
         parts.push({ service, env: buildEnv(spec, values) });
@@ -43,7 +45,10 @@ export async function collectEnv(
         warn(`${e.message}: skipped. ${e.hint ?? ''}`.trim());
       }
     }
-    if (parts.length === 0 && mapped.length === 0) throw nothingStored();
+    if (parts.length === 0 && mapped.length === 0) {
+      if (names === undefined && mappings.length === 0 && stored.length === 0) return []; // an empty vault
+      throw nothingStored();
+    }
     const decided = new Set(mapped.map(([name]) => name));
     const env = mergeEnvs(parts, decided);
     for (const [name, value] of mapped) env[name] = value;

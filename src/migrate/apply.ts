@@ -14,7 +14,9 @@ import { parseJsonc } from './jsonc-edit.js';
 import { planInternals } from './plan.js';
 import { rewriteConfig } from './rewrite.js';
 import { removeLines } from './sources/assign.js';
-import type { FileChange, MigrationPlan, MigrationTarget, PlanItem } from './types.js';
+import { stripBom } from './sources/configs.js';
+import { leftovers } from './left.js';
+import type { FileChange, Leftover, MigrationPlan, MigrationTarget, PlanItem } from './types.js';
 
 export type ApplyEvent =
   | { type: 'stored'; service: string; key: string }
@@ -43,6 +45,9 @@ export interface MigrationResult {
   files: FileOutcome[];
   /** The plan's items with the cleanup that actually happened. */
   items: PlanItem[];
+  /** Plaintext secrets left after the run: the CLI exits 1 unless this is empty. */
+  left: Leftover[];
+  /** Every store and file change that was attempted succeeded. */
   ok: boolean;
 }
 
@@ -50,7 +55,7 @@ export async function applyMigration(plan: MigrationPlan, target: MigrationTarge
   const internals = planInternals(plan);
   const emit = o.onEvent ?? (() => undefined);
   const runId = `${stamp((o.now ?? (() => new Date()))())}-${randomBytes(3).toString('hex')}`;
-  const result: MigrationResult = { runId, stored: [], failed: [], backupsImported: 0, files: [], items: [], ok: true };
+  const result: MigrationResult = { runId, stored: [], failed: [], backupsImported: 0, files: [], items: [], left: [], ok: true };
 
   // 1. Values. One store per service/key; every item of it shares the outcome.
   const verified = new Set<string>();
@@ -113,6 +118,7 @@ export async function applyMigration(plan: MigrationPlan, target: MigrationTarge
     const undone = i.candidate.path !== undefined && failedPaths.has(i.candidate.path) && c.cleanup !== 'report';
     return { ...i, candidate: i.candidate, cleanup: undone ? 'keep' : c.cleanup, ...(c.reason ? { reason: c.reason } : {}) };
   });
+  result.left = leftovers(plan, result.items);
   result.ok = result.failed.length === 0 && failedPaths.size === 0;
   return result;
 }
@@ -156,12 +162,15 @@ async function changeFile(
 }
 
 function newContent(change: FileChange, file: ReadFile, sources: ReturnType<typeof planInternals>['sources']): Buffer {
-  const text = file.bytes.toString('utf8');
-  if (change.kind !== 'config') return Buffer.from(removeLines(text, new Set(change.removedLines)), 'utf8');
+  // A UTF-8 BOM is kept (written back first) but never edited; line endings are kept by the edits.
+  const raw = file.bytes.toString('utf8');
+  const text = stripBom(raw);
+  const bom = raw.length !== text.length ? '\uFEFF' : '';
+  if (change.kind !== 'config') return Buffer.from(bom + removeLines(text, new Set(change.removedLines)), 'utf8');
   const config = sources.configs.get(change.path)!;
   const out = rewriteConfig(text, config.servers, change.servers);
   if (!parseJsonc(out).ok) throw new VaultError('FAILED', `rewriting ${change.path} would not leave valid JSON; the file was not changed`);
-  return Buffer.from(out, 'utf8');
+  return Buffer.from(bom + out, 'utf8');
 }
 
 function message(e: unknown): string {

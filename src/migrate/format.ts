@@ -2,7 +2,8 @@
  * The plan as data for `--dry-run --json` and as text lines for `--dry-run`. Values appear only
  * masked; the CLI prints these, the core never does.
  */
-import type { Candidate, FileChange, MigrationPlan, PlanItem, Refusal } from './types.js';
+import { describeLeftover, leftovers } from './left.js';
+import type { Candidate, FileChange, Leftover, MigrationPlan, PlanItem, Refusal } from './types.js';
 
 /** A plan item as `migrate --dry-run --json` prints it: the candidate's facts, its value masked. */
 export type PlanItemJSON = Pick<Candidate, 'kind' | 'source' | 'path' | 'line' | 'envName' | 'server' | 'service' | 'key'> & {
@@ -18,10 +19,13 @@ export interface PlanJSON {
   items: PlanItemJSON[];
   files: FileChange[];
   refused: Refusal[];
+  /** Plaintext secrets the run would leave (what would make it exit 1). */
+  left: Leftover[];
 }
 
 export function planToJSON(plan: MigrationPlan): PlanJSON {
   return {
+    left: leftovers(plan, plan.items),
     pending: plan.pending,
     items: plan.items.map(itemToJSON),
     files: plan.files.map((f) => ({ ...f, servers: f.servers.map((s) => ({ ...s })) })),
@@ -78,6 +82,14 @@ export function describePlan(plan: MigrationPlan): string[] {
     }
   }
   for (const r of plan.refused) out.push(`Not read: ${r.path} ${r.reason}`);
-  if (plan.pending === 0) out.push('Nothing to migrate.');
+  const left = leftovers(plan, plan.items);
+  out.push(...describeLeft(left, plan.pending === 0 ? 'Left in plaintext' : 'Will be left in plaintext'));
+  if (plan.pending === 0) out.push(left.length ? 'Nothing more to migrate.' : 'Nothing to migrate.');
   return out;
+}
+
+/** The list of what stays in plaintext, with why and what to do; nothing when empty. */
+export function describeLeft(left: readonly Leftover[], title = 'Left in plaintext'): string[] {
+  if (left.length === 0) return [];
+  return [`${title}: ${left.length} (each with why, and what to do by hand)`, ...left.flatMap(describeLeftover)];
 }

@@ -2,7 +2,8 @@
 export type * from './types.js';
 export { planMigration, type PlanOptions } from './plan.js';
 export { applyMigration, type ApplyEvent, type ApplyOptions, type FileOutcome, type MigrationResult } from './apply.js';
-export { undoMigration, type UndoOptions, type UndoOutcome, type UndoResult } from './undo.js';
-export { describePlan, planToJSON, itemToJSON, type PlanJSON, type PlanItemJSON } from './format.js';
+export { listRuns, undoMigration, type RunSummary, type UndoOptions, type UndoOutcome, type UndoResult } from './undo.js';
+export { leftovers } from './left.js';
+export { describeLeft, describePlan, planToJSON, itemToJSON, type PlanJSON, type PlanItemJSON } from './format.js';
 export { configLocations, type ConfigLocation } from './sources/configs.js';
 export { KNOWN_FIELDS, mask } from './known.js';

@@ -29,17 +29,26 @@ export function knownField(service: string, key: string): KnownField | undefined
  * The secret field whose format a value under an unknown variable name matches. A JWT fits both
  * Home Assistant and WikiJS; then the variable name decides (HASS_…, HA_…, WIKIJS_…), else none.
  */
-export function fieldByFormat(envName: string, value: string): KnownField | undefined {
+export function fieldByFormat(envName: string, value: string, context = ''): KnownField | undefined {
   const matches = KNOWN_FIELDS.filter((f) => f.secret && f.validate(value) === undefined);
   if (matches.length <= 1) return matches[0];
-  const words = envName.toUpperCase().split(/[^A-Z0-9]+/);
-  const squashed = words.join('');
-  const named = matches.filter((f) => {
-    const prefix = f.env.split('_')[0]!;
-    return words.includes(prefix) || squashed.includes(f.service.toUpperCase());
-  });
-  return named.length === 1 ? named[0] : undefined;
+  const byName = (text: string): KnownField | undefined => {
+    const words = text.toUpperCase().split(/[^A-Z0-9]+/);
+    const squashed = words.join('');
+    const named = matches.filter((f) => {
+      const prefix = f.env.split('_')[0]!;
+      return words.includes(prefix) || squashed.includes(f.service.toUpperCase()) || (SERVICE_HINTS[f.service] ?? []).some((h) => squashed.includes(h));
+    });
+    return named.length === 1 ? named[0] : undefined;
+  };
+  return byName(envName) ?? (context ? byName(context) : undefined);
 }
+
+/** Words in a server's name or command line that say which service it is. */
+const SERVICE_HINTS: Record<string, string[]> = {
+  hass: ['HOMEASSISTANT', 'HASS', 'MCPPROXY'],
+  wikijs: ['WIKIJS', 'WIKI'],
+};
 
 /** A value that is a reference, not a credential: `${input:x}`, `${env:X}`, `$VAR`, `$(cmd)`. */
 export function isReference(value: string): boolean {

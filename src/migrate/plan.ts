@@ -10,7 +10,7 @@ import { decide, fieldId, type Sources } from './decide.js';
 import { KNOWN_FIELDS } from './known.js';
 import { scanLegacy } from './sources/legacy.js';
 import { scanEnv, scanTextFiles, shellRcPaths, type TextScan } from './sources/env.js';
-import { configLocations, scanConfigs, type ConfigScan } from './sources/configs.js';
+import { configLocations, projectLocations, scanConfigs, type ConfigScan } from './sources/configs.js';
 import type { Candidate, MigrationPlan, MigrationTarget, PlanItem } from './types.js';
 
 export interface PlanOptions {
@@ -26,6 +26,8 @@ export interface PlanOptions {
   configs?: readonly string[];
   /** Look at the clients' usual config paths (default true). */
   clientConfigs?: boolean;
+  /** Also read the project configs of every project ~/.claude.json lists (default true). */
+  projects?: boolean;
   /** Remove `export NAME=…` lines from rc files instead of only reporting them. */
   shellRc?: boolean;
   overwrite?: boolean;
@@ -51,12 +53,17 @@ export function planInternals(plan: MigrationPlan): PlanInternals {
 
 export async function planMigration(target: MigrationTarget, o: PlanOptions): Promise<MigrationPlan> {
   const legacy = await scanLegacy(o.legacyDir ?? join(o.home, '.mcp_tokens'));
-  const text: TextScan = { candidates: [], files: new Map(), refused: [] };
+  const text: TextScan = { candidates: [], files: new Map(), refused: [], left: [] };
   await scanTextFiles((o.envFiles ?? []).map((path) => ({ path, dialect: 'dotenv' as const })), 'env-file', text, true);
   await scanTextFiles(shellRcPaths(o.home), 'shell-rc', text, false);
-  const conf: ConfigScan = { candidates: [], configs: new Map(), refused: [] };
+  const conf: ConfigScan = { candidates: [], configs: new Map(), refused: [], left: [] };
   const explicit = (o.configs ?? []).map((path) => ({ path, client: 'MCP', explicit: true }));
   await scanConfigs([...explicit, ...(o.clientConfigs === false ? [] : configLocations(o))], conf);
+  if (o.projects !== false && o.clientConfigs !== false) {
+    // Claude Code lists every project it was opened in: their .mcp.json etc. wherever they are.
+    const folders = [...conf.configs.values()].filter((c) => c.location.client.startsWith('Claude Code (user)')).flatMap((c) => c.projects);
+    await scanConfigs(folders.flatMap((f) => projectLocations(f, o.platform)), conf);
+  }
 
   const candidates = [...legacy.candidates, ...scanEnv(o.env), ...text.candidates, ...conf.candidates];
   const vault = new Map<string, string | undefined>();
@@ -90,6 +97,7 @@ export async function planMigration(target: MigrationTarget, o: PlanOptions): Pr
     items,
     files,
     refused: [...legacy.refused, ...text.refused, ...conf.refused],
+    left: [...text.left, ...conf.left],
     pending: stores.size + items.filter((i) => i.action === 'backup').length + files.length,
     overwrite: o.overwrite ?? false,
     runCommand: sources.runCommand,

@@ -112,12 +112,31 @@ export interface FileChange {
 export interface Refusal {
   path: string;
   reason: string;
+  /** The file may hold credentials (a client config, a token file): it counts as left. */
+  mayHoldSecrets?: boolean;
+}
+
+/**
+ * A plaintext secret migrate found and leaves where it is (it cannot move it, or must not): what
+ * makes `migrate` end with exit 1. Never holds the value, only its masked form.
+ */
+export interface Leftover {
+  /** The file, or undefined for the process environment. */
+  path?: string;
+  /** Where in it: "server 'x' args[2]", "line 4", "env GITHUB_TOKEN". */
+  where: string;
+  masked: string;
+  /** Why it stays, then what to do by hand. */
+  reason: string;
+  step: string;
 }
 
 export interface MigrationPlan {
   items: PlanItem[];
   files: FileChange[];
   refused: Refusal[];
+  /** Secrets found that are not candidates (unknown names, args, headers, commented lines). */
+  left: Leftover[];
   /** Items or files that `applyMigration` would change; 0 means "nothing to migrate". */
   pending: number;
   overwrite: boolean;

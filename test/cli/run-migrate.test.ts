@@ -117,3 +117,51 @@ describe('migrate a Claude Desktop config and start the rewritten server', () =>
     expect(JSON.parse(load.stdout)).toEqual({ HA_TOKEN: haToken, HA_URL: 'http://127.0.0.1:8123' });
   });
 });
+
+describe('migrate through the CLI: what is left exits 1, runs are listed and undone by id', () => {
+  const home = tempHome();
+  const passEnv = passphraseEnv(home);
+  const token = githubClassic();
+  const stray = githubClassic();
+  const configPath = join(home, '.cursor/mcp.json');
+  const original = `{"mcpServers": {
+  "gh": {"command": "npx", "args": ["-y", "@modelcontextprotocol/server-github"], "env": {"GITHUB_PERSONAL_ACCESS_TOKEN": "${token}"}},
+  "old": {"command": "github-mcp", "args": ["--token", "${stray}"]}
+}}
+`;
+  beforeAll(() => {
+    mkdirSync(join(home, '.cursor'), { recursive: true });
+    writeFileSync(configPath, original, { mode: 0o640 });
+  });
+
+  it('migrates what it can, lists the token in args as left with why and what to do, and exits 1', async () => {
+    const r = await runCli(['migrate'], { home, env: passEnv });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain("server 'old' args[1] (--token)");
+    expect(r.stderr).toMatch(/why: .*other users of this machine/);
+    expect(r.stderr).toMatch(/do: {2}/);
+    expect(r.stderr).toContain('Summary: 1 plaintext secret is left');
+    expect(r.stderr + r.stdout).not.toContain(token);
+    expect(r.stderr + r.stdout).not.toContain(stray);
+    expect(readFileSync(configPath, 'utf8')).not.toContain(token);
+    // Nothing more to do, but still not clean: exit 1 again, not "Nothing to migrate".
+    const again = await runCli(['migrate'], { home, env: passEnv });
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('Nothing more to migrate.');
+    expect(again.stderr).not.toContain('Nothing to migrate.');
+  });
+
+  it('--history lists the run; --undo <id> restores the file with its mode', async () => {
+    const h = await runCli(['migrate', '--history', '--json'], { home, env: passEnv });
+    expect(h.code, h.stderr).toBe(0);
+    const runs = JSON.parse(h.stdout) as { runId: string; state: string; files: { path: string }[] }[];
+    expect(runs.map((r) => [r.state, r.files.map((f) => f.path)])).toEqual([['in place', [configPath]]]);
+    const bad = await runCli(['migrate', '--undo', 'no-such-run'], { home, env: passEnv });
+    expect(bad.code).toBe(3);
+    expect(bad.stderr).toContain('migrate --history');
+    const u = await runCli(['migrate', '--undo', runs[0]!.runId], { home, env: passEnv });
+    expect(u.code, u.stderr).toBe(0);
+    expect(readFileSync(configPath, 'utf8')).toBe(original);
+    expect(statSync(configPath).mode & 0o777).toBe(0o640);
+  });
+});

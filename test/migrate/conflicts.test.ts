@@ -226,8 +226,8 @@ describe('a server with credentials of two services (--config)', () => {
     const opts = { ...h.options(), clientConfigs: false, configs: [join(h.root, 'missing.json'), bad] };
     const plan = await planMigration(new TestTarget(), opts);
     expect(plan.refused.filter((r) => r.path.startsWith(h.root) && !r.path.startsWith(h.home))).toEqual([
-      { path: join(h.root, 'missing.json'), reason: 'does not exist' },
-      { path: bad, reason: 'is not valid JSON (with comments); not edited' },
+      { path: join(h.root, 'missing.json'), reason: 'does not exist', mayHoldSecrets: false },
+      { path: bad, reason: 'is not valid JSON (with comments); not edited', mayHoldSecrets: true },
     ]);
   });
 });

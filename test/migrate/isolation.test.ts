@@ -43,7 +43,7 @@ describe('a hostile source', () => {
     const target = new TestTarget();
     const plan = await planMigration(target, h.options());
 
-    expect(plan.refused).toContainEqual({ path: mcpJson, reason: `nests deeper than ${MAX_JSON_DEPTH} levels; not edited` });
+    expect(plan.refused).toContainEqual({ path: mcpJson, reason: `nests deeper than ${MAX_JSON_DEPTH} levels; not edited`, mayHoldSecrets: true });
     const others = baseline.items.filter((i) => i.candidate.path !== mcpJson);
     expect(plan.items.map((i) => i.candidate)).toEqual(others.map((i) => i.candidate));
     expect(plan.files.map((f) => f.path)).not.toContain(mcpJson);

@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { parse, type ParseError } from 'jsonc-parser';
 import { afterEach, describe, expect, it } from 'vitest';
-import { applyMigration, describePlan, planMigration, planToJSON, undoMigration } from '../../src/migrate/index.js';
+import { applyMigration, describePlan, leftovers, planMigration, planToJSON, undoMigration } from '../../src/migrate/index.js';
 import { CONFIGS, EXPECTED_VAULT, makeHome, type TestHome } from './home.js';
 import { TestTarget } from './targets.js';
 import { CANARIES } from './tokens.js';
@@ -49,9 +49,13 @@ describe('planMigration on a realistic home', () => {
       ['config', '~/.codeium/windsurf/mcp_config.json', 'PROXMOX_HOST', 'proxmox/host', 'store', 'rewrite'],
     ]);
     expect(plan.refused.map((r) => [r.path.replace(h.home, '~'), r.reason])).toEqual([
-      ['~/.mcp_tokens/proxmox_host', 'is a symbolic link; not followed'],
-      ['~/.codeium/windsurf/mcp_config.json', "server 'legacy-github' has a credential in 'args', outside 'env'; migrate moves only env entries: move it by hand"],
+      ['~/.mcp_tokens/proxmox_host', 'is a symbolic link; not followed: check it by hand'],
     ]);
+    // The token in args is not a candidate: it is listed as left, with why and what to do.
+    expect(plan.left.map((l) => [l.path?.replace(h.home, '~'), l.where, l.masked])).toEqual([
+      ['~/.codeium/windsurf/mcp_config.json', "server 'legacy-github' args[1] (--token)", `${CANARIES.STRAY.slice(0, 4)}…${CANARIES.STRAY.slice(-4)}`],
+    ]);
+    expect(plan.left[0]!.reason).toMatch(/command line, which other users of this machine can read/);
     // 8 values, 2 backups, 7 files to change (3 legacy files, 2 legacy backups, .env, 6 configs)
     expect(plan.pending).toBe(8 + 2 + plan.files.length);
     expect(plan.files.map((f) => f.path.replace(h.home, '~')).sort()).toEqual(
@@ -129,7 +133,12 @@ describe('applyMigration', () => {
     const again = await planMigration(target, h.options({ shellRc: true }));
     expect(again.pending).toBe(0);
     expect(again.files).toEqual([]);
-    expect(describePlan(again)).toContain('Nothing to migrate.');
+    // Not "Nothing to migrate.": the invalid token and the one in args are still in plaintext.
+    expect(describePlan(again)).toContain('Nothing more to migrate.');
+    expect(leftovers(again, again.items).map((l) => [l.path?.replace(h.home, '~'), l.where])).toEqual([
+      ['~/project/.cursor/mcp.json', "server 'home' env HA_TOKEN"],
+      ['~/.codeium/windsurf/mcp_config.json', "server 'legacy-github' args[1] (--token)"],
+    ]);
     // What remains is reported, not migrated: the process environment and kept config entries.
     expect(again.items.map((i) => [i.candidate.kind, i.action, i.cleanup])).toEqual([
       ['env', 'same', 'report'],

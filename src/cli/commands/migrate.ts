@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { homedir } from 'node:os';
+import { resolve } from 'node:path';
 import { globals, openVault, vaultDir } from '../context.js';
 import { info, json, warn } from '../output.js';
 
@@ -8,11 +9,13 @@ const collect = (v: string, prev: string[]) => [...prev, v];
 export const migrate = new Command('migrate')
   .description('move plaintext tokens (old script files, env, .env files, MCP client configs) into the vault')
   .option('--dry-run', 'show the plan (values masked) and change nothing')
-  .option('--undo', 'restore the files the last migrate run changed, byte for byte')
+  .option('--undo [run-id]', 'restore the files a migrate run changed, byte for byte (default: the latest run whose changes are in place)')
+  .option('--history', 'list the migrate runs that changed files, with their ids and state')
   .option('--overwrite', 'replace vault values that differ from the plaintext (the old value is backed up)')
   .option('--env-file <path>', 'also read this .env file (repeatable)', collect, [])
   .option('--config <path>', 'also read this MCP client config (repeatable)', collect, [])
   .option('--no-client-configs', "skip the MCP clients' usual config files")
+  .option('--no-projects', 'skip the project configs of the projects listed in ~/.claude.json')
   .option('--shell-rc', 'remove export lines from shell rc files (default: only report them)')
   .option('--run-command <cmd>', 'command written into rewritten configs', 'mcp-tokens')
   .option('--force', 'with --undo: also restore files edited since the migration')
@@ -27,7 +30,10 @@ Windsurf. Each value is stored, read back and compared before its plaintext is r
 server entry is rewritten to start through 'mcp-tokens run <service> -- <original command>'; every
 changed file is backed up (encrypted) first. Values that differ from the vault (conflicts) or fail
 validation are reported and left where they are. Export lines in shell rc files are reported
-with file and line; --shell-rc removes them.`,
+with file and line; --shell-rc removes them. Secrets it cannot move (unknown variables, tokens in
+args or headers, commented-out lines) are listed at the end with why and what to do; the exit
+code is 1 while any plaintext secret is left. Every run has an id: --history lists them,
+--undo <id> undoes one.`,
   )
   .action(async function (this: Command, opts: MigrateOptions) {
     const m = await import('../../migrate/index.js');
@@ -35,13 +41,41 @@ with file and line; --shell-rc removes them.`,
     const { vaultMigrationTarget } = await import('../../vault/migration-target.js');
     const dir = vaultDir(globals(this));
 
-    if (opts.undo) {
+    if (opts.history) {
+      if (!Vault.exists(dir)) {
+        if (opts.json) json([]);
+        else info('No migrate run changed a file yet.');
+        return;
+      }
       const vault = await openVault(this);
       try {
-        const r = await m.undoMigration(vaultMigrationTarget(vault), { force: opts.force === true });
+        const runs = await m.listRuns(vaultMigrationTarget(vault));
+        if (opts.json) json(runs);
+        else if (runs.length === 0) info('No migrate run changed a file yet.');
+        else {
+          for (const r of runs) {
+            info(`${r.runId}  ${r.startedAt}  ${r.state}  (${r.files.length} file${r.files.length === 1 ? '' : 's'})`);
+            for (const f of r.files) info(`    ${f.state.padEnd(12)} ${f.path}`);
+          }
+          info("Undo one with: mcp-tokens migrate --undo <run-id>");
+        }
+      } finally {
+        vault.close();
+      }
+      return;
+    }
+
+    if (opts.undo !== undefined) {
+      const vault = await openVault(this);
+      try {
+        const runId = typeof opts.undo === 'string' ? opts.undo : undefined;
+        const r = await m.undoMigration(vaultMigrationTarget(vault), { force: opts.force === true, ...(runId ? { runId } : {}) });
         if (opts.json) json(r);
-        else if (!r.runId) info('No migration to undo.');
-        else for (const f of r.files) info(`  ${f.outcome.padEnd(9)} ${f.path}${f.reason ? `: ${f.reason}` : ''}`);
+        else if (!r.runId) info('No migration to undo: no run has changes in place (see mcp-tokens migrate --history).');
+        else {
+          info(`Undoing migrate run ${r.runId}:`);
+          for (const f of r.files) info(`  ${f.outcome.padEnd(9)} ${f.path}${f.reason ? `: ${f.reason}` : ''}`);
+        }
         if (!r.ok) process.exitCode = 1;
       } finally {
         vault.close();
@@ -55,9 +89,11 @@ with file and line; --shell-rc removes them.`,
       platform: process.platform,
       env: process.env,
       legacyDir: dir,
-      envFiles: opts.envFile,
-      configs: opts.config,
+      // Absolute paths: the undo journal must name the exact file, wherever undo runs from.
+      envFiles: opts.envFile.map((f) => resolve(f)),
+      configs: opts.config.map((f) => resolve(f)),
       clientConfigs: opts.clientConfigs,
+      projects: opts.projects,
       shellRc: opts.shellRc === true,
       overwrite: opts.overwrite === true,
       runCommand: opts.runCommand,
@@ -69,9 +105,12 @@ with file and line; --shell-rc removes them.`,
       const target = vault ? vaultMigrationTarget(vault) : emptyTarget();
       const plan = await m.planMigration(target, planOpts);
       if (opts.dryRun || plan.pending === 0) {
-        if (opts.json) json(m.planToJSON(plan));
+        const data = m.planToJSON(plan);
+        if (opts.json) json(data);
         else for (const line of m.describePlan(plan)) info(line);
         if (opts.dryRun && plan.pending > 0) info('Dry run: nothing was changed. Run without --dry-run to apply.');
+        // Nothing to do but plaintext left (conflicts, unknown secrets…) is not success.
+        if (!opts.dryRun && data.left.length > 0) process.exitCode = 1;
         return;
       }
       if (!opts.json) for (const line of m.describePlan(plan)) info(line);
@@ -81,9 +120,11 @@ with file and line; --shell-rc removes them.`,
         info(`Stored ${result.stored.length} value${result.stored.length === 1 ? '' : 's'}; imported ${result.backupsImported} old backup${result.backupsImported === 1 ? '' : 's'}.`);
         for (const f of result.files) info(`  ${f.outcome.padEnd(17)} ${f.path}${f.reason ? `: ${f.reason}` : ''}`);
         for (const f of result.failed) warn(`${f.service} ${f.key} was not migrated: ${f.error} (its plaintext is untouched)`);
-        if (result.files.length) info("Undo the file changes with: mcp-tokens migrate --undo");
+        if (result.files.length) info(`Undo the file changes with: mcp-tokens migrate --undo ${result.runId}`);
+        for (const line of m.describeLeft(result.left)) info(line);
+        info(result.left.length ? `Summary: ${result.left.length} plaintext secret${result.left.length === 1 ? ' is' : 's are'} left (listed above).` : 'Summary: no plaintext secret is left.');
       }
-      if (!result.ok) process.exitCode = 1;
+      if (!result.ok || result.left.length > 0) process.exitCode = 1;
     } finally {
       vault?.close();
     }
@@ -91,11 +132,13 @@ with file and line; --shell-rc removes them.`,
 
 interface MigrateOptions {
   dryRun?: boolean;
-  undo?: boolean;
+  undo?: boolean | string;
+  history?: boolean;
   overwrite?: boolean;
   envFile: string[];
   config: string[];
   clientConfigs: boolean;
+  projects: boolean;
   shellRc?: boolean;
   runCommand: string;
   force?: boolean;

@@ -8,8 +8,11 @@ import { posix, win32 } from 'node:path';
 import { getNodeValue, findNodeAtLocation, type Node } from 'jsonc-parser';
 import { readNoFollow, unreadable, type ReadFile } from '../fsutil.js';
 import { parseJsonc } from '../jsonc-edit.js';
-import { candidate, fieldByEnv, fieldByFormat, isReference, KNOWN_FIELDS } from '../known.js';
-import type { Candidate, Refusal } from '../types.js';
+import { isSecretName, looksSecret, secretShape } from '../detect.js';
+import { candidate, fieldByEnv, fieldByFormat, isReference, KNOWN_FIELDS, mask } from '../known.js';
+import type { Candidate, Leftover, Refusal } from '../types.js';
+
+const BUILTIN_NAMES = [...new Set(KNOWN_FIELDS.map((f) => f.service))].join(', ');
 
 const MAX_CONFIG_BYTES = 64 * 1024 * 1024; // ~/.claude.json keeps history and grows large
 
@@ -24,6 +27,17 @@ export interface ConfigPathOptions {
   cwd: string;
   platform: NodeJS.Platform;
   env: Readonly<Record<string, string | undefined>>;
+}
+
+/** The project-level configs of a project folder (one listed in ~/.claude.json). */
+export function projectLocations(folder: string, platform: NodeJS.Platform): ConfigLocation[] {
+  const p = platform === 'win32' ? win32 : posix;
+  if (!p.isAbsolute(folder)) return [];
+  return [
+    [p.join(folder, '.mcp.json'), 'Claude Code (project)'],
+    [p.join(folder, '.vscode', 'mcp.json'), 'VS Code (workspace)'],
+    [p.join(folder, '.cursor', 'mcp.json'), 'Cursor (project)'],
+  ].map(([path, client]) => ({ path: path!, client: `${client!} ${folder}`, explicit: false }));
 }
 
 /** Where each client keeps its config on this platform (user-level and project-level). */
@@ -65,12 +79,15 @@ export interface ConfigFile {
   file: ReadFile;
   text: string;
   servers: ServerEntry[];
+  /** Project folders listed under `projects` (~/.claude.json): their own configs are read too. */
+  projects: string[];
 }
 
 export interface ConfigScan {
   candidates: Candidate[];
   configs: Map<string, ConfigFile>;
   refused: Refusal[];
+  left: Leftover[];
 }
 
 export async function scanConfigs(locations: readonly ConfigLocation[], scan: ConfigScan): Promise<void> {
@@ -81,7 +98,7 @@ export async function scanConfigs(locations: readonly ConfigLocation[], scan: Co
     try {
       await scanConfig(location, scan); // adds to `scan` only once the whole file was read
     } catch (e) {
-      scan.refused.push({ path: location.path, reason: unreadable(e) });
+      scan.refused.push({ path: location.path, reason: unreadable(e), mayHoldSecrets: true });
     }
   }
 }
@@ -89,23 +106,34 @@ export async function scanConfigs(locations: readonly ConfigLocation[], scan: Co
 async function scanConfig(location: ConfigLocation, scan: ConfigScan): Promise<void> {
   const read = await readNoFollow(location.path, MAX_CONFIG_BYTES);
   if (!read.ok) {
-    if (!read.absent || location.explicit) scan.refused.push({ path: location.path, reason: read.absent ? 'does not exist' : read.reason });
+    if (!read.absent || location.explicit) {
+      scan.refused.push({ path: location.path, reason: read.absent ? 'does not exist' : `${read.reason}: check it by hand for tokens`, mayHoldSecrets: !read.absent });
+    }
     return;
   }
-  const text = read.file.bytes.toString('utf8');
+  // A UTF-8 BOM (Windows editors) is not JSON: parse without it; apply puts it back.
+  const text = stripBom(read.file.bytes.toString('utf8'));
   const parsed = parseJsonc(text);
   if (!parsed.ok || parsed.root.type !== 'object') {
-    scan.refused.push({ path: location.path, reason: `${parsed.ok ? 'is not a JSON object' : parsed.reason}; not edited` });
+    scan.refused.push({ path: location.path, reason: `${parsed.ok ? 'is not a JSON object' : parsed.reason}; not edited`, mayHoldSecrets: true });
     return;
   }
-  const servers = findServers(parsed.root);
+  const root = parsed.root;
+  const servers = findServers(root);
+  const projects = findNodeAtLocation(root, ['projects']);
+  const folders = (projects?.type === 'object' ? (projects.children ?? []) : []).flatMap((p) => {
+    const key = p.children?.[0]?.value as unknown;
+    return typeof key === 'string' && key !== '' ? [key] : [];
+  });
   const found: Candidate[] = [];
-  const refused: Refusal[] = [];
-  for (const s of servers) addCandidates(location, s, found);
-  for (const s of servers) reportStray(location, parsed.root, s, refused);
-  scan.configs.set(location.path, { location, file: read.file, text, servers });
+  const left: Leftover[] = [];
+  for (const s of servers) {
+    const migrated = addCandidates(location, s, found);
+    left.push(...strays(location, root, s, migrated));
+  }
+  scan.configs.set(location.path, { location, file: read.file, text, servers, projects: folders });
   scan.candidates.push(...found);
-  scan.refused.push(...refused);
+  scan.left.push(...left);
 }
 
 /** Server objects under `mcpServers`, `servers` and `projects.*.mcpServers`. */
@@ -142,40 +170,121 @@ function findServers(root: Node): ServerEntry[] {
   return out;
 }
 
-function addCandidates(location: ConfigLocation, s: ServerEntry, out: Candidate[]): void {
+/** Adds the server's env entries of built-in fields; returns their names. */
+function addCandidates(location: ConfigLocation, s: ServerEntry, out: Candidate[]): Set<string> {
+  const names = new Set<string>();
+  // What the server is (its name, command, args) decides between services a value's shape
+  // fits equally: Home Assistant's mcp-proxy reads a JWT as API_ACCESS_TOKEN.
+  const context = [s.name, s.command ?? '', ...s.args].join(' ');
   for (const { name, value } of s.env) {
     if (value.trim() === '' || isReference(value)) continue;
-    const field = fieldByEnv(name) ?? fieldByFormat(name, value);
+    const field = fieldByEnv(name) ?? fieldByFormat(name, value, context);
     if (!field) continue;
+    names.add(name);
     const source = `${location.client} config, server '${s.name}'`;
     out.push(
       candidate({ kind: 'config', source, path: location.path, envName: name, server: s.path, service: field.service, key: field.key }, value),
     );
   }
+  return names;
 }
 
-/** A token in `args`, `headers` or a URL is not something migrate can move: say where it is. */
-function reportStray(location: ConfigLocation, root: Node, s: ServerEntry, refused: Refusal[]): void {
-  const node = findNodeAtLocation(root, s.path);
-  const strings: { where: string; value: string }[] = [];
-  const walk = (n: Node | undefined, where: string): void => {
-    if (!n) return;
-    if (n.type === 'string' && typeof n.value === 'string') strings.push({ where, value: n.value });
-    for (const child of n.children ?? []) {
-      const key = n.type === 'object' ? (child.children?.[0]?.value as string) : '';
-      if (n.type === 'object' && key === 'env') continue; // env entries are handled above
-      walk(n.type === 'object' ? child.children?.[1] : child, n.type === 'object' ? key : where);
-    }
+export function stripBom(text: string): string {
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+/** The client's own way to keep a remote server's header out of its config file. */
+function headerStep(client: string): string {
+  if (client.startsWith('VS Code')) return 'use an "inputs" entry with "password": true and write "${input:<id>}" as the header value (VS Code keeps it in its secret storage)';
+  if (client.startsWith('Claude Code')) return 'write "${VAR}" as the header value and set VAR in the environment Claude Code starts from (Claude Code expands it)';
+  if (client.startsWith('Cursor')) return 'write "${env:VAR}" as the header value and set VAR in the environment Cursor starts from';
+  return 'remove it from the file by hand if the client can take it another way; otherwise keep the file readable only by you (chmod 600) and rotate the token if it was ever shared';
+}
+
+const ARGV_REASON = 'it is in the command line, which other users of this machine can read (ps)';
+
+/**
+ * Secrets of a server that migrate does not move: env entries of no built-in service, tokens in
+ * `args` (flags, Docker `-e NAME=value`, `--header`), `headers` of remote servers, URLs. Each is
+ * listed as left, with what to do.
+ */
+function strays(location: ConfigLocation, root: Node, s: ServerEntry, migrated: ReadonlySet<string>): Leftover[] {
+  const out: Leftover[] = [];
+  const at = (where: string, value: string, reason: string, step: string): void => {
+    out.push({ path: location.path, where: `server '${s.name}' ${where}`, masked: mask(value), reason, step });
   };
-  walk(node, '');
-  const secrets = KNOWN_FIELDS.filter((f) => f.secret);
-  for (const { where, value } of strings) {
-    const words = [value, ...value.split(/\s+/).flatMap((w) => [w, w.slice(w.indexOf('=') + 1)])];
-    if (secrets.some((f) => words.some((w) => f.validate(w) === undefined))) {
-      refused.push({
-        path: location.path,
-        reason: `server '${s.name}' has a credential in '${where}', outside 'env'; migrate moves only env entries: move it by hand`,
-      });
+  for (const { name, value } of s.env) {
+    if (migrated.has(name) || isReference(value)) continue;
+    const why = looksSecret(name, value);
+    if (why) {
+      at(`env ${name}`, value, `${why}, not a variable of a built-in service (${BUILTIN_NAMES}); mcp-tokens cannot hold it`,
+        'remove it from this file by hand and give it to the server another way (e.g. from your OS keychain in a wrapper script), then rotate it');
     }
   }
+  const args = s.args;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const next = args[i + 1];
+    const flag = /^(--?[A-Za-z][A-Za-z0-9-]*)(?:=(.*))?$/.exec(a);
+    if ((a === '-e' || a === '--env') && next !== undefined && next.includes('=')) {
+      const name = next.slice(0, next.indexOf('='));
+      const value = next.slice(next.indexOf('=') + 1);
+      const why = looksSecret(name, value);
+      if (why) {
+        at(`args[${i + 1}] (${a} ${name}=…)`, value, `${why}, passed to docker with its value: ${ARGV_REASON}`,
+          `write "${a}", "${name}" (no value: docker then takes it from its own environment) and put ${name} in "env"; re-run migrate`);
+      }
+      i++;
+    } else if ((a === '--header' || a === '-H') && next !== undefined) {
+      const colon = next.indexOf(':');
+      const name = colon > 0 ? next.slice(0, colon).trim() : '';
+      const value = colon > 0 ? next.slice(colon + 1).trim() : next;
+      if (isReference(value)) { i++; continue; }
+      const why = looksSecret(name || undefined, value) ?? (/^authorization$/i.test(name) && value.length >= 8 ? 'an Authorization header' : undefined);
+      if (why) {
+        at(`args[${i + 1}] (${a} ${name}: …)`, value, `${why} in a header argument: ${ARGV_REASON}`,
+          `write "${a}", "${name}:\${AUTH_HEADER}" (mcp-remote expands variables in args) and put AUTH_HEADER in "env"; re-run migrate`);
+      }
+      i++;
+    } else if (flag && isSecretName(flag[1]!) && (flag[2] ?? next) !== undefined) {
+      const value = flag[2] ?? next!;
+      if (!isReference(value) && looksSecret(flag[1], value)) {
+        at(`args[${flag[2] === undefined ? i + 1 : i}] (${flag[1]})`, value, `a secret passed as ${flag[1]}: ${ARGV_REASON}`,
+          'if the server can read it from an environment variable (see its documentation), move it to "env" and re-run migrate; otherwise remove it and rotate the token');
+      }
+      if (flag[2] === undefined) i++;
+    } else {
+      const why = secretShape(a);
+      if (why) {
+        at(`args[${i}]`, a, `${why} in the arguments: ${ARGV_REASON}`,
+          'if the server can read it from an environment variable (see its documentation), move it to "env" and re-run migrate; otherwise remove it and rotate the token');
+      }
+    }
+  }
+  // Remote servers: headers, URLs (and anything else outside command/args/env).
+  const node = findNodeAtLocation(root, s.path);
+  const walk = (n: Node | undefined, where: string, header: string | undefined): void => {
+    if (!n) return;
+    if (n.type === 'string' && typeof n.value === 'string') {
+      const value = n.value;
+      if (isReference(value)) return;
+      const why = header !== undefined
+        ? looksSecret(header, value) ?? (/^authorization$/i.test(header) && value.length >= 8 ? 'an Authorization header' : undefined)
+        : looksSecret(undefined, value) ?? (/[?&](token|key|api_key|apikey|access_token|secret)=[^&\s]{8,}|\/\/[^/@\s]+:[^/@\s]+@/i.test(value) ? 'a credential in a URL' : undefined);
+      if (why) {
+        at(where, value, `${why}, sent by ${location.client} itself (a remote server is not launched by a command mcp-tokens can wrap)`, headerStep(location.client));
+      }
+      return;
+    }
+    for (const child of n.children ?? []) {
+      if (n.type === 'object') {
+        const key = String(child.children?.[0]?.value);
+        if (where === '' && (key === 'env' || key === 'args' || key === 'command')) continue; // handled above
+        const inHeaders = /headers$/i.test(where) || key.toLowerCase() === 'headers';
+        walk(child.children?.[1], where ? `${where}.${key}` : key, /headers$/i.test(where) ? key : inHeaders ? undefined : header);
+      } else walk(child, where, header);
+    }
+  };
+  walk(node, '', undefined);
+  return out;
 }

@@ -64,7 +64,7 @@ async function readPlain(path: string, scan: LegacyScan): Promise<string | undef
 async function readPlainFile(path: string, scan: LegacyScan): Promise<string | undefined> {
   const read = await readNoFollow(path, MAX_LEGACY_BYTES);
   if (!read.ok) {
-    if (!read.absent) scan.refused.push({ path, reason: read.reason });
+    if (!read.absent) scan.refused.push({ path, reason: `${read.reason}: check it by hand`, mayHoldSecrets: /_token(\.|$)/.test(path) });
     return undefined;
   }
   const text = read.file.bytes.toString('utf8');

@@ -1,0 +1,42 @@
+/**
+ * What plaintext a migration leaves: the secrets the scanners could only report, files that may
+ * hold some but could not be read, and every credential of a secret field whose plaintext stays
+ * (conflict, invalid, kept config entry, still set in the environment, rc line not removed).
+ * `migrate` exits 0 only when this list is empty.
+ */
+import { knownField } from './known.js';
+import type { Leftover, MigrationPlan, PlanItem } from './types.js';
+
+function stepFor(i: PlanItem): string {
+  const c = i.candidate;
+  const where = c.path ?? 'the environment';
+  if (c.kind === 'env') return `unset ${c.envName} where it is set (a shell startup file, a launcher, a service unit)`;
+  if (i.action === 'invalid') return `check the value; store the right one with 'mcp-tokens store ${c.service} ${c.key} <value>', remove it from ${where} by hand, then re-run mcp-tokens migrate`;
+  if (i.action === 'conflict') return 'then re-run mcp-tokens migrate';
+  if (c.kind === 'shell-rc' && i.cleanup === 'report' && !/by hand/.test(i.reason ?? '')) return 'mcp-tokens migrate --shell-rc';
+  return `fix what the reason says, then re-run mcp-tokens migrate (or remove it from ${where} by hand)`;
+}
+
+export function leftovers(plan: MigrationPlan, items: readonly PlanItem[]): Leftover[] {
+  const out: Leftover[] = [];
+  for (const i of items) {
+    const c = i.candidate;
+    if (i.cleanup !== 'keep' && i.cleanup !== 'report') continue;
+    if (!knownField(c.service, c.key)?.secret) continue; // a URL, host or user left in place is no secret
+    const where = [c.line !== undefined ? `line ${c.line}` : undefined, c.server ? `server '${String(c.server.at(-1))}'` : undefined, c.envName ? (c.kind === 'env' ? `environment variable ${c.envName}` : `env ${c.envName}`) : undefined]
+      .filter(Boolean)
+      .join(' ');
+    out.push({ ...(c.path !== undefined ? { path: c.path } : {}), where: where || c.source, masked: c.masked, reason: i.reason ?? 'left in place', step: stepFor(i) });
+  }
+  out.push(...plan.left);
+  for (const r of plan.refused) {
+    if (r.mayHoldSecrets) out.push({ path: r.path, where: 'the whole file', masked: '', reason: r.reason, step: 'open it and move any token out of it by hand' });
+  }
+  return out;
+}
+
+/** One entry as text lines (no trailing newline). */
+export function describeLeftover(l: Leftover): string[] {
+  const head = [l.path, l.where].filter(Boolean).join(': ');
+  return [`  ${head}${l.masked ? ` ${l.masked}` : ''}`, `      why: ${l.reason}`, `      do:  ${l.step}`];
+}
