@@ -4,11 +4,15 @@ import { info, json } from '../output.js';
 
 export const doctor = new Command('doctor')
   .description('check permissions, backend health, stale files and credential ages')
-  .option('--fix', 'repair modes, stale temp files and stale locks (never links or owners)')
+  .option('--fix', 'repair modes (the passphrase file included), stale temp files and stale locks (never links or owners)')
   .option('--json', 'machine-readable output')
   .action(async function (this: Command, opts: { fix?: boolean; json?: boolean }) {
     const { doctor: run } = await import('../../vault/doctor.js');
-    const report = await run(vaultDir(globals(this)), { fix: opts.fix === true, keychainService: process.env['MCP_TOKENS_KEYCHAIN_SERVICE'] || undefined });
+    const report = await run(vaultDir(globals(this)), {
+      fix: opts.fix === true,
+      keychainService: process.env['MCP_TOKENS_KEYCHAIN_SERVICE'] || undefined,
+      passphraseFile: process.env['MCP_TOKENS_PASSPHRASE_FILE'] || undefined,
+    });
     // services.json was loaded (or failed to) before this command ran: report a broken file.
     const broken = (await import('../../services/index.js')).userServicesError();
     if (broken) report.findings.push({ level: 'error', message: `services.json is invalid: ${broken.message}`, ...(broken.hint ? { fix: broken.hint } : {}) });
