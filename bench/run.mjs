@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { KEYRING_PROGRAMS, onPath, startKeyring } from './lib/keyring.mjs';
 import { BIN, PASSPHRASE, REPO, backupSwitch, backupTemplate, cli, dotenvxProject, fileVault, fillBackups, findDotenvx, findPython, githubToken, keychainVault, passStore, removeTree } from './lib/fixtures.mjs';
 import { timeGroup } from './lib/measure.mjs';
+import { agentIdle, startAgent } from './lib/agent.mjs';
 import { profile, renderProfile } from './lib/profile.mjs';
 import { residentRss } from './lib/resident.mjs';
 import { machineLine, renderReport } from './lib/report.mjs';
@@ -118,6 +119,18 @@ try {
     if (p.runs < opts.runs) notes.push(`--kdf ${p.name}: ${p.runs} runs after ${p.warmup} warm-up (Argon2id takes seconds per run here)`);
   }
 
+  // ---- the unlock agent, on the default-preset vault ---------------------------------------------
+  // Its rows share the vault with the rows above; those find no agent (no XDG_RUNTIME_DIR there).
+  const agent = startAgent(root, files.default);
+  cleanups.unshift(agent.stop);
+  group('unlock agent (file vault, --kdf default)', [
+    { id: 'agent: load github', ...mt(agent.env, 'load', 'github') },
+    { id: 'agent: run github -- true', ...mt(agent.env, 'run', 'github', '--', 'true') },
+    { id: 'agent: list', ...mt(agent.env, 'list') },
+  ]);
+  process.stderr.write('bench: the agent while idle\n');
+  const agentCost = await agentIdle(agent.pid);
+
   // ---- scale: 10,000 backups -------------------------------------------------------------------
   // On the keychain vault when there is one: no KDF there to hide O(n) work in the noise.
   const scaleVault = kc ?? files.interactive;
@@ -172,7 +185,7 @@ try {
   const r = spawnSync(NODE, [BIN, 'run', 'github', '--', 'touch', marker], { env: bad, stdio: 'ignore' });
   const safety = { code: r.status, childRan: existsSync(marker) };
 
-  const targets = evaluateTargets(results, resident, safety);
+  const targets = evaluateTargets(results, resident, safety, agentCost);
   // Where the time goes, for the rows the start-up targets are about: one profiled run each.
   const profiled = [];
   if (opts.profile) {

@@ -11,8 +11,7 @@ import * as net from 'node:net';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { join } from 'node:path';
 import { VaultError, isVaultError } from '../errors.js';
-import { openBytes, sealBytes } from '../crypto/seal.js';
-import { keyId } from '../crypto/keyhandle.js';
+import { keyId, localKeyHandle } from '../crypto/keyhandle.js';
 import { checkAgentDir, checkSocket, type AgentPaths } from './paths.js';
 import { describeAd, encode, lineReader, PROTOCOL_VERSION, type AgentStatus, type Reply, type Request } from './protocol.js';
 
@@ -35,6 +34,7 @@ const MAX_TIMER = 2 ** 31 - 1;
 export async function startAgent(opts: AgentOptions): Promise<AgentStatus> {
   const { paths, vaultDir } = opts;
   let key: Uint8Array | undefined = opts.key;
+  const sealer = localKeyHandle(opts.key); // seals and opens exactly as the file backend does
   const since = new Date();
   const until = opts.timeoutMs === null ? null : new Date(since.getTime() + opts.timeoutMs);
   const status: AgentStatus = {
@@ -102,7 +102,7 @@ export async function startAgent(opts: AgentOptions): Promise<AgentStatus> {
       if (typeof req['plaintext'] !== 'string') return { ...base, ok: false, code: 'USAGE', message: 'seal needs plaintext' };
       const pt = Buffer.from(req['plaintext'], 'base64');
       try {
-        return { ...base, ok: true, text: await sealBytes(key, pt, ad) };
+        return { ...base, ok: true, text: await sealer.seal(pt, ad) };
       } finally {
         pt.fill(0);
       }
@@ -110,7 +110,7 @@ export async function startAgent(opts: AgentOptions): Promise<AgentStatus> {
     const what = typeof req['what'] === 'string' ? req['what'].slice(0, 300) : 'a sealed file';
     if (typeof req['text'] !== 'string') return { ...base, ok: false, code: 'USAGE', message: 'open needs text' };
     try {
-      const bytes = await openBytes(key, req['text'], ad, what);
+      const bytes = await sealer.open(req['text'], ad, what);
       const b64 = Buffer.from(bytes).toString('base64');
       bytes.fill(0);
       return { ...base, ok: true, plaintext: b64 };

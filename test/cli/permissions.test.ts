@@ -73,12 +73,12 @@ describe.concurrent('loose permissions are refused, naming the path and the fix'
     expect(after).toEqual(before);
   });
 
-  it('a passphrase file readable by others → exit 1, naming it', async () => {
+  it('a passphrase file readable by others → exit 4 (a passphrase problem), naming it', async () => {
     const home = cloneVault(base);
     const file = writePassphraseFile(tempHome(), PASSPHRASE);
     chmodSync(file, 0o644);
     const r = await runCli(['load', 'github'], { home, env: { MCP_TOKENS_PASSPHRASE_FILE: file } });
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(4);
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain(`refusing to use ${file}`);
   });

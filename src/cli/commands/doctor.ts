@@ -4,11 +4,15 @@ import { info, json } from '../output.js';
 
 export const doctor = new Command('doctor')
   .description('check permissions, backend health, stale files and credential ages')
-  .option('--fix', 'repair modes, stale temp files and stale locks (never links or owners)')
+  .option('--fix', 'repair modes (the passphrase file included), stale temp files and stale locks (never links or owners)')
   .option('--json', 'machine-readable output')
   .action(async function (this: Command, opts: { fix?: boolean; json?: boolean }) {
     const { doctor: run } = await import('../../vault/doctor.js');
-    const report = await run(vaultDir(globals(this)), { fix: opts.fix === true, keychainService: process.env['MCP_TOKENS_KEYCHAIN_SERVICE'] || undefined });
+    const report = await run(vaultDir(globals(this)), {
+      fix: opts.fix === true,
+      keychainService: process.env['MCP_TOKENS_KEYCHAIN_SERVICE'] || undefined,
+      passphraseFile: process.env['MCP_TOKENS_PASSPHRASE_FILE'] || undefined,
+    });
     if (opts.json) json(report);
     else {
       info(`vault: ${report.dir}${report.backend ? ` (${report.backend})` : ''}`);
