@@ -4,7 +4,6 @@ import { VaultError, isVaultError } from '../errors.js';
 import { assertEnvPair, buildEnv, mergeEnvs } from '../launch/env.js';
 import type { EnvMapping } from '../launch/env-map.js';
 import { builtinService, fieldSpec, serviceSpec } from '../services/index.js';
-import type { Vault } from '../vault/vault.js';
 import { globals, openVault, vaultDir } from './context.js';
 
 /**
@@ -33,11 +32,14 @@ export async function collectEnv(
   }
   const vault = await openVault(cmd);
   try {
-    const mapped = await resolveMappings(vault, mappings);
+    // Links (a secret manager's command) fill in what is not stored: links/resolve.ts.
+    const { readLinks, servicesWithLinks, loadWithLinks } = await import('../links/resolve.js');
+    const links = await readLinks(vault);
+    const mapped = await resolveMappings(mappings, (service) => loadWithLinks(vault, service, links));
     const parts: Array<{ service: string; env: Record<string, string> }> = [];
-    const stored = names ?? (await vault.services());
+    const stored = names ?? (await servicesWithLinks(vault, links));
     for (const service of stored) {
-      const { spec, values } = await vault.loadService(service);
+      const { spec, values } = await loadWithLinks(vault, service, links);
       try {
         parts.push({ service, env: buildEnv(spec, values) });
       } catch (e) {
@@ -59,10 +61,13 @@ export async function collectEnv(
 }
 
 /** The value of each mapping; a missing field is NOT_FOUND (exit 3) with the store line to run. */
-async function resolveMappings(vault: Vault, mappings: readonly EnvMapping[]): Promise<Array<[string, string]>> {
+async function resolveMappings(
+  mappings: readonly EnvMapping[],
+  load: (service: string) => Promise<{ values: Record<string, string> }>,
+): Promise<Array<[string, string]>> {
   const out: Array<[string, string]> = [];
   for (const m of mappings) {
-    const { values } = await vault.loadService(m.service);
+    const { values } = await load(m.service);
     // A user-defined service (not built in) is known by what the vault holds for it.
     if (!builtinService(m.service) && Object.keys(values).length === 0) throw unknownService(m);
     const value = values[m.key];
