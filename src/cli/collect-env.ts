@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { VaultError, isVaultError } from '../errors.js';
 import { assertEnvPair, buildEnv, mergeEnvs } from '../launch/env.js';
 import type { EnvMapping } from '../launch/env-map.js';
-import { builtinService, fieldSpec, serviceSpec } from '../services/index.js';
+import { fieldSpec, serviceSpec, typeSpec } from '../services/index.js';
 import { globals, openVault, vaultDir } from './context.js';
 
 /**
@@ -18,13 +18,13 @@ export async function collectEnv(
   mappings: readonly EnvMapping[] = [],
 ): Promise<Array<[string, string]>> {
   const names = services === 'all' ? undefined : services.map((s) => serviceSpec(s).name);
-  // A built-in type that lacks the key is a usage error, found before anything is opened.
-  for (const m of mappings) if (builtinService(m.service)) fieldSpec(m.service, m.key);
+  // A known type (built-in or services.json) that lacks the key is a usage error, found before anything is opened.
+  for (const m of mappings) if (typeSpec(m.service)) fieldSpec(m.service, m.key);
   const { Vault, noVaultHint } = await import('../vault/vault.js');
   const dir = vaultDir(globals(cmd));
   if (!Vault.exists(dir)) {
     if (Vault.legacyFiles(dir).length > 0) throw new VaultError('NOT_FOUND', 'No encrypted vault yet', { hint: noVaultHint(dir) });
-    for (const m of mappings) if (!builtinService(m.service)) throw unknownService(m);
+    for (const m of mappings) if (!typeSpec(m.service)) throw unknownService(m);
     if (names?.[0] !== undefined) buildEnv(serviceSpec(names[0]), {}); // throws the seed's "Please run: …"
     if (mappings[0]) throw missingField(mappings[0]);
     if (names === undefined) return []; // 'all' of nothing is nothing: `eval "$(mcp-tokens load)"` stays quiet
@@ -68,8 +68,8 @@ async function resolveMappings(
   const out: Array<[string, string]> = [];
   for (const m of mappings) {
     const { values } = await load(m.service);
-    // A user-defined service (not built in) is known by what the vault holds for it.
-    if (!builtinService(m.service) && Object.keys(values).length === 0) throw unknownService(m);
+    // A service of your own (not built in, not in services.json) is known by what the vault holds for it.
+    if (!typeSpec(m.service) && Object.keys(values).length === 0) throw unknownService(m);
     const value = values[m.key];
     if (value === undefined || value === '') throw missingField(m);
     assertEnvPair(m.name, value);
@@ -85,7 +85,7 @@ function unknownService(m: EnvMapping): VaultError {
 }
 
 function missingField(m: EnvMapping): VaultError {
-  const placeholder = builtinService(m.service) ? fieldSpec(m.service, m.key).placeholder : '<value>';
+  const placeholder = typeSpec(m.service) ? fieldSpec(m.service, m.key).placeholder : '<value>';
   return new VaultError('NOT_FOUND', `No credential stored for ${m.service} ${m.key} (needed by --env ${m.name})`, {
     hint: `Please run: mcp-tokens store ${m.service} ${m.key} ${placeholder}`,
   });
