@@ -38,9 +38,10 @@ export async function main(argv: string[]): Promise<number> {
   (await import('./context.js')).setRawArgs(args);
   const { CommanderError } = await import('commander');
   const program = await buildProgram(version(), args); // exitOverride and output set on every command
-  program.hook('preAction', (_root, action) => {
+  program.hook('preAction', async (_root, action) => {
     const g = action.optsWithGlobals<{ quiet?: boolean; color?: boolean }>();
     configureOutput({ quiet: g.quiet, color: g.color });
+    await (await import('./user-services.js')).registerUserServices(action);
   });
   try {
     await program.parseAsync(argv);

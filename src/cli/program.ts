@@ -34,6 +34,8 @@ const COMMANDS: ReadonlyArray<readonly [string, () => Promise<Command>]> = [
   ['identity', async () => (await import('./commands/identity.js')).identity],
   ['export', async () => (await import('./commands/export.js')).exportCmd],
   ['import', async () => (await import('./commands/import.js')).importCmd],
+  ['link', async () => (await import('./commands/link.js')).link],
+  ['unlink', async () => (await import('./commands/link.js')).unlink],
 ];
 
 /** The program with the command named in args (all of them when args name none we know). */

@@ -102,7 +102,7 @@ export function openVault(dir: string, passphrase = PASSPHRASE): Promise<Vault> 
 export async function backupValues(vault: Vault, service: string, key: string): Promise<string[]> {
   const { readBackup } = await import('../../src/vault/backups.js');
   const key32 = await vault.key();
-  return Promise.all(vault.backups(service, key).map((b) => readBackup(key32, b)));
+  return Promise.all(vault.backups(service, key).map((b) => readBackup([key32], b)));
 }
 
 export type EvalShell = 'bash' | 'dash';

@@ -59,7 +59,7 @@ describe('the built CLI', () => {
     for (const args of [['run', '--help'], ['help', 'run']]) {
       const r = await runCli(args);
       expect(r.code).toBe(0);
-      expect(r.stdout).toContain('Usage: mcp-tokens run <service...> -- <command> [args...]');
+      expect(r.stdout).toContain('Usage: mcp-tokens run [service...] [--env NAME=service[@instance].key]... -- <command> [args...]');
     }
   });
 });

@@ -13,6 +13,9 @@ export const doctor = new Command('doctor')
       keychainService: process.env['MCP_TOKENS_KEYCHAIN_SERVICE'] || undefined,
       passphraseFile: process.env['MCP_TOKENS_PASSPHRASE_FILE'] || undefined,
     });
+    // services.json was loaded (or failed to) before this command ran: report a broken file.
+    const broken = (await import('../../services/index.js')).userServicesError();
+    if (broken) report.findings.push({ level: 'error', message: `services.json is invalid: ${broken.message}`, ...(broken.hint ? { fix: broken.hint } : {}) });
     if (opts.json) json(report);
     else {
       info(`vault: ${report.dir}${report.backend ? ` (${report.backend})` : ''}`);

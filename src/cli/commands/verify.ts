@@ -34,12 +34,14 @@ Exit 1 when any check fails.`,
     const { formatVerifyTable } = await import('../../verify/report.js');
     const vault = await openVault(this);
     try {
-      const names = service === 'all' ? await vault.services() : [service];
+      const { readLinks, servicesWithLinks, loadWithLinks } = await import('../../links/resolve.js');
+      const links = await readLinks(vault);
+      const names = service === 'all' ? await servicesWithLinks(vault, links) : [service];
       if (names.length === 0) throw new VaultError('NOT_FOUND', 'No credentials stored', { hint: 'Please run: mcp-tokens store <service> <key>   # asks for the value without echo' });
       const meta = vault.metadata();
       const items = await Promise.all(
         names.map(async (name) => {
-          const { spec, values } = await vault.loadService(name);
+          const { spec, values } = await loadWithLinks(vault, name, links);
           const secret = spec.fields.find((f) => f.secret && values[f.key] !== undefined);
           const stored = secret ? meta[`${name}_${secret.key}`]?.storedAt : undefined;
           return { spec, values, storedAt: stored ? new Date(stored) : undefined };
