@@ -24,6 +24,8 @@ export interface Finding {
   path?: string;
   fix?: string;
   fixed?: boolean;
+  /** Set when the finding means the vault's backend cannot be reached (doctor then exits 5, not 1). */
+  unavailable?: true;
 }
 
 export interface DoctorReport {
@@ -101,7 +103,7 @@ export async function doctor(dir: string, opts: DoctorOptions): Promise<DoctorRe
     const kcOpts = opts.keychainService ? { service: opts.keychainService } : {};
     const probe = await kc.probeKeychain(kcOpts);
     if (probe.ok) add({ level: 'ok', message: 'the OS keychain is reachable' });
-    else add({ level: 'error', message: `the OS keychain is not reachable: ${probe.reason}`, fix: probe.hint });
+    else add({ level: 'error', message: `the OS keychain is not reachable: ${probe.reason}`, fix: probe.hint, unavailable: true });
     if (probe.ok && !(await kc.readVaultKey(kcOpts))) {
       add({ level: 'error', message: 'the keychain item mcp-tokens/vault-key is missing: backups cannot be written', fix: 'store it again with: mcp-tokens doctor --fix' });
       if (opts.fix) {

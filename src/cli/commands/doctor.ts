@@ -24,5 +24,8 @@ export const doctor = new Command('doctor')
         info(`  [${mark}] ${f.message}${f.path ? `: ${f.path}` : ''}${f.fix && !f.fixed && f.level !== 'ok' ? `\n          fix: ${f.fix}` : ''}`);
       }
     }
-    if (report.findings.some((f) => f.level === 'error' && !f.fixed)) process.exitCode = 1;
+    const errors = report.findings.filter((f) => f.level === 'error' && !f.fixed);
+    // The same exit codes as every other command: an unreachable keychain is 5 (DESIGN.md §8).
+    if (errors.some((f) => f.unavailable)) process.exitCode = 5;
+    else if (errors.length > 0) process.exitCode = 1;
   });
