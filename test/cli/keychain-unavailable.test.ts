@@ -67,7 +67,7 @@ describe.skipIf(!RUN)('keychain vault whose keychain is unavailable', () => {
   it('the keyring daemon gone (bus still up): exit 5, no file fallback', async () => {
     const pids = kc.session().pids();
     expect(pids).toHaveLength(2);
-    process.kill(pids[1]!, 'SIGTERM'); // gnome-keyring-daemon, started by the harness
+    await kc.session().killKeyring(); // SIGTERM to gnome-keyring-daemon, started by the harness
     await waitGone(pids[1]!);
     await expectAllRefused(/no Secret Service is reachable/);
   });
