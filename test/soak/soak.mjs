@@ -178,13 +178,15 @@ async function main() {
     for (const s of mine) models.set(s, new Map([[key({ cur: null, backups: [] }), { cur: null, backups: [] }]]));
     let n = 0;
     // The first commands (even past the deadline, so a slow machine still runs each op at least
-    // once): a store, then the other ops dealt out across the workers; then random, weighted.
+    // once): two stores on one service (so it has a value and a backup for delete and restore),
+    // then the other ops dealt out across the workers, so one worker's rekey or passwd overlaps
+    // the others' writes; then random, weighted, on either service.
     const others = ops.map(([op]) => op).filter((op) => op !== 'store');
-    const cover = ['store', ...others.filter((_, j) => j % o.procs === w % o.procs)];
+    const cover = ['store', 'store', ...others.filter((_, j) => j % o.procs === w % o.procs)];
     for (let i = 0; Date.now() < deadline || i < cover.length; i++) {
       let pick = rand() * total;
       const op = i < cover.length ? cover[i] : (ops.find(([, wt]) => (pick -= wt) < 0)?.[0] ?? 'store');
-      const service = mine[Math.floor(rand() * mine.length)];
+      const service = i < cover.length ? mine[0] : mine[Math.floor(rand() * mine.length)];
       let args;
       let input;
       let t;
