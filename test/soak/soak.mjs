@@ -24,6 +24,8 @@
  * changed while this command waited", LOCKED, a not-found delete/restore or "an interrupted
  * rekey must finish" are refusals (counted, not loss); anything else non-zero is a failure.
  *
+ * --keep leaves the vault directory for inspection.
+ *
  * Output: operation counts per op (ok / refused / failed) and the verdict on stderr; with
  * --json, one JSON object on stdout. Exit 0 when nothing was lost, 1 otherwise.
  */
@@ -59,7 +61,7 @@ function parseArgs(argv) {
   return o;
 }
 
-/** A small seeded PRNG (mulberry32), so a failing run can be replayed by its seed. */
+/** A small seeded PRNG (mulberry32): --seed repeats a run's command choices (not its timing). */
 function rng(seed) {
   let a = seed >>> 0;
   return () => {
@@ -318,7 +320,7 @@ async function main() {
   for (const s of stale) log(`SEALED UNDER A DROPPED KEY ${s}`);
   if (!doctorOk) log(`DOCTOR exit ${doctor.code}: ${doctorOut.trim()}`);
   for (const f of failures.slice(0, 20)) log(`FAILED w${f.w} ${f.args.join(' ')}: exit ${f.code ?? f.signal}: ${f.stderr}`);
-  log(pass ? 'PASS: nothing lost' : `FAIL (replay with --seed ${seed})`);
+  log(pass ? 'PASS: nothing lost' : `FAIL (--seed ${seed} repeats the command choices; the interleaving is the machine's)`);
   if (o.json) process.stdout.write(`${JSON.stringify(result)}\n`);
   if (o.keep) log(`kept ${home}`);
   else rmSync(home, { recursive: true, force: true });
