@@ -49,7 +49,7 @@ export function fileBackend(opts: FileBackendOptions): Backend {
   };
 }
 
-/** Entry-shaped regular files in dir (encrypted or not; get() tells them apart). */
+/** Entry-named files in dir (encrypted or not, regular or not; get() tells them apart). */
 export function listEntryFiles(dir: string): EntryName[] {
   let entries: fs.Dirent[];
   try {
@@ -60,7 +60,9 @@ export function listEntryFiles(dir: string): EntryName[] {
   const out: EntryName[] = [];
   for (const d of entries) {
     const parts = parseEntryName(d.name);
-    if (parts && (d.isFile() || d.isSymbolicLink())) out.push(parts.name);
+    // Anything but a directory under an entry's name is listed, so get() refuses it with its path
+    // (a symlink, FIFO or socket there is reported, never silently skipped as "nothing stored").
+    if (parts && !d.isDirectory()) out.push(parts.name);
   }
   return out;
 }
