@@ -18,6 +18,14 @@ describe('looksLikeCredential', () => {
     ['base64url, 32', randomBytes(24).toString('base64url').replace(/^[-_]+/, 'a')],
   ])('%s', (_, value) => expect(looksLikeCredential(value)).toBe(true));
 
+  it('random keys are caught nearly always, whatever their alphabet (2,000 samples each)', () => {
+    const missed = (make: () => string) => Array.from({ length: 2000 }, make).filter((v) => !looksLikeCredential(v)).length;
+    // A fixed entropy floor let ~1 in 5 random 32-character hex keys through.
+    expect(missed(() => randomBytes(16).toString('hex'))).toBeLessThanOrEqual(8);
+    expect(missed(() => `${randomAlnum(11)}7${randomAlnum(12)}`)).toBeLessThanOrEqual(8);
+    expect(missed(() => `${randomAlnum(9)}3${randomAlnum(10)}`)).toBeLessThanOrEqual(8);
+  });
+
   it.each([
     'github', 'token', 'my-long-service-name-2', 'mcp-server-github-enterprise', '/usr/local/bin/node',
     'https://api.github.com/v3', 'homeassistant.local:8123', '@modelcontextprotocol/server-github', 'node_modules',
