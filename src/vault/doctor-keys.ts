@@ -36,7 +36,7 @@ export async function currentKeyIds(config: VaultConfig, keychainService: string
 export function filesUnderOlderKeys(dir: string, withEntries: boolean, ids: readonly string[]): OlderKeyFile[] {
   const out: OlderKeyFile[] = [];
   const check = (path: string) => {
-    const text = readRegular(path);
+    const text = readIfRegular(path);
     const kid = text === undefined ? undefined : blobKid(text);
     if (kid !== undefined && !ids.includes(kid)) out.push({ path, kid });
   };
@@ -56,7 +56,7 @@ function names(dir: string): string[] {
 }
 
 /** A regular file's text, never through a link and never blocking on a FIFO. */
-function readRegular(path: string): string | undefined {
+export function readIfRegular(path: string): string | undefined {
   try {
     const fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
     try {

@@ -11,7 +11,7 @@ import { parseEntryName } from '../names.js';
 import { looksSealed } from '../crypto/format.js';
 import { TEMP_PREFIX, kindOf, pidAlive } from './fsutil.js';
 import { CONFIG_NAME, parseConfig, type VaultConfig } from './config.js';
-import { currentKeyIds, filesUnderOlderKeys } from './doctor-keys.js';
+import { currentKeyIds, filesUnderOlderKeys, readIfRegular } from './doctor-keys.js';
 import { BACKUPS_DIR } from './backups.js';
 import { LOCK_NAME, breakIfStale, describeHolder, inspectLock } from './lock.js';
 import { readMetadata } from './metadata.js';
@@ -266,19 +266,6 @@ function staleLock(path: string, fix: boolean, add: (f: Finding) => void): void 
 function lstat(path: string): fs.Stats | undefined {
   try {
     return fs.lstatSync(path);
-  } catch {
-    return undefined;
-  }
-}
-
-function readIfRegular(path: string): string | undefined {
-  try {
-    const fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
-    try {
-      return fs.fstatSync(fd).isFile() ? fs.readFileSync(fd, 'utf8') : undefined;
-    } finally {
-      fs.closeSync(fd);
-    }
   } catch {
     return undefined;
   }
