@@ -16,7 +16,7 @@ import { existsSync, mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KEYRING_PROGRAMS, onPath, startKeyring } from './lib/keyring.mjs';
-import { BIN, PASSPHRASE, REPO, backupSwitch, backupTemplate, cli, dotenvxProject, fileVault, fillBackups, findDotenvx, findPython, githubToken, keychainVault, passStore, removeTree } from './lib/fixtures.mjs';
+import { BIN, PASSPHRASE, REPO, userServiceVault, backupSwitch, backupTemplate, cli, dotenvxProject, fileVault, fillBackups, findDotenvx, findPython, githubToken, keychainVault, passStore, removeTree } from './lib/fixtures.mjs';
 import { timeGroup } from './lib/measure.mjs';
 import { agentIdle, startAgent } from './lib/agent.mjs';
 import { profile, renderProfile } from './lib/profile.mjs';
@@ -75,11 +75,17 @@ try {
     cleanups.unshift(() => session.stop());
     const kenv = { ...base, ...session.env };
     kc = keychainVault(root, token, kenv);
+    // The same user service without and with services.json: the difference is what reading and
+    // validating the file (zod) adds to a run.
+    cli(kc.env, ['store', 'acme', 'token', '-'], 'acme-bench-token-0123456789');
+    const kcUser = userServiceVault(root, kenv);
     const python = findPython();
     const jobs = [
       { id: 'floor: keychain read', cmd: NODE, args: [join(REPO, 'bench/floors/keychain-read.mjs'), 'mcp-tokens', 'github/token'], env: kenv },
       { id: 'keychain: load github', ...mt(kc.env, 'load', 'github') },
       { id: 'keychain: run github -- true', ...mt(kc.env, 'run', 'github', '--', 'true') },
+      { id: 'keychain: run acme -- true (no services.json)', ...mt(kc.env, 'run', 'acme', '--', 'true') },
+      { id: 'keychain: run acme -- true (services.json, zod)', ...mt(kcUser.env, 'run', 'acme', '--', 'true') },
       { id: 'keychain: list', ...mt(kc.env, 'list') },
       storeJob('keychain: store github token', kc.env),
     ];
@@ -88,6 +94,9 @@ try {
     if (python) jobs.push({ id: 'peer: python3 -m keyring get', cmd: python, args: ['-m', 'keyring', 'get', 'mcp-tokens', 'github/token'], env: kenv });
     else notes.push('python3 -m keyring get: skipped (apt-get install python3-keyring)');
     group('keychain', jobs);
+    const plain = results['keychain: run acme -- true (no services.json)'];
+    const withFile = results['keychain: run acme -- true (services.json, zod)'];
+    if (plain && withFile) notes.push(`services.json (zod) adds ${(withFile.median - plain.median).toFixed(1)} ms (median) to a run of a user service`);
   } else {
     notes.push(`keychain rows: skipped (need ${KEYRING_PROGRAMS.join(', ')}; Debian: apt-get install dbus gnome-keyring)`);
   }

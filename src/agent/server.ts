@@ -11,7 +11,7 @@ import * as net from 'node:net';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { join } from 'node:path';
 import { VaultError, isVaultError } from '../errors.js';
-import { keyId, localKeyHandle } from '../crypto/keyhandle.js';
+import { LocalKeyHandle } from '../crypto/keyhandle.js';
 import { checkAgentDir, checkSocket, type AgentPaths } from './paths.js';
 import { describeAd, encode, lineReader, PROTOCOL_VERSION, type AgentStatus, type Reply, type Request } from './protocol.js';
 
@@ -33,8 +33,10 @@ const MAX_TIMER = 2 ** 31 - 1;
 
 export async function startAgent(opts: AgentOptions): Promise<AgentStatus> {
   const { paths, vaultDir } = opts;
-  let key: Uint8Array | undefined = opts.key;
-  const sealer = localKeyHandle(opts.key); // seals and opens exactly as the file backend does
+  // One copy of the key, inside the handle (seals and opens exactly as the file backend does);
+  // the bytes we were handed are zeroed at once, the handle's copy on lock.
+  let sealer: LocalKeyHandle | undefined = new LocalKeyHandle(opts.key);
+  opts.key.fill(0);
   const since = new Date();
   const until = opts.timeoutMs === null ? null : new Date(since.getTime() + opts.timeoutMs);
   const status: AgentStatus = {
@@ -43,7 +45,7 @@ export async function startAgent(opts: AgentOptions): Promise<AgentStatus> {
     since: since.toISOString(),
     until: until?.toISOString() ?? null,
     idleMs: opts.idleMs,
-    keyId: keyId(opts.key),
+    keyId: sealer.id,
     config: opts.config,
   };
   const token = randomBytes(32).toString('hex');
@@ -54,8 +56,8 @@ export async function startAgent(opts: AgentOptions): Promise<AgentStatus> {
   const lock = (reason: string) => {
     if (locked) return;
     locked = true;
-    key?.fill(0);
-    key = undefined;
+    sealer?.dispose();
+    sealer = undefined;
     server.close();
     for (const c of connections) c.destroy();
     removeOurs(paths, socketIno);
@@ -96,7 +98,7 @@ export async function startAgent(opts: AgentOptions): Promise<AgentStatus> {
     if (!ad || describeAd(ad) === undefined) {
       return { ...base, ok: false, code: 'INVALID_INPUT', message: 'refused: the associated data is not an mcp-tokens entry, backup or file label' };
     }
-    if (!configCurrent() || !key) return { ...base, ok: false, code: 'LOCKED', message: 'the agent is locked' };
+    if (!configCurrent() || !sealer) return { ...base, ok: false, code: 'LOCKED', message: 'the agent is locked' };
     idle?.refresh();
     if (req.op === 'seal') {
       if (typeof req['plaintext'] !== 'string') return { ...base, ok: false, code: 'USAGE', message: 'seal needs plaintext' };

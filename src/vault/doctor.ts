@@ -10,7 +10,8 @@ import { isVaultError } from '../errors.js';
 import { parseEntryName } from '../names.js';
 import { looksSealed } from '../crypto/format.js';
 import { TEMP_PREFIX, kindOf, pidAlive } from './fsutil.js';
-import { CONFIG_NAME, parseConfig } from './config.js';
+import { CONFIG_NAME, parseConfig, type VaultConfig } from './config.js';
+import { currentKeyIds, filesUnderOlderKeys, readIfRegular } from './doctor-keys.js';
 import { BACKUPS_DIR } from './backups.js';
 import { LOCK_NAME, breakIfStale, describeHolder, inspectLock } from './lock.js';
 import { readMetadata } from './metadata.js';
@@ -23,6 +24,8 @@ export interface Finding {
   path?: string;
   fix?: string;
   fixed?: boolean;
+  /** Set when the finding means the vault's backend cannot be reached (doctor then exits 5, not 1). */
+  unavailable?: true;
 }
 
 export interface DoctorReport {
@@ -51,6 +54,7 @@ export async function doctor(dir: string, opts: DoctorOptions): Promise<DoctorRe
   if (!checkNode(dir, st, 'dir', me, opts.fix, add)) return { dir, backend: null, findings };
 
   let backend: DoctorReport['backend'] = null;
+  let parsed: VaultConfig | undefined;
   const configText = readIfRegular(join(dir, CONFIG_NAME));
   if (configText === undefined && lstat(join(dir, CONFIG_NAME))) {
     /* something that is not a regular file: the scan below reports it */
@@ -58,6 +62,7 @@ export async function doctor(dir: string, opts: DoctorOptions): Promise<DoctorRe
   else {
     try {
       const config = parseConfig(configText, join(dir, CONFIG_NAME));
+      parsed = config;
       backend = config.backend;
       add({ level: 'ok', message: `vault backend: ${backend}`, path: join(dir, CONFIG_NAME) });
       if (config.backend === 'file' && config.previous) {
@@ -98,7 +103,7 @@ export async function doctor(dir: string, opts: DoctorOptions): Promise<DoctorRe
     const kcOpts = opts.keychainService ? { service: opts.keychainService } : {};
     const probe = await kc.probeKeychain(kcOpts);
     if (probe.ok) add({ level: 'ok', message: 'the OS keychain is reachable' });
-    else add({ level: 'error', message: `the OS keychain is not reachable: ${probe.reason}`, fix: probe.hint });
+    else add({ level: 'error', message: `the OS keychain is not reachable: ${probe.reason}`, fix: probe.hint, unavailable: true });
     if (probe.ok && !(await kc.readVaultKey(kcOpts))) {
       add({ level: 'error', message: 'the keychain item mcp-tokens/vault-key is missing: backups cannot be written', fix: 'store it again with: mcp-tokens doctor --fix' });
       if (opts.fix) {
@@ -106,6 +111,14 @@ export async function doctor(dir: string, opts: DoctorOptions): Promise<DoctorRe
         await kc.writeVaultKey(await newDataKey(), kcOpts);
         findings[findings.length - 1]!.fixed = true;
       }
+    }
+  }
+
+  if (parsed) {
+    // Blobs sealed under a key the vault no longer holds (a write that raced a rekey, an old copy).
+    const ids = await currentKeyIds(parsed, opts.keychainService).catch(() => undefined);
+    for (const f of ids ? filesUnderOlderKeys(dir, parsed.backend === 'file', ids) : []) {
+      add({ level: 'error', message: `sealed under an older key (${f.kid}) that the vault no longer holds: it cannot be read`, path: f.path, fix: 'mcp-tokens rekey re-seals what it can open; restore the rest from a backup (mcp-tokens restore) or store it again' });
     }
   }
 
@@ -253,19 +266,6 @@ function staleLock(path: string, fix: boolean, add: (f: Finding) => void): void 
 function lstat(path: string): fs.Stats | undefined {
   try {
     return fs.lstatSync(path);
-  } catch {
-    return undefined;
-  }
-}
-
-function readIfRegular(path: string): string | undefined {
-  try {
-    const fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
-    try {
-      return fs.fstatSync(fd).isFile() ? fs.readFileSync(fd, 'utf8') : undefined;
-    } finally {
-      fs.closeSync(fd);
-    }
   } catch {
     return undefined;
   }

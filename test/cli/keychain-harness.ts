@@ -6,7 +6,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { parseEntryName } from '../../src/names.js';
 import { ensureBuilt, runCli, spawnCli, tempHome, type CliOptions, type CliResult } from '../helpers/cli.js';
 import { requireKeyringOrSkip, startKeyringSession, type KeyringSession } from '../helpers/keyring-session.js';
@@ -36,6 +36,8 @@ export function keychainCli(): KeychainCli {
     ensureBuilt();
     s = await startKeyringSession();
   });
+  // A daemon that went away mid-suite fails the test it happened in, saying which and how.
+  afterEach(() => s?.assertAlive());
   afterAll(async () => {
     await s?.stop();
   });

@@ -66,10 +66,11 @@ describe.concurrent('loose permissions are refused, naming the path and the fix'
     expect(r.stderr).toContain('mcp-tokens doctor --fix');
     expect(r.stderr).toContain(`chmod ${rel === '' || rel === 'backups' ? '700' : '600'} '${path.replace(/\/$/, '')}'`);
     expect(r.stderr).not.toContain(token);
-    // A store takes the vault lock before it meets backups/: the lock file's coming and going
-    // touches the directory's mtime, and nothing else may change.
+    // A command that writes (store, restore) takes the vault lock before it reads anything
+    // (DESIGN.md §6): the lock file's coming and going touches the directory's mtime, and
+    // nothing else may change.
     const after = snapshot(home);
-    if (args[0] === 'store') after['.mcp_tokens'] = { ...after['.mcp_tokens']!, mtimeMs: before['.mcp_tokens']!.mtimeMs };
+    if (args[0] === 'store' || args[0] === 'restore') after['.mcp_tokens'] = { ...after['.mcp_tokens']!, mtimeMs: before['.mcp_tokens']!.mtimeMs };
     expect(after).toEqual(before);
   });
 

@@ -13,6 +13,9 @@ export const doctor = new Command('doctor')
       keychainService: process.env['MCP_TOKENS_KEYCHAIN_SERVICE'] || undefined,
       passphraseFile: process.env['MCP_TOKENS_PASSPHRASE_FILE'] || undefined,
     });
+    // services.json was loaded (or failed to) before this command ran: report a broken file.
+    const broken = (await import('../../services/index.js')).userServicesError();
+    if (broken) report.findings.push({ level: 'error', message: `services.json is invalid: ${broken.message}`, ...(broken.hint ? { fix: broken.hint } : {}) });
     if (opts.json) json(report);
     else {
       info(`vault: ${report.dir}${report.backend ? ` (${report.backend})` : ''}`);
@@ -21,5 +24,8 @@ export const doctor = new Command('doctor')
         info(`  [${mark}] ${f.message}${f.path ? `: ${f.path}` : ''}${f.fix && !f.fixed && f.level !== 'ok' ? `\n          fix: ${f.fix}` : ''}`);
       }
     }
-    if (report.findings.some((f) => f.level === 'error' && !f.fixed)) process.exitCode = 1;
+    const errors = report.findings.filter((f) => f.level === 'error' && !f.fixed);
+    // The same exit codes as every other command: an unreachable keychain is 5 (DESIGN.md §8).
+    if (errors.some((f) => f.unavailable)) process.exitCode = 5;
+    else if (errors.length > 0) process.exitCode = 1;
   });
