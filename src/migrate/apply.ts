@@ -190,8 +190,12 @@ function newContent(change: FileChange, file: ReadFile, sources: ReturnType<type
 function checkShellSyntax(path: string, content: string): void {
   const name = basename(path);
   const shell = name.endsWith('.fish') ? 'fish' : name.startsWith('.zsh') || name === '.zprofile' ? 'zsh' : 'bash';
-  const r = spawnSync(shell, ['-n'], { input: content, encoding: 'utf8', timeout: 10_000, env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' } });
-  if (r.error) throw new VaultError('FAILED', `${shell} is not available to check that the edited file still parses; remove the line by hand`);
+  const env = { PATH: process.env['PATH'] ?? '/usr/bin:/bin' };
+  if (spawnSync(shell, ['-c', 'exit 0'], { env, timeout: 10_000 }).error) {
+    throw new VaultError('FAILED', `${shell} is not available to check that the edited file still parses; remove the line by hand`);
+  }
+  // Through `cat |`: Node hands a child a socket as stdin, which fish refuses to read a script from.
+  const r = spawnSync('sh', ['-c', 'cat | exec "$0" -n', shell], { input: content, encoding: 'utf8', timeout: 10_000, env });
   if (r.status !== 0) throw new VaultError('FAILED', `removing the line would leave a file ${shell} cannot parse (${shell} -n); remove it by hand`);
 }
 
