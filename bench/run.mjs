@@ -16,8 +16,9 @@ import { existsSync, mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KEYRING_PROGRAMS, onPath, startKeyring } from './lib/keyring.mjs';
-import { BIN, PASSPHRASE, REPO, backupSwitch, backupTemplate, cli, dotenvxProject, fileVault, fillBackups, findDotenvx, findPython, githubToken, keychainVault, passStore, removeTree } from './lib/fixtures.mjs';
+import { BIN, PASSPHRASE, REPO, userServiceVault, backupSwitch, backupTemplate, cli, dotenvxProject, fileVault, fillBackups, findDotenvx, findPython, githubToken, keychainVault, passStore, removeTree } from './lib/fixtures.mjs';
 import { timeGroup } from './lib/measure.mjs';
+import { agentIdle, startAgent } from './lib/agent.mjs';
 import { profile, renderProfile } from './lib/profile.mjs';
 import { residentRss } from './lib/resident.mjs';
 import { machineLine, renderReport } from './lib/report.mjs';
@@ -74,11 +75,17 @@ try {
     cleanups.unshift(() => session.stop());
     const kenv = { ...base, ...session.env };
     kc = keychainVault(root, token, kenv);
+    // The same user service without and with services.json: the difference is what reading and
+    // validating the file (zod) adds to a run.
+    cli(kc.env, ['store', 'acme', 'token', '-'], 'acme-bench-token-0123456789');
+    const kcUser = userServiceVault(root, kenv);
     const python = findPython();
     const jobs = [
       { id: 'floor: keychain read', cmd: NODE, args: [join(REPO, 'bench/floors/keychain-read.mjs'), 'mcp-tokens', 'github/token'], env: kenv },
       { id: 'keychain: load github', ...mt(kc.env, 'load', 'github') },
       { id: 'keychain: run github -- true', ...mt(kc.env, 'run', 'github', '--', 'true') },
+      { id: 'keychain: run acme -- true (no services.json)', ...mt(kc.env, 'run', 'acme', '--', 'true') },
+      { id: 'keychain: run acme -- true (services.json, zod)', ...mt(kcUser.env, 'run', 'acme', '--', 'true') },
       { id: 'keychain: list', ...mt(kc.env, 'list') },
       storeJob('keychain: store github token', kc.env),
     ];
@@ -87,6 +94,9 @@ try {
     if (python) jobs.push({ id: 'peer: python3 -m keyring get', cmd: python, args: ['-m', 'keyring', 'get', 'mcp-tokens', 'github/token'], env: kenv });
     else notes.push('python3 -m keyring get: skipped (apt-get install python3-keyring)');
     group('keychain', jobs);
+    const plain = results['keychain: run acme -- true (no services.json)'];
+    const withFile = results['keychain: run acme -- true (services.json, zod)'];
+    if (plain && withFile) notes.push(`services.json (zod) adds ${(withFile.median - plain.median).toFixed(1)} ms (median) to a run of a user service`);
   } else {
     notes.push(`keychain rows: skipped (need ${KEYRING_PROGRAMS.join(', ')}; Debian: apt-get install dbus gnome-keyring)`);
   }
@@ -117,6 +127,18 @@ try {
     group(`file vault, --kdf ${p.name}`, jobs, p.runs, p.warmup);
     if (p.runs < opts.runs) notes.push(`--kdf ${p.name}: ${p.runs} runs after ${p.warmup} warm-up (Argon2id takes seconds per run here)`);
   }
+
+  // ---- the unlock agent, on the default-preset vault ---------------------------------------------
+  // Its rows share the vault with the rows above; those find no agent (no XDG_RUNTIME_DIR there).
+  const agent = startAgent(root, files.default);
+  cleanups.unshift(agent.stop);
+  group('unlock agent (file vault, --kdf default)', [
+    { id: 'agent: load github', ...mt(agent.env, 'load', 'github') },
+    { id: 'agent: run github -- true', ...mt(agent.env, 'run', 'github', '--', 'true') },
+    { id: 'agent: list', ...mt(agent.env, 'list') },
+  ]);
+  process.stderr.write('bench: the agent while idle\n');
+  const agentCost = await agentIdle(agent.pid);
 
   // ---- scale: 10,000 backups -------------------------------------------------------------------
   // On the keychain vault when there is one: no KDF there to hide O(n) work in the noise.
@@ -172,7 +194,7 @@ try {
   const r = spawnSync(NODE, [BIN, 'run', 'github', '--', 'touch', marker], { env: bad, stdio: 'ignore' });
   const safety = { code: r.status, childRan: existsSync(marker) };
 
-  const targets = evaluateTargets(results, resident, safety);
+  const targets = evaluateTargets(results, resident, safety, agentCost);
   // Where the time goes, for the rows the start-up targets are about: one profiled run each.
   const profiled = [];
   if (opts.profile) {

@@ -35,12 +35,15 @@ export interface VaultErrorOptions {
   cause?: unknown;
   /** A finer reason within the code, for callers that branch on it (e.g. 'legacy-plaintext'). */
   reason?: string | undefined;
+  /** Exit with this instead of the code's: `run` uses 127/126 as shells do for a command not found / not executable. */
+  exitCode?: number | undefined;
 }
 
 export class VaultError extends Error {
   readonly code: ErrorCode;
   readonly hint: string | undefined;
   readonly reason: string | undefined;
+  readonly #exitCode: number | undefined;
 
   constructor(code: ErrorCode, message: string, options: VaultErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -48,10 +51,11 @@ export class VaultError extends Error {
     this.code = code;
     this.hint = options.hint;
     this.reason = options.reason;
+    this.#exitCode = options.exitCode;
   }
 
   get exitCode(): number {
-    return EXIT_CODES[this.code];
+    return this.#exitCode ?? EXIT_CODES[this.code];
   }
 }
 

@@ -48,6 +48,19 @@ export function keychainVault(root, token, base) {
   return { dir, env };
 }
 
+/**
+ * A second keychain vault (own directory and keychain service) whose services.json defines acme,
+ * holding acme/token: `run acme` there reads the file and validates it with zod.
+ */
+export function userServiceVault(root, base) {
+  const dir = join(root, 'keychain-user');
+  const env = { ...base, MCP_TOKENS_DIR: dir, MCP_TOKENS_BACKEND: 'keychain', MCP_TOKENS_KEYCHAIN_SERVICE: 'mcp-tokens-bench-user' };
+  cli(env, ['init']);
+  cli(env, ['services', 'add', 'acme', '--field', 'token:ACME_TOKEN']);
+  cli(env, ['store', 'acme', 'token', '-'], 'acme-bench-token-0123456789');
+  return { dir, env };
+}
+
 /** A copy of one real sealed backup of the vault, to link the thousands from. */
 export function backupTemplate(vaultDir, to) {
   const real = readdirSync(join(vaultDir, 'backups')).find((n) => n.endsWith('.backup'));

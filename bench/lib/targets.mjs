@@ -6,7 +6,7 @@
 const PRESET_MIB = { interactive: 64, default: 64, moderate: 256, sensitive: 1024 };
 const KDF_RUNS = Object.keys(PRESET_MIB);
 
-export function evaluateTargets(r, resident, safety) {
+export function evaluateTargets(r, resident, safety, agent) {
   const t = [];
   const med = (id) => r[id]?.median;
   const add = (name, ok, detail) => t.push({ name, status: ok === undefined ? 'skipped' : ok ? 'met' : 'not met', detail });
@@ -60,6 +60,17 @@ export function evaluateTargets(r, resident, safety) {
     if (id.startsWith('floor') || id.startsWith('peer')) continue;
     if ('replaced' in v) add(`\`run\` leaves nothing resident (${id}: execve)`, true, 'replaced by the child');
     else add(`waiting parent of \`run\` ≤ 45 MiB RSS (${id})`, v.rss <= 45, `${mib(v.rss)} (anon ${mib(v.anon)}, file-backed ${mib(v.file)})`);
+  }
+
+  const viaAgent = ratio('file default: run github -- true', 'agent: run github -- true');
+  add('file `run github -- true` through the agent ≥ 3× faster than without (--kdf default)', viaAgent === undefined ? undefined : viaAgent >= 3, `without takes ${x(viaAgent)} as long`);
+  const agentVsKc = ratio('agent: run github -- true', 'keychain: run github -- true');
+  add('file `run` through the agent ≤ 1.2× the keychain `run`', le(agentVsKc, 1.2), x(agentVsKc));
+  const agentLoad = ratio('agent: load github', 'floor: keychain read');
+  add('file `load` through the agent ≤ 1.5× the Node keychain floor', le(agentLoad, 1.5), x(agentLoad));
+  if (agent) {
+    add('the agent idle ≤ 45 MiB RSS', agent.rss <= 45, mib(agent.rss));
+    add('the agent uses no CPU while idle', agent.cpuTicks === 0, `${agent.cpuTicks} clock ticks in ${agent.idleMs / 1000} s`);
   }
 
   add('`run` with a wrong passphrase exits 4 and never starts the child', safety.code === 4 && !safety.childRan, `exit ${safety.code}, child ${safety.childRan ? 'RAN' : 'not started'}`);

@@ -11,8 +11,7 @@ import * as net from 'node:net';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { join } from 'node:path';
 import { VaultError, isVaultError } from '../errors.js';
-import { openBytes, sealBytes } from '../crypto/seal.js';
-import { keyId } from '../crypto/keyhandle.js';
+import { LocalKeyHandle } from '../crypto/keyhandle.js';
 import { checkAgentDir, checkSocket, type AgentPaths } from './paths.js';
 import { describeAd, encode, lineReader, PROTOCOL_VERSION, type AgentStatus, type Reply, type Request } from './protocol.js';
 
@@ -34,7 +33,10 @@ const MAX_TIMER = 2 ** 31 - 1;
 
 export async function startAgent(opts: AgentOptions): Promise<AgentStatus> {
   const { paths, vaultDir } = opts;
-  let key: Uint8Array | undefined = opts.key;
+  // One copy of the key, inside the handle (seals and opens exactly as the file backend does);
+  // the bytes we were handed are zeroed at once, the handle's copy on lock.
+  let sealer: LocalKeyHandle | undefined = new LocalKeyHandle(opts.key);
+  opts.key.fill(0);
   const since = new Date();
   const until = opts.timeoutMs === null ? null : new Date(since.getTime() + opts.timeoutMs);
   const status: AgentStatus = {
@@ -43,7 +45,7 @@ export async function startAgent(opts: AgentOptions): Promise<AgentStatus> {
     since: since.toISOString(),
     until: until?.toISOString() ?? null,
     idleMs: opts.idleMs,
-    keyId: keyId(opts.key),
+    keyId: sealer.id,
     config: opts.config,
   };
   const token = randomBytes(32).toString('hex');
@@ -54,8 +56,8 @@ export async function startAgent(opts: AgentOptions): Promise<AgentStatus> {
   const lock = (reason: string) => {
     if (locked) return;
     locked = true;
-    key?.fill(0);
-    key = undefined;
+    sealer?.dispose();
+    sealer = undefined;
     server.close();
     for (const c of connections) c.destroy();
     removeOurs(paths, socketIno);
@@ -96,13 +98,13 @@ export async function startAgent(opts: AgentOptions): Promise<AgentStatus> {
     if (!ad || describeAd(ad) === undefined) {
       return { ...base, ok: false, code: 'INVALID_INPUT', message: 'refused: the associated data is not an mcp-tokens entry, backup or file label' };
     }
-    if (!configCurrent() || !key) return { ...base, ok: false, code: 'LOCKED', message: 'the agent is locked' };
+    if (!configCurrent() || !sealer) return { ...base, ok: false, code: 'LOCKED', message: 'the agent is locked' };
     idle?.refresh();
     if (req.op === 'seal') {
       if (typeof req['plaintext'] !== 'string') return { ...base, ok: false, code: 'USAGE', message: 'seal needs plaintext' };
       const pt = Buffer.from(req['plaintext'], 'base64');
       try {
-        return { ...base, ok: true, text: await sealBytes(key, pt, ad) };
+        return { ...base, ok: true, text: await sealer.seal(pt, ad) };
       } finally {
         pt.fill(0);
       }
@@ -110,7 +112,7 @@ export async function startAgent(opts: AgentOptions): Promise<AgentStatus> {
     const what = typeof req['what'] === 'string' ? req['what'].slice(0, 300) : 'a sealed file';
     if (typeof req['text'] !== 'string') return { ...base, ok: false, code: 'USAGE', message: 'open needs text' };
     try {
-      const bytes = await openBytes(key, req['text'], ad, what);
+      const bytes = await sealer.open(req['text'], ad, what);
       const b64 = Buffer.from(bytes).toString('base64');
       bytes.fill(0);
       return { ...base, ok: true, plaintext: b64 };

@@ -2,8 +2,8 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { VaultError, ioError } from '../errors.js';
 import { parseEntryName, splitEntryName, type EntryName } from '../names.js';
-import { entryAd, integrity, looksSealed } from '../crypto/format.js';
-import { localKeyHandle, type KeyHandle } from '../crypto/keyhandle.js';
+import { entryAd, looksSealed } from '../crypto/format.js';
+import { openText, sealText, type KeyHandle } from '../crypto/keyhandle.js';
 import { fsyncDir, readSecureText, removeFile, writeAtomic } from '../vault/fsutil.js';
 import type { Backend } from './types.js';
 
@@ -12,21 +12,18 @@ export const FILE_BACKEND = 'file';
 export interface FileBackendOptions {
   /** The vault directory, already checked (0700, ours, not a link). */
   dir: string;
-  /** The 32-byte data key; owned by the caller, who zeroes it. Not needed with a handle. */
-  dataKey?: Uint8Array | undefined;
-  /** During (or after an interrupted) rekey: the key being replaced, tried when dataKey does not fit. */
-  previousKey?: Uint8Array | undefined;
-  /** Seal/open through this handle instead (the unlock agent's). */
-  handle?: KeyHandle | undefined;
+  /**
+   * The data key, then (during or after an interrupted rekey) the key it replaces. keys[0] seals
+   * every write; a blob opens with the key its id names. Owned by the caller.
+   */
+  keys: readonly KeyHandle[];
 }
-
-const te = new TextEncoder();
-const td = new TextDecoder('utf-8', { fatal: true });
 
 /** Encrypted files, one per entry, named `{service}_{key}` (DESIGN.md §3, §5). */
 export function fileBackend(opts: FileBackendOptions): Backend {
-  const { dir } = opts;
-  const handle = opts.handle ?? localKeyHandle(mustKey(opts.dataKey), opts.previousKey);
+  const { dir, keys } = opts;
+  const sealer = keys[0];
+  if (!sealer) throw new Error('fileBackend needs a key');
   return {
     name: FILE_BACKEND,
     async get(name) {
@@ -35,23 +32,11 @@ export function fileBackend(opts: FileBackendOptions): Backend {
       if (text === undefined) return undefined;
       if (!looksSealed(text)) throw legacyPlaintext(path);
       const { service, key } = splitEntryName(name);
-      const bytes = await handle.open(text, entryAd('entry', service, key), path);
-      try {
-        return td.decode(bytes);
-      } catch (e) {
-        throw integrity(`${path} does not hold UTF-8 text`, e);
-      } finally {
-        bytes.fill(0);
-      }
+      return openText(keys, text, entryAd('entry', service, key), path);
     },
     async set(name, value) {
       const { service, key } = splitEntryName(name);
-      const bytes = te.encode(value);
-      try {
-        writeAtomic(dir, name, await handle.seal(bytes, entryAd('entry', service, key)));
-      } finally {
-        bytes.fill(0);
-      }
+      writeAtomic(dir, name, await sealText(sealer, value, entryAd('entry', service, key)));
     },
     async delete(name) {
       const removed = removeFile(join(dir, name));
@@ -64,12 +49,7 @@ export function fileBackend(opts: FileBackendOptions): Backend {
   };
 }
 
-function mustKey(key: Uint8Array | undefined): Uint8Array {
-  if (!key) throw new Error('file backend needs a data key or a key handle');
-  return key;
-}
-
-/** Entry-shaped regular files in dir (encrypted or not; get() tells them apart). */
+/** Entry-named files in dir (encrypted or not, regular or not; get() tells them apart). */
 export function listEntryFiles(dir: string): EntryName[] {
   let entries: fs.Dirent[];
   try {
@@ -80,7 +60,9 @@ export function listEntryFiles(dir: string): EntryName[] {
   const out: EntryName[] = [];
   for (const d of entries) {
     const parts = parseEntryName(d.name);
-    if (parts && (d.isFile() || d.isSymbolicLink())) out.push(parts.name);
+    // Anything but a directory under an entry's name is listed, so get() refuses it with its path
+    // (a symlink, FIFO or socket there is reported, never silently skipped as "nothing stored").
+    if (parts && !d.isDirectory()) out.push(parts.name);
   }
   return out;
 }

@@ -3,8 +3,7 @@ import type { Command } from 'commander';
 import { VaultError, isVaultError } from '../errors.js';
 import { assertEnvPair, buildEnv, mergeEnvs } from '../launch/env.js';
 import type { EnvMapping } from '../launch/env-map.js';
-import { builtinService, fieldSpec, serviceSpec } from '../services/index.js';
-import type { Vault } from '../vault/vault.js';
+import { fieldSpec, serviceSpec, typeSpec } from '../services/index.js';
 import { globals, openVault, vaultDir } from './context.js';
 
 /**
@@ -19,23 +18,28 @@ export async function collectEnv(
   mappings: readonly EnvMapping[] = [],
 ): Promise<Array<[string, string]>> {
   const names = services === 'all' ? undefined : services.map((s) => serviceSpec(s).name);
-  // A built-in type that lacks the key is a usage error, found before anything is opened.
-  for (const m of mappings) if (builtinService(m.service)) fieldSpec(m.service, m.key);
+  // A known type (built-in or services.json) that lacks the key is a usage error, found before anything is opened.
+  for (const m of mappings) if (typeSpec(m.service)) fieldSpec(m.service, m.key);
   const { Vault, noVaultHint } = await import('../vault/vault.js');
   const dir = vaultDir(globals(cmd));
   if (!Vault.exists(dir)) {
     if (Vault.legacyFiles(dir).length > 0) throw new VaultError('NOT_FOUND', 'No encrypted vault yet', { hint: noVaultHint(dir) });
-    for (const m of mappings) if (!builtinService(m.service)) throw unknownService(m);
+    for (const m of mappings) if (!typeSpec(m.service)) throw unknownService(m);
     if (names?.[0] !== undefined) buildEnv(serviceSpec(names[0]), {}); // throws the seed's "Please run: …"
     if (mappings[0]) throw missingField(mappings[0]);
+    if (names === undefined) return []; // 'all' of nothing is nothing: `eval "$(mcp-tokens load)"` stays quiet
     throw nothingStored();
   }
   const vault = await openVault(cmd);
   try {
-    const mapped = await resolveMappings(vault, mappings);
+    // Links (a secret manager's command) fill in what is not stored: links/resolve.ts.
+    const { readLinks, servicesWithLinks, loadWithLinks } = await import('../links/resolve.js');
+    const links = await readLinks(vault);
+    const mapped = await resolveMappings(mappings, (service) => loadWithLinks(vault, service, links));
     const parts: Array<{ service: string; env: Record<string, string> }> = [];
-    for (const service of names ?? (await vault.services())) {
-      const { spec, values } = await vault.loadService(service);
+    const stored = names ?? (await servicesWithLinks(vault, links));
+    for (const service of stored) {
+      const { spec, values } = await loadWithLinks(vault, service, links);
       try {
         parts.push({ service, env: buildEnv(spec, values) });
       } catch (e) {
@@ -43,7 +47,10 @@ export async function collectEnv(
         warn(`${e.message}: skipped. ${e.hint ?? ''}`.trim());
       }
     }
-    if (parts.length === 0 && mapped.length === 0) throw nothingStored();
+    if (parts.length === 0 && mapped.length === 0) {
+      if (names === undefined && mappings.length === 0 && stored.length === 0) return []; // an empty vault
+      throw nothingStored();
+    }
     const decided = new Set(mapped.map(([name]) => name));
     const env = mergeEnvs(parts, decided);
     for (const [name, value] of mapped) env[name] = value;
@@ -54,12 +61,15 @@ export async function collectEnv(
 }
 
 /** The value of each mapping; a missing field is NOT_FOUND (exit 3) with the store line to run. */
-async function resolveMappings(vault: Vault, mappings: readonly EnvMapping[]): Promise<Array<[string, string]>> {
+async function resolveMappings(
+  mappings: readonly EnvMapping[],
+  load: (service: string) => Promise<{ values: Record<string, string> }>,
+): Promise<Array<[string, string]>> {
   const out: Array<[string, string]> = [];
   for (const m of mappings) {
-    const { values } = await vault.loadService(m.service);
-    // A user-defined service (not built in) is known by what the vault holds for it.
-    if (!builtinService(m.service) && Object.keys(values).length === 0) throw unknownService(m);
+    const { values } = await load(m.service);
+    // A service of your own (not built in, not in services.json) is known by what the vault holds for it.
+    if (!typeSpec(m.service) && Object.keys(values).length === 0) throw unknownService(m);
     const value = values[m.key];
     if (value === undefined || value === '') throw missingField(m);
     assertEnvPair(m.name, value);
@@ -75,7 +85,7 @@ function unknownService(m: EnvMapping): VaultError {
 }
 
 function missingField(m: EnvMapping): VaultError {
-  const placeholder = builtinService(m.service) ? fieldSpec(m.service, m.key).placeholder : '<value>';
+  const placeholder = typeSpec(m.service) ? fieldSpec(m.service, m.key).placeholder : '<value>';
   return new VaultError('NOT_FOUND', `No credential stored for ${m.service} ${m.key} (needed by --env ${m.name})`, {
     hint: `Please run: mcp-tokens store ${m.service} ${m.key} ${placeholder}`,
   });

@@ -32,16 +32,16 @@ export async function main(argv: string[]): Promise<number> {
   }
   (await import('./prewarm.js')).prewarmUnlock(args);
   // Loaded here, not at the top: --version needs none of it.
-  const { configureOutput, reportError } = await import('./output.js');
+  const { configureOutput, maskArguments, reportError } = await import('./output.js');
+  maskArguments(args); // before anything can print: commander's errors quote arguments
   const { buildProgram } = await import('./program.js');
   (await import('./context.js')).setRawArgs(args);
   const { CommanderError } = await import('commander');
-  const program = await buildProgram(version(), args);
-  program.exitOverride();
-  for (const cmd of program.commands) cmd.exitOverride();
-  program.hook('preAction', (_root, action) => {
+  const program = await buildProgram(version(), args); // exitOverride and output set on every command
+  program.hook('preAction', async (_root, action) => {
     const g = action.optsWithGlobals<{ quiet?: boolean; color?: boolean }>();
     configureOutput({ quiet: g.quiet, color: g.color });
+    await (await import('./user-services.js')).registerUserServices(action);
   });
   try {
     await program.parseAsync(argv);

@@ -7,11 +7,26 @@
  *    quote its input; MCP_TOKENS_DEBUG=1 shows it for developers.
  *  - `run` prints nothing to stdout: a stdio MCP server speaks JSON-RPC there.
  *  - colour only on a terminal, never with --no-color or NO_COLOR.
+ *  - an argument that looks like a credential is hidden in everything written to stderr, and in
+ *    commander's output too (see mask.ts): a token typed in the wrong place is never echoed.
+ *  - one error style, ours or commander's: `mcp-tokens: message` then `  hint: …`.
  */
 import { isVaultError } from '../errors.js';
+import { argumentMasker } from './mask.js';
 
 let quiet = false;
 let color = false;
+let hide: (text: string) => string = (text) => text;
+
+/** Hide, from now on, every one of these arguments that looks like a credential. */
+export function maskArguments(args: readonly string[]): void {
+  hide = argumentMasker(args);
+}
+
+/** Every stderr write goes through here. */
+function writeErr(text: string): void {
+  process.stderr.write(hide(text));
+}
 
 export function configureOutput(opts: { quiet?: boolean | undefined; color?: boolean | undefined }): void {
   quiet = opts.quiet === true;
@@ -37,37 +52,59 @@ export function json(value: unknown): void {
 
 /** Informational message (stderr; silenced by --quiet). */
 export function info(message: string): void {
-  if (!quiet) process.stderr.write(`${message}\n`);
+  if (!quiet) writeErr(`${message}\n`);
 }
 
 /** Warning (stderr; shown even with --quiet). */
 export function warn(message: string): void {
-  process.stderr.write(`${paint('33', 'warning:')} ${message}\n`);
+  writeErr(`${paint('33', 'warning:')} ${message}\n`);
+}
+
+/** The one error format: `mcp-tokens: message`, then the hint on its own indented line. */
+export function printError(message: string, hint?: string): void {
+  writeErr(`${paint('31', 'mcp-tokens:')} ${message}\n`);
+  if (hint) writeErr(`  ${paint('2', 'hint:')} ${hint}\n`);
 }
 
 /** Print an error with its hint; returns the exit code. */
 export function reportError(e: unknown): number {
   if (isVaultError(e)) {
-    process.stderr.write(`${paint('31', 'mcp-tokens:')} ${e.message}\n`);
-    if (e.hint) process.stderr.write(`  ${paint('2', 'hint:')} ${e.hint}\n`);
+    printError(e.message, e.hint);
     debugCause(e.cause);
     return e.exitCode;
   }
   const err = e as NodeJS.ErrnoException | undefined;
   if (err && typeof err.code === 'string' && typeof err.syscall === 'string') {
     // System errors name a path and an errno, never a value.
-    process.stderr.write(`${paint('31', 'mcp-tokens:')} ${err.syscall} failed: ${err.code}${err.path ? ` (${err.path})` : ''}\n`);
+    printError(`${err.syscall} failed: ${err.code}${err.path ? ` (${err.path})` : ''}`);
     return 1;
   }
-  process.stderr.write(`${paint('31', 'mcp-tokens:')} unexpected internal error (${err?.name ?? typeof e})\n`);
-  process.stderr.write(`  hint: run again with MCP_TOKENS_DEBUG=1 to see details, and report it\n`);
+  printError(`unexpected internal error (${err?.name ?? typeof e})`, 'run again with MCP_TOKENS_DEBUG=1 to see details, and report it');
   debugCause(e);
   return 1;
 }
 
+/**
+ * Commander's output, routed through the same masking and error format: help and version text
+ * as they are, and each usage error (`error: unknown option '--x'\n(Did you mean --y?)`) as
+ * `mcp-tokens: unknown option '--x'` with `hint: did you mean --y?` or where to find the usage.
+ */
+export function commanderOutput(commandPath: string) {
+  return {
+    writeOut: (text: string) => void process.stdout.write(hide(text)),
+    writeErr,
+    outputError: (text: string) => {
+      const lines = text.trim().split('\n');
+      const message = (lines[0] ?? '').replace(/^error:\s*/, '');
+      const suggestion = lines.slice(1).join(' ').match(/^\(?Did you mean (.+?)\)?$/i)?.[1];
+      printError(message, suggestion ? `did you mean ${suggestion} (see: ${commandPath} --help)` : `see: ${commandPath} --help`);
+    },
+  };
+}
+
 function debugCause(cause: unknown): void {
   if (process.env['MCP_TOKENS_DEBUG'] === '1' && cause !== undefined) {
-    process.stderr.write(`  debug: ${cause instanceof Error ? (cause.stack ?? cause.message) : String(cause)}\n`);
+    writeErr(`  debug: ${cause instanceof Error ? (cause.stack ?? cause.message) : String(cause)}\n`);
   }
 }
 

@@ -7,7 +7,7 @@
  * the prompt. One trailing newline is stripped from fd and file contents.
  */
 import * as fs from 'node:fs';
-import { VaultError } from '../errors.js';
+import { VaultError, isVaultError } from '../errors.js';
 import { readSecure } from '../vault/fsutil.js';
 import type { PassphraseProvider, PassphrasePurpose } from '../vault/vault.js';
 import { promptHidden } from './prompt.js';
@@ -25,8 +25,8 @@ export function passphraseProvider(opts: PassphraseOptions, env: NodeJS.ProcessE
     const cached = cache.get(prefix);
     if (cached) return cached.slice();
     const found = fromSources(prefix, purpose === 'change' ? undefined : opts.fd, env);
-    if (!found && opts.noPrompt) throw noSource();
-    const got = found ?? (await fromPrompt(purpose));
+    if (!found && opts.noPrompt) throw noSource(prefix);
+    const got = found ?? (await fromPrompt(purpose, prefix));
     cache.set(prefix, got.slice());
     return got;
   };
@@ -49,7 +49,7 @@ function fromSources(prefix: string, fdOption: string | undefined, env: NodeJS.P
   }
   const file = env[`${prefix}_FILE`];
   if (file !== undefined && file !== '') {
-    const buf = readSecure(file);
+    const buf = readPassphraseFile(file);
     if (buf === undefined) {
       throw new VaultError('NO_PASSPHRASE', `${prefix}_FILE names ${file}, which does not exist`, { hint: 'create it with mode 0600' });
     }
@@ -58,6 +58,20 @@ function fromSources(prefix: string, fdOption: string | undefined, env: NodeJS.P
   const value = env[prefix];
   if (value !== undefined && value !== '') return new TextEncoder().encode(value);
   return undefined;
+}
+
+/**
+ * The passphrase file, with the vault's own checks (no link, no FIFO/socket/device — opened
+ * O_NONBLOCK so one never hangs us —, owned by you, not readable by others). A refusal is a
+ * passphrase problem (exit 4), and `doctor --fix` repairs a loose mode.
+ */
+export function readPassphraseFile(file: string): Buffer | undefined {
+  try {
+    return readSecure(file);
+  } catch (e) {
+    if (isVaultError(e, 'UNSAFE_PERMISSIONS')) throw new VaultError('NO_PASSPHRASE', e.message, { hint: e.hint, cause: e });
+    throw e;
+  }
 }
 
 function stripNewline(buf: Buffer): Uint8Array {
@@ -69,11 +83,12 @@ function stripNewline(buf: Buffer): Uint8Array {
   return out;
 }
 
-async function fromPrompt(purpose: PassphrasePurpose): Promise<Uint8Array> {
+async function fromPrompt(purpose: PassphrasePurpose, prefix: string): Promise<Uint8Array> {
   const label = purpose === 'unlock' ? 'Vault passphrase: ' : purpose === 'create' ? 'New vault passphrase: ' : 'New passphrase: ';
-  const first = await promptHidden(label, noSource);
+  const noTerminal = () => noSource(prefix);
+  const first = await promptHidden(label, noTerminal);
   if (purpose === 'unlock') return first;
-  const again = await promptHidden('Repeat passphrase: ', noSource);
+  const again = await promptHidden('Repeat passphrase: ', noTerminal);
   const same = first.length === again.length && first.every((b, i) => b === again[i]);
   again.fill(0);
   if (!same) {
@@ -87,7 +102,13 @@ async function fromPrompt(purpose: PassphrasePurpose): Promise<Uint8Array> {
   return first;
 }
 
-function noSource(): VaultError {
+/** No source and no terminal; prefix says which passphrase (passwd's new one has its own variables). */
+function noSource(prefix: string): VaultError {
+  if (prefix === 'MCP_TOKENS_NEW_PASSPHRASE') {
+    return new VaultError('NO_PASSPHRASE', 'the new passphrase is needed and there is no terminal to ask on', {
+      hint: 'set MCP_TOKENS_NEW_PASSPHRASE_FILE to a 0600 file holding the new passphrase (or MCP_TOKENS_NEW_PASSPHRASE_FD)',
+    });
+  }
   return new VaultError('NO_PASSPHRASE', 'the file vault needs a passphrase and there is no terminal to ask on', {
     hint: 'unlock the vault once on a terminal (mcp-tokens unlock), or set MCP_TOKENS_PASSPHRASE_FILE to a 0600 file holding it, or pass --passphrase-fd N',
   });

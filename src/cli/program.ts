@@ -1,6 +1,7 @@
 /** The commander program: global options and the commands (each a value, added with addCommand). */
 import { Command, Option } from 'commander';
 import { commandName } from './argv.js';
+import { commanderOutput } from './output.js';
 
 export { commandName } from './argv.js';
 
@@ -33,6 +34,8 @@ const COMMANDS: ReadonlyArray<readonly [string, () => Promise<Command>]> = [
   ['identity', async () => (await import('./commands/identity.js')).identity],
   ['export', async () => (await import('./commands/export.js')).exportCmd],
   ['import', async () => (await import('./commands/import.js')).importCmd],
+  ['link', async () => (await import('./commands/link.js')).link],
+  ['unlink', async () => (await import('./commands/link.js')).unlink],
 ];
 
 /** The program with the command named in args (all of them when args name none we know). */
@@ -46,7 +49,6 @@ export async function buildProgram(version: string, args: readonly string[] = []
     .option('--no-color', 'no colours (also NO_COLOR)')
     .option('-q, --quiet', 'only warnings and errors on stderr')
     .showSuggestionAfterError(true)
-    .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) })
     .addHelpText(
       'after',
       `
@@ -59,5 +61,16 @@ passphrase, 5 backend unavailable, 6 integrity check failed.`,
   const name = commandName(args);
   const one = COMMANDS.filter(([n]) => n === name);
   for (const cmd of await Promise.all((one.length > 0 ? one : COMMANDS).map(([, load]) => load()))) program.addCommand(cmd);
+  configureCommands(program, 'mcp-tokens');
   return program;
+}
+
+/**
+ * Every command, nested ones included (addCommand copies no settings), throws instead of exiting
+ * and writes through output.ts: masked, and usage errors in our one error style.
+ */
+function configureCommands(cmd: Command, path: string): void {
+  cmd.exitOverride();
+  cmd.configureOutput(commanderOutput(path));
+  for (const sub of cmd.commands) configureCommands(sub, `${path} ${sub.name()}`);
 }

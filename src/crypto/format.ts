@@ -1,9 +1,16 @@
 /**
- * mcp-tokens file format, version 1 (DESIGN.md §5). Frozen: golden fixtures in test/fixtures/golden
- * must open with every later version.
+ * mcp-tokens file format (DESIGN.md §5). Version 1 is frozen: golden fixtures in
+ * test/fixtures/golden must open with every later version. New blobs are written as version 2.
  *
  * Sealed blob (an entry, a backup, or a wrapped file): one line of JSON, then "\n":
- *   {"v":1,"alg":"xchacha20poly1305-ietf","nonce":"<base64, 24 bytes>","ct":"<base64>"}
+ *   v1: {"v":1,"alg":"xchacha20poly1305-ietf","nonce":"<base64, 24 bytes>","ct":"<base64>"}
+ *   v2: {"v":2,"alg":"xchacha20poly1305-ietf","kid":"<32 hex>","nonce":"<base64, 24 bytes>","ct":"<base64>"}
+ * v2 names the data key that sealed it: kid = hex(first 16 bytes of HMAC-SHA256(key = data key,
+ * "mcp-tokens/v1/key-id")) — a one-way, domain-separated fingerprint that says nothing usable
+ * about the key (the same id the unlock agent reports). The kid is bound by the AEAD: a v2 blob's associated data is the v1 AD below
+ * followed by "/kid" ‖ u32be(len kid) ‖ kid, so a blob relabelled with another kid (or turned into
+ * a v1 blob) fails to open. Readers pick the key by kid and, when the kid names no key the vault
+ * holds, report "sealed under an older key" rather than "damaged" (v1 blobs: every key is tried).
  * base64 is RFC 4648 §4 with padding; a value that does not re-encode to the same text is refused.
  * Cipher: crypto_aead_xchacha20poly1305_ietf with a random 24-byte nonce; the plaintext is the
  * credential's UTF-8 bytes. Associated data binds the blob to its place:
@@ -25,7 +32,10 @@
  */
 import { VaultError } from '../errors.js';
 
+/** vault.json's version (unchanged); blobs are written as BLOB_VERSION and read as 1 or 2. */
 export const FORMAT_VERSION = 1;
+export const BLOB_VERSION = 2;
+export const KID_RE = /^[0-9a-f]{32}$/;
 export const AEAD_ALG = 'xchacha20poly1305-ietf';
 export const KDF_ALG = 'argon2id13';
 export const NONCE_BYTES = 24;
@@ -34,8 +44,10 @@ export const TAG_BYTES = 16;
 export const SALT_BYTES = 16;
 
 export interface SealedBlob {
-  v: 1;
+  v: 1 | 2;
   alg: typeof AEAD_ALG;
+  /** v2: the id of the key that sealed it (bound into the AD by withKid). */
+  kid?: string;
   nonce: Uint8Array;
   ct: Uint8Array;
 }
@@ -84,6 +96,11 @@ export function vaultKeyAd(salt: Uint8Array, opslimit: number, memlimit: number)
   return concat(te.encode('mcp-tokens/v1/vault-key'), lp(KDF_ALG), salt, u64(opslimit), u64(memlimit));
 }
 
+/** A v2 blob's associated data: the place's AD, then the sealing key's id. */
+export function withKid(ad: Uint8Array, kid: string): Uint8Array {
+  return concat(ad, te.encode('/kid'), lp(kid));
+}
+
 export function b64encode(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
 }
@@ -97,11 +114,12 @@ export function b64decode(text: unknown, what: string, length?: number): Uint8Ar
   return bytes;
 }
 
-export function encodeBlob(nonce: Uint8Array, ct: Uint8Array): string {
-  return `${JSON.stringify({ v: FORMAT_VERSION, alg: AEAD_ALG, nonce: b64encode(nonce), ct: b64encode(ct) })}\n`;
+export function encodeBlob(nonce: Uint8Array, ct: Uint8Array, kid?: string): string {
+  if (kid === undefined) return `${JSON.stringify({ v: 1, alg: AEAD_ALG, nonce: b64encode(nonce), ct: b64encode(ct) })}\n`;
+  return `${JSON.stringify({ v: BLOB_VERSION, alg: AEAD_ALG, kid, nonce: b64encode(nonce), ct: b64encode(ct) })}\n`;
 }
 
-/** Parse a sealed blob; every deviation is an integrity failure (exit 6). */
+/** Parse a sealed blob (v1 or v2); every deviation is an integrity failure (exit 6). */
 export function decodeBlob(text: string, what: string): SealedBlob {
   if (!text.endsWith('\n') || text.indexOf('\n') !== text.length - 1) throw integrity(`${what} is damaged`);
   let raw: unknown;
@@ -113,15 +131,21 @@ export function decodeBlob(text: string, what: string): SealedBlob {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw integrity(`${what} is damaged`);
   const obj = raw as Record<string, unknown>;
   const keys = Object.keys(obj).sort().join(',');
-  if (keys !== 'alg,ct,nonce,v') throw integrity(`${what} has unexpected fields`);
-  if (obj['v'] !== FORMAT_VERSION) throw integrity(`${what} has an unknown format version`);
+  const v = obj['v'];
+  if (v !== 1 && v !== BLOB_VERSION) throw integrity(`${what} has an unknown format version`);
+  if (keys !== (v === 1 ? 'alg,ct,nonce,v' : 'alg,ct,kid,nonce,v')) throw integrity(`${what} has unexpected fields`);
   if (obj['alg'] !== AEAD_ALG) throw integrity(`${what} uses an unknown algorithm`);
+  let kid: string | undefined;
+  if (v === BLOB_VERSION) {
+    if (typeof obj['kid'] !== 'string' || !KID_RE.test(obj['kid'])) throw integrity(`${what} has a malformed key id`);
+    kid = obj['kid'];
+  }
   const nonce = b64decode(obj['nonce'], `${what} nonce`, NONCE_BYTES);
   const ct = b64decode(obj['ct'], `${what} ciphertext`);
   if (ct.length < TAG_BYTES) throw integrity(`${what} is truncated`);
   // One byte sequence per blob: no CR, whitespace or field-order variants of what we write.
-  if (encodeBlob(nonce, ct) !== text) throw integrity(`${what} is not in canonical form`);
-  return { v: 1, alg: AEAD_ALG, nonce, ct };
+  if (encodeBlob(nonce, ct, kid) !== text) throw integrity(`${what} is not in canonical form`);
+  return kid === undefined ? { v: 1, alg: AEAD_ALG, nonce, ct } : { v: 2, alg: AEAD_ALG, kid, nonce, ct };
 }
 
 /**
@@ -130,6 +154,14 @@ export function decodeBlob(text: string, what: string): SealedBlob {
  */
 export function looksSealed(text: string): boolean {
   return text.startsWith('{"v":') || /"(?:alg|nonce|ct)"\s*:/.test(text);
+}
+
+/** A blob sealed under a key the vault no longer holds (a write that raced a rekey, or an old copy). */
+export function olderKey(what: string, kid: string, current: readonly string[]): VaultError {
+  return new VaultError('INTEGRITY', `${what} was sealed under an older key (${kid}), not the vault's current key (${current.join(', ') || 'none'})`, {
+    hint: 'the key that sealed it was replaced by a rekey; run mcp-tokens rekey to re-seal what can still be opened, then restore this one from a backup (mcp-tokens backups / restore) or store it again',
+    reason: 'older-key',
+  });
 }
 
 export function integrity(message: string, cause?: unknown): VaultError {

@@ -1,22 +1,36 @@
+/**
+ * Raw-key sealing for code that holds the key bytes (the unlock agent's server, tests). New blobs
+ * are format v2, naming the key (see format.ts); the vault itself goes through KeyHandle.
+ */
 import { sodium } from './sodium.js';
-import { decodeBlob, encodeBlob, integrity, NONCE_BYTES } from './format.js';
+import { encodeBlob, integrity, NONCE_BYTES } from './format.js';
+import { LocalKeyHandle } from './keyhandle.js';
 
-/** Seal bytes under key with the given associated data; returns the blob's text. */
+/** Seal bytes under key with the given associated data; returns the (v2) blob's text. */
 export async function sealBytes(key: Uint8Array, plaintext: Uint8Array, ad: Uint8Array): Promise<string> {
+  const h = new LocalKeyHandle(key);
+  try {
+    return await h.seal(plaintext, ad);
+  } finally {
+    h.dispose();
+  }
+}
+
+/** A v1 blob (no key id), as written before v2: for tests of old vaults only. */
+export async function sealBytesV1(key: Uint8Array, plaintext: Uint8Array, ad: Uint8Array): Promise<string> {
   const s = await sodium();
   const nonce = s.randombytes_buf(NONCE_BYTES);
   const ct = s.crypto_aead_xchacha20poly1305_ietf_encrypt(plaintext, ad, null, nonce, key);
   return encodeBlob(nonce, ct);
 }
 
-/** Open a blob; any failure (format, tag, wrong place) is an INTEGRITY error. Caller zeroes the result. */
+/** Open a v1 or v2 blob; any failure (format, tag, wrong place, another key) is INTEGRITY. Caller zeroes the result. */
 export async function openBytes(key: Uint8Array, text: string, ad: Uint8Array, what: string): Promise<Uint8Array> {
-  const blob = decodeBlob(text, what);
-  const s = await sodium();
+  const h = new LocalKeyHandle(key);
   try {
-    return s.crypto_aead_xchacha20poly1305_ietf_decrypt(null, blob.ct, ad, blob.nonce, key);
-  } catch (e) {
-    throw integrity(`${what} could not be decrypted (tampered, or moved from another name)`, e);
+    return await h.open(text, ad, what);
+  } finally {
+    h.dispose();
   }
 }
 
@@ -38,6 +52,15 @@ export async function openString(key: Uint8Array | readonly Uint8Array[], text: 
     return td.decode(bytes);
   } catch (e) {
     throw integrity(`${what} does not hold UTF-8 text`, e);
+  } finally {
+    bytes.fill(0);
+  }
+}
+
+export async function sealStringV1(key: Uint8Array, value: string, ad: Uint8Array): Promise<string> {
+  const bytes = new TextEncoder().encode(value);
+  try {
+    return await sealBytesV1(key, bytes, ad);
   } finally {
     bytes.fill(0);
   }

@@ -135,12 +135,14 @@ function cannotStart(command: string, e: unknown): VaultError {
     return new VaultError('FAILED', `cannot start ${shown}: command not found`, {
       hint: 'check that it is installed and on the PATH the MCP client passes (or give an absolute path)',
       cause: e,
+      exitCode: 127, // as shells report a command not found
     });
   }
   if (code === 'EACCES' || code === 'EPERM') {
     return new VaultError('FAILED', `cannot start ${shown}: permission denied`, {
       hint: `check that ${command} is an executable file (chmod +x) on a file system mounted with exec`,
       cause: e,
+      exitCode: 126, // as shells report a command found but not executable
     });
   }
   const reason = code ?? (e instanceof Error ? e.message : String(e));

@@ -12,6 +12,40 @@ export type { FieldSpec, ServiceSpec } from './types.js';
 
 export const BUILTIN_SERVICES: readonly ServiceSpec[] = [github, hass, proxmox, wikijs];
 
+// User services (services.json), registered by the CLI when the file exists; a file that failed
+// to load is kept as its error, thrown only when a name that is not built in is looked up.
+let userSpecs: ReadonlyMap<string, ServiceSpec> = new Map();
+let userError: VaultError | undefined;
+
+export function setUserServices(specs: readonly ServiceSpec[] | VaultError): void {
+  if (specs instanceof VaultError) {
+    userSpecs = new Map();
+    userError = specs;
+  } else {
+    userSpecs = new Map(specs.map((s) => [s.name, s]));
+    userError = undefined;
+  }
+}
+
+/** The user services defined in services.json (throws when the file is invalid). */
+export function userServices(): ServiceSpec[] {
+  if (userError) throw userError;
+  return [...userSpecs.values()];
+}
+
+/** The problem of services.json, if it failed to load. */
+export function userServicesError(): VaultError | undefined {
+  return userError;
+}
+
+/** The spec of a service's type, built-in or from services.json; undefined for a name of your own. */
+export function typeSpec(ref: string): ServiceSpec | undefined {
+  const builtin = builtinService(ref);
+  if (builtin) return builtin;
+  if (userError) throw userError;
+  return userSpecs.get(splitServiceRef(ref).type);
+}
+
 /** The built-in spec of a service type (`github`); an instance (`github@work`) has its type's. */
 export function builtinService(name: string): ServiceSpec | undefined {
   const type = name.includes('@') ? splitServiceRef(name).type : name;
@@ -47,8 +81,8 @@ function forInstance(spec: ServiceSpec, ref: string, instance: string | undefine
 export function serviceSpec(name: string, customKeys: readonly string[] = []): ServiceSpec {
   const { instance } = splitServiceRef(name);
   refuseReserved(name);
-  const builtin = builtinService(name);
-  if (builtin) return forInstance(builtin, name, instance);
+  const known = typeSpec(name);
+  if (known) return forInstance(known, name, instance);
   return { name, title: name, builtin: false, fields: customKeys.map((k) => customField(name, k)) };
 }
 
@@ -57,7 +91,7 @@ export function fieldSpec(service: string, key: string): FieldSpec {
   splitServiceRef(service);
   checkName('key', key);
   refuseReserved(service);
-  if (!builtinService(service)) return customField(service, key);
+  if (!typeSpec(service)) return customField(service, key);
   const spec = serviceSpec(service);
   const field = spec.fields.find((f) => f.key === key);
   if (!field) {

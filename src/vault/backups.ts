@@ -2,9 +2,8 @@
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { VaultError, ioError } from '../errors.js';
-import { entryAd, integrity } from '../crypto/format.js';
-import { openString, sealString } from '../crypto/seal.js';
-import type { KeyHandle } from '../crypto/keyhandle.js';
+import { entryAd } from '../crypto/format.js';
+import { openText, sealText, type KeyHandle } from '../crypto/keyhandle.js';
 import { parseEntryName } from '../names.js';
 import { ensureDir, readSecureText, removeFile, writeExclusive, fsyncDir } from './fsutil.js';
 
@@ -45,15 +44,14 @@ export function parseBackupName(dir: string, file: string): BackupInfo | undefin
 /** Write an encrypted backup of value; never replaces an existing backup. Returns its file name. */
 export async function writeBackup(
   backupsDir: string,
-  dataKey: Uint8Array | KeyHandle,
+  handle: KeyHandle,
   service: string,
   key: string,
   value: string,
   now: Date,
 ): Promise<string> {
   ensureDir(backupsDir, true);
-  const ad = entryAd('backup', service, key);
-  const text = dataKey instanceof Uint8Array ? await sealString(dataKey, value, ad) : await sealWith(dataKey, value, ad);
+  const text = await sealText(handle, value, entryAd('backup', service, key));
   const base = `${service}_${key}.${timestamp(now)}`;
   for (let n = 0; n < 1000; n++) {
     const file = n === 0 ? `${base}.backup` : `${base}-${n}.backup`;
@@ -87,28 +85,10 @@ function seq(b: BackupInfo): number {
   return m ? Number(m[1]) : 0;
 }
 
-export async function readBackup(dataKey: Uint8Array | readonly Uint8Array[] | KeyHandle, b: BackupInfo): Promise<string> {
+export async function readBackup(keys: readonly KeyHandle[], b: BackupInfo): Promise<string> {
   const text = readSecureText(b.path);
   if (text === undefined) throw new VaultError('NOT_FOUND', `backup ${b.file} disappeared`);
-  const ad = entryAd('backup', b.service, b.key);
-  if (dataKey instanceof Uint8Array || Array.isArray(dataKey)) return openString(dataKey as Uint8Array | readonly Uint8Array[], text, ad, b.path);
-  const bytes = await (dataKey as KeyHandle).open(text, ad, b.path);
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch (e) {
-    throw integrity(`${b.path} does not hold UTF-8 text`, e);
-  } finally {
-    bytes.fill(0);
-  }
-}
-
-async function sealWith(handle: KeyHandle, value: string, ad: Uint8Array): Promise<string> {
-  const bytes = new TextEncoder().encode(value);
-  try {
-    return await handle.seal(bytes, ad);
-  } finally {
-    bytes.fill(0);
-  }
+  return openText(keys, text, entryAd('backup', b.service, b.key), b.path);
 }
 
 export function removeBackups(backupsDir: string, list: readonly BackupInfo[]): number {

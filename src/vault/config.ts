@@ -1,6 +1,7 @@
 /** vault.json: which backend holds the vault and, for the file backend, the wrapped data key. */
 import { VaultError } from '../errors.js';
-import { AEAD_ALG, b64decode, b64encode, concat, FORMAT_VERSION, integrity, KDF_ALG, KEY_BYTES, NONCE_BYTES, SALT_BYTES, TAG_BYTES, vaultKeyAd } from '../crypto/format.js';
+import { AEAD_ALG, b64decode, b64encode, concat, FORMAT_VERSION, integrity, KDF_ALG, KEY_BYTES, KID_RE, NONCE_BYTES, SALT_BYTES, TAG_BYTES, vaultKeyAd } from '../crypto/format.js';
+import { keyId, LocalKeyHandle } from '../crypto/keyhandle.js';
 import { checkKdfParams, deriveKey, type KdfParams } from '../crypto/kdf.js';
 import { sodium } from '../crypto/sodium.js';
 
@@ -14,6 +15,13 @@ export interface FileVaultConfig {
   key: { nonce: Uint8Array; ct: Uint8Array };
   /** Only while a `rekey` runs (or after one was interrupted): the data key being replaced. */
   previous?: { nonce: Uint8Array; ct: Uint8Array };
+  /**
+   * The ids (format.ts) of the data key and of `previous`: written by every wrap since blobs carry
+   * key ids; absent in vaults written before. Checked against the unwrapped keys at unlock; read
+   * without a key by doctor and by the write transaction (did another command change the key?).
+   */
+  keyId?: string;
+  previousKeyId?: string;
 }
 
 export interface KeychainVaultConfig {
@@ -33,6 +41,8 @@ export function serializeConfig(c: VaultConfig): string {
     kdf: { alg: KDF_ALG, salt: b64encode(c.kdf.salt), opslimit: c.kdf.opslimit, memlimit: c.kdf.memlimit },
     key: { alg: AEAD_ALG, nonce: b64encode(c.key.nonce), ct: b64encode(c.key.ct) },
     ...(c.previous ? { previous: { alg: AEAD_ALG, nonce: b64encode(c.previous.nonce), ct: b64encode(c.previous.ct) } } : {}),
+    ...(c.keyId ? { keyId: c.keyId } : {}),
+    ...(c.previous && c.previousKeyId ? { previousKeyId: c.previousKeyId } : {}),
   };
   return `${JSON.stringify(doc, null, 2)}\n`;
 }
@@ -70,12 +80,19 @@ export function parseConfig(text: string, path: string): VaultConfig {
     const prev = asObject(o['previous'], `${path} previous`);
     if (prev['alg'] !== AEAD_ALG) throw integrity(`${path} names an unknown cipher`);
     config.previous = wrapped(prev, `${path} previous key`);
+    if (o['previousKeyId'] !== undefined) config.previousKeyId = kid(o['previousKeyId'], path);
   }
+  if (o['keyId'] !== undefined) config.keyId = kid(o['keyId'], path);
   return config;
 }
 
 function wrapped(o: Record<string, unknown>, what: string): { nonce: Uint8Array; ct: Uint8Array } {
   return { nonce: b64decode(o['nonce'], `${what} nonce`, NONCE_BYTES), ct: b64decode(o['ct'], what, KEY_BYTES + TAG_BYTES) };
+}
+
+function kid(v: unknown, path: string): string {
+  if (typeof v !== 'string' || !KID_RE.test(v)) throw integrity(`${path} holds a malformed key id`);
+  return v;
 }
 
 function asObject(v: unknown, what: string): Record<string, unknown> {
@@ -107,8 +124,11 @@ export async function wrapDataKey(
       const nonce = s.randombytes_buf(NONCE_BYTES);
       return { nonce, ct: s.crypto_aead_xchacha20poly1305_ietf_encrypt(key, ad, null, nonce, kek) };
     };
-    const config: FileVaultConfig = { v: 1, backend: 'file', createdAt, kdf: { ...params, salt }, key: seal(dataKey, vaultKeyAd(salt, params.opslimit, params.memlimit)) };
-    if (previousKey) config.previous = seal(previousKey, previousAd(salt, params));
+    const config: FileVaultConfig = { v: 1, backend: 'file', createdAt, kdf: { ...params, salt }, key: seal(dataKey, vaultKeyAd(salt, params.opslimit, params.memlimit)), keyId: keyId(dataKey) };
+    if (previousKey) {
+      config.previous = seal(previousKey, previousAd(salt, params));
+      config.previousKeyId = keyId(previousKey);
+    }
     return config;
   } finally {
     s.memzero(kek);
@@ -129,13 +149,24 @@ export async function unwrapDataKeys(c: FileVaultConfig, passphrase: Uint8Array)
   try {
     const ad = vaultKeyAd(c.kdf.salt, c.kdf.opslimit, c.kdf.memlimit);
     const current = s.crypto_aead_xchacha20poly1305_ietf_decrypt(null, c.key.ct, ad, c.key.nonce, kek);
+    if (c.keyId !== undefined && keyId(current) !== c.keyId) {
+      current.fill(0);
+      throw integrity('vault.json names a key id that is not the id of its key');
+    }
     if (!c.previous) return { current };
+    let previous: Uint8Array;
     try {
-      return { current, previous: s.crypto_aead_xchacha20poly1305_ietf_decrypt(null, c.previous.ct, previousAd(c.kdf.salt, c.kdf), c.previous.nonce, kek) };
+      previous = s.crypto_aead_xchacha20poly1305_ietf_decrypt(null, c.previous.ct, previousAd(c.kdf.salt, c.kdf), c.previous.nonce, kek);
     } catch (e) {
       current.fill(0);
       throw integrity('vault.json holds a previous key that does not open', e);
     }
+    if (c.previousKeyId !== undefined && keyId(previous) !== c.previousKeyId) {
+      current.fill(0);
+      previous.fill(0);
+      throw integrity('vault.json names a previous key id that is not the id of its previous key');
+    }
+    return { current, previous };
   } catch (e) {
     if (e instanceof VaultError) throw e;
     throw new VaultError('BAD_PASSPHRASE', 'wrong passphrase: the vault could not be unlocked', {
@@ -144,6 +175,39 @@ export async function unwrapDataKeys(c: FileVaultConfig, passphrase: Uint8Array)
     });
   } finally {
     s.memzero(kek);
+  }
+}
+
+/** The data key (and the key a rekey replaces) as handles; the raw bytes are zeroed here. */
+export async function unwrapKeyHandles(c: FileVaultConfig, passphrase: Uint8Array): Promise<{ current: LocalKeyHandle; previous?: LocalKeyHandle }> {
+  const { current, previous } = await unwrapDataKeys(c, passphrase);
+  try {
+    return previous ? { current: new LocalKeyHandle(current), previous: new LocalKeyHandle(previous) } : { current: new LocalKeyHandle(current) };
+  } finally {
+    current.fill(0);
+    previous?.fill(0);
+  }
+}
+
+/** wrapDataKey for handles (the one place, besides the keychain item, that stores the key itself). */
+export async function wrapKeyHandles(key: LocalKeyHandle, passphrase: Uint8Array, params: KdfParams, createdAt: string, previous?: LocalKeyHandle): Promise<FileVaultConfig> {
+  const k = key.exportKey();
+  const p = previous?.exportKey();
+  try {
+    return await wrapDataKey(k, passphrase, params, createdAt, p);
+  } finally {
+    k.fill(0);
+    p?.fill(0);
+  }
+}
+
+/** A fresh random data key as a handle. */
+export async function newKeyHandle(): Promise<LocalKeyHandle> {
+  const k = await newDataKey();
+  try {
+    return new LocalKeyHandle(k);
+  } finally {
+    k.fill(0);
   }
 }
 

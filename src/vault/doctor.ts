@@ -9,8 +9,9 @@ import { join } from 'node:path';
 import { isVaultError } from '../errors.js';
 import { parseEntryName } from '../names.js';
 import { looksSealed } from '../crypto/format.js';
-import { TEMP_PREFIX, pidAlive } from './fsutil.js';
-import { CONFIG_NAME, parseConfig } from './config.js';
+import { TEMP_PREFIX, kindOf, pidAlive } from './fsutil.js';
+import { CONFIG_NAME, parseConfig, type VaultConfig } from './config.js';
+import { currentKeyIds, filesUnderOlderKeys, readIfRegular } from './doctor-keys.js';
 import { BACKUPS_DIR } from './backups.js';
 import { LOCK_NAME, breakIfStale, describeHolder, inspectLock } from './lock.js';
 import { readMetadata } from './metadata.js';
@@ -23,6 +24,8 @@ export interface Finding {
   path?: string;
   fix?: string;
   fixed?: boolean;
+  /** Set when the finding means the vault's backend cannot be reached (doctor then exits 5, not 1). */
+  unavailable?: true;
 }
 
 export interface DoctorReport {
@@ -31,7 +34,15 @@ export interface DoctorReport {
   findings: Finding[];
 }
 
-export async function doctor(dir: string, opts: { fix: boolean; now?: Date; keychainService?: string | undefined }): Promise<DoctorReport> {
+export interface DoctorOptions {
+  fix: boolean;
+  now?: Date;
+  keychainService?: string | undefined;
+  /** The passphrase file commands would read (MCP_TOKENS_PASSPHRASE_FILE): checked like a vault file, then tried on the vault. */
+  passphraseFile?: string | undefined;
+}
+
+export async function doctor(dir: string, opts: DoctorOptions): Promise<DoctorReport> {
   const findings: Finding[] = [];
   const add = (f: Finding) => findings.push(f);
   const me = process.getuid?.();
@@ -43,11 +54,15 @@ export async function doctor(dir: string, opts: { fix: boolean; now?: Date; keyc
   if (!checkNode(dir, st, 'dir', me, opts.fix, add)) return { dir, backend: null, findings };
 
   let backend: DoctorReport['backend'] = null;
+  let parsed: VaultConfig | undefined;
   const configText = readIfRegular(join(dir, CONFIG_NAME));
-  if (configText === undefined) add({ level: 'warn', message: 'no vault.json: the vault has not been created', path: join(dir, CONFIG_NAME), fix: 'mcp-tokens init' });
+  if (configText === undefined && lstat(join(dir, CONFIG_NAME))) {
+    /* something that is not a regular file: the scan below reports it */
+  } else if (configText === undefined) add({ level: 'warn', message: 'no vault.json: the vault has not been created', path: join(dir, CONFIG_NAME), fix: 'mcp-tokens init' });
   else {
     try {
       const config = parseConfig(configText, join(dir, CONFIG_NAME));
+      parsed = config;
       backend = config.backend;
       add({ level: 'ok', message: `vault backend: ${backend}`, path: join(dir, CONFIG_NAME) });
       if (config.backend === 'file' && config.previous) {
@@ -88,7 +103,7 @@ export async function doctor(dir: string, opts: { fix: boolean; now?: Date; keyc
     const kcOpts = opts.keychainService ? { service: opts.keychainService } : {};
     const probe = await kc.probeKeychain(kcOpts);
     if (probe.ok) add({ level: 'ok', message: 'the OS keychain is reachable' });
-    else add({ level: 'error', message: `the OS keychain is not reachable: ${probe.reason}`, fix: probe.hint });
+    else add({ level: 'error', message: `the OS keychain is not reachable: ${probe.reason}`, fix: probe.hint, unavailable: true });
     if (probe.ok && !(await kc.readVaultKey(kcOpts))) {
       add({ level: 'error', message: 'the keychain item mcp-tokens/vault-key is missing: backups cannot be written', fix: 'store it again with: mcp-tokens doctor --fix' });
       if (opts.fix) {
@@ -96,6 +111,14 @@ export async function doctor(dir: string, opts: { fix: boolean; now?: Date; keyc
         await kc.writeVaultKey(await newDataKey(), kcOpts);
         findings[findings.length - 1]!.fixed = true;
       }
+    }
+  }
+
+  if (parsed) {
+    // Blobs sealed under a key the vault no longer holds (a write that raced a rekey, an old copy).
+    const ids = await currentKeyIds(parsed, opts.keychainService).catch(() => undefined);
+    for (const f of ids ? filesUnderOlderKeys(dir, parsed.backend === 'file', ids) : []) {
+      add({ level: 'error', message: `sealed under an older key (${f.kid}) that the vault no longer holds: it cannot be read`, path: f.path, fix: 'mcp-tokens rekey re-seals what it can open; restore the rest from a backup (mcp-tokens restore) or store it again' });
     }
   }
 
@@ -110,6 +133,8 @@ export async function doctor(dir: string, opts: { fix: boolean; now?: Date; keyc
     }
   }
 
+  if (opts.passphraseFile) await checkPassphraseFile(dir, opts.passphraseFile, backend, me, opts.fix, add);
+
   const now = opts.now ?? new Date();
   for (const [name, m] of Object.entries(metadataIfSafe(dir))) {
     const t = m.storedAt ? Date.parse(m.storedAt) : NaN;
@@ -119,6 +144,36 @@ export async function doctor(dir: string, opts: { fix: boolean; now?: Date; keyc
   }
   if (!findings.some((f) => f.level !== 'ok')) add({ level: 'ok', message: 'permissions and files look right' });
   return { dir, backend, findings };
+}
+
+/**
+ * The passphrase file other commands would use: the same checks as a vault file (a link, a FIFO,
+ * a foreign owner or a loose mode make every command refuse it; --fix repairs the mode), then
+ * whether it opens this file vault.
+ */
+async function checkPassphraseFile(dir: string, file: string, backend: DoctorReport['backend'], me: number | undefined, fix: boolean, add: (f: Finding) => void): Promise<void> {
+  const st = lstat(file);
+  if (!st) {
+    add({ level: 'error', message: 'MCP_TOKENS_PASSPHRASE_FILE names a file that does not exist', path: file, fix: 'create it with mode 0600, or unset the variable' });
+    return;
+  }
+  if (!checkNode(file, st, 'file', me, fix, add)) return;
+  if ((st.mode & 0o077) !== 0 && !fix) return; // reported above; commands refuse it until fixed
+  if (backend !== 'file') return;
+  const bytes = readIfRegular(file);
+  if (bytes === undefined) return;
+  const passphrase = new TextEncoder().encode(bytes.replace(/\r?\n$/, ''));
+  const { Vault } = await import('./vault.js');
+  try {
+    const vault = await Vault.open({ dir, passphrase: async () => passphrase.slice() });
+    vault.close(); // the file vault unwraps its data key at open: a wrong passphrase threw already
+    add({ level: 'ok', message: 'the passphrase file (MCP_TOKENS_PASSPHRASE_FILE) opens the vault', path: file });
+  } catch (e) {
+    if (isVaultError(e, 'BAD_PASSPHRASE')) add({ level: 'error', message: 'the passphrase in MCP_TOKENS_PASSPHRASE_FILE does not open this vault', path: file, fix: 'put the vault passphrase in it (one line), or unset the variable' });
+    // Anything else (a loose vault.json, a damaged one) is what the scan above reported.
+  } finally {
+    passphrase.fill(0);
+  }
 }
 
 /** metadata.json for the age checks; a loose or linked one was already reported by the scan above. */
@@ -151,7 +206,7 @@ function checkNode(path: string, st: fs.Stats, kind: 'file' | 'dir', me: number 
     return false;
   }
   if (kind === 'dir' ? !st.isDirectory() : !st.isFile()) {
-    add({ level: 'error', message: `not a ${kind === 'dir' ? 'directory' : 'regular file'}`, path });
+    add({ level: 'error', message: `${kindOf(st)} where a ${kind === 'dir' ? 'directory' : 'regular file'} belongs (never opened)`, path, fix: `inspect it, then move it out of the way: mv '${path}' '${path}.aside'` });
     return false;
   }
   if (me !== undefined && st.uid !== me) {
@@ -168,7 +223,7 @@ function checkNode(path: string, st: fs.Stats, kind: 'file' | 'dir', me: number 
 }
 
 function fchmodNoFollow(path: string, kind: 'file' | 'dir', mode: number): boolean {
-  const flags = fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | (kind === 'dir' ? fs.constants.O_DIRECTORY : 0);
+  const flags = fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK | (kind === 'dir' ? fs.constants.O_DIRECTORY : 0);
   try {
     const fd = fs.openSync(path, flags);
     try {
@@ -211,19 +266,6 @@ function staleLock(path: string, fix: boolean, add: (f: Finding) => void): void 
 function lstat(path: string): fs.Stats | undefined {
   try {
     return fs.lstatSync(path);
-  } catch {
-    return undefined;
-  }
-}
-
-function readIfRegular(path: string): string | undefined {
-  try {
-    const fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
-    try {
-      return fs.fstatSync(fd).isFile() ? fs.readFileSync(fd, 'utf8') : undefined;
-    } finally {
-      fs.closeSync(fd);
-    }
   } catch {
     return undefined;
   }

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { VaultError, ioError } from '../errors.js';
 
-const { O_CREAT, O_EXCL, O_WRONLY, O_RDONLY, O_NOFOLLOW, O_DIRECTORY } = fs.constants;
+const { O_CREAT, O_EXCL, O_WRONLY, O_RDONLY, O_NOFOLLOW, O_NONBLOCK, O_DIRECTORY } = fs.constants;
 export const TEMP_PREFIX = '.tmp-';
 
 function uid(): number | undefined {
@@ -22,11 +22,28 @@ export function unsafe(path: string, problem: string, fix: string): VaultError {
   });
 }
 
+/** What a non-regular, non-directory node is, for messages. */
+export function kindOf(st: fs.Stats): string {
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isSocket()) return 'a socket';
+  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
+  if (st.isDirectory()) return 'a directory';
+  if (st.isSymbolicLink()) return 'a symbolic link';
+  return 'not a regular file';
+}
+
+/** A FIFO, socket, device or directory where a file belongs: only a human can say what it is. */
+export function notRegular(path: string, st: fs.Stats): VaultError {
+  return new VaultError('UNSAFE_PERMISSIONS', `refusing to use ${path}: it is ${kindOf(st)}, not a regular file`, {
+    hint: `inspect it, then move it out of the way: mv '${path}' '${path}.aside'`,
+  });
+}
+
 /** OpenSSH-style check of a vault file or directory's stat. */
 export function checkStat(path: string, st: fs.Stats, kind: 'file' | 'dir'): void {
   if (st.isSymbolicLink()) throw unsafe(path, 'it is a symbolic link', `remove the link and run the command again`);
   if (kind === 'dir' && !st.isDirectory()) throw unsafe(path, 'it is not a directory', `move it out of the way`);
-  if (kind === 'file' && !st.isFile()) throw unsafe(path, 'it is not a regular file', `move it out of the way`);
+  if (kind === 'file' && !st.isFile()) throw notRegular(path, st);
   const me = uid();
   if (me !== undefined && st.uid !== me) throw unsafe(path, `it is owned by uid ${st.uid}, not by you (uid ${me})`, `chown ${me} '${path}'`);
   if ((st.mode & 0o077) !== 0) {
@@ -62,11 +79,14 @@ export function ensureDir(path: string, create: boolean): boolean {
   return true;
 }
 
-/** Read a vault file without following links; undefined when absent. */
+/**
+ * Read a vault file without following links; undefined when absent. O_NONBLOCK: opening a FIFO
+ * put in its place must not wait for a writer (it would hang every command); fstat then refuses it.
+ */
 export function readSecure(path: string): Buffer | undefined {
   let fd: number;
   try {
-    fd = fs.openSync(path, O_RDONLY | O_NOFOLLOW);
+    fd = fs.openSync(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return undefined;
@@ -121,7 +141,7 @@ export function writeAtomic(dir: string, name: string, data: string | Uint8Array
   const tmp = tempPath(dir, name);
   try {
     const st = lstatOrUndefined(target);
-    if (st && !st.isFile()) throw unsafe(target, 'it is not a regular file', 'move it out of the way');
+    if (st && !st.isFile()) throw notRegular(target, st);
     writeNew(tmp, data);
     fs.renameSync(tmp, target);
   } catch (e) {

@@ -9,9 +9,9 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { VaultError, ioError, isVaultError } from '../errors.js';
 import { fileAd } from '../crypto/format.js';
-import { openBytesWithKeys, sealBytes } from '../crypto/seal.js';
+import { openWithHandles } from '../crypto/keyhandle.js';
 import type { FileBackup, FileBackupInput, MigrationTarget } from '../migrate/types.js';
-import { ensureDir, readSecureText, writeExclusive } from './fsutil.js';
+import { ensureDir, readSecureText } from './fsutil.js';
 import type { Vault } from './vault.js';
 
 const FILES_DIR = 'files';
@@ -41,8 +41,7 @@ export function vaultMigrationTarget(vault: Vault): MigrationTarget {
       );
       for (let i = 0; i < 20; i++) {
         const id = `${meta.runId.replace(/[^A-Za-z0-9-]/g, '-')}-${randomBytes(4).toString('hex')}.file`;
-        const sealed = await sealBytes(await vault.key(), doc, fileAd(id));
-        if (writeExclusive(dir, id, sealed)) return id;
+        if (await vault.writeFileBackup(dir, id, doc)) return id;
       }
       throw new VaultError('IO', `cannot name a file backup in ${dir}`);
     },
@@ -77,7 +76,7 @@ async function readDoc(vault: Vault, dir: string, id: string): Promise<Doc> {
   const path = join(dir, id);
   const text = readSecureText(path);
   if (text === undefined) throw new VaultError('NOT_FOUND', `no file backup named ${id}`);
-  const { bytes } = await openBytesWithKeys(await vault.keys(), text, fileAd(id), path);
+  const { bytes } = await openWithHandles(await vault.keys(), text, fileAd(id), path);
   try {
     return JSON.parse(new TextDecoder().decode(bytes)) as Doc;
   } finally {

@@ -28,8 +28,10 @@
  * The phase is never stored: journal present and vault.json names `from` = copying; names `to` =
  * cleaning up. So the commit (4) needs no second write to be consistent. The journal is a file
  * of its own rather than a field of vault.json so that rewriting vault.json (passwd) cannot drop it.
- * The data key is the same before and after, so existing backups keep opening. The vault lock is
- * held from the first change to the last; passphrase prompts and Argon2id run before it is taken.
+ * The data key is the same before and after, so existing backups keep opening. The move runs in
+ * the vault's transaction (transaction.ts): the lock is held from the first change to the last,
+ * and vault.json must still be what the vault was opened with (another move, passwd or rekey
+ * meanwhile makes it stop before writing). Passphrase prompts and Argon2id run before the lock.
  */
 import { join } from 'node:path';
 import { VaultError } from '../errors.js';
@@ -37,9 +39,12 @@ import { parseEntryName, type EntryName } from '../names.js';
 import { KDF_PRESETS, type KdfPreset } from '../crypto/kdf.js';
 import { fileBackend, listEntryFiles } from '../backends/file.js';
 import type { Backend } from '../backends/types.js';
-import { CONFIG_NAME, parseConfig, serializeConfig, wrapDataKey, type VaultConfig } from './config.js';
+import { keyId, type LocalKeyHandle } from '../crypto/keyhandle.js';
+import { wrapKeyHandles, type VaultConfig } from './config.js';
 import { fsyncDir, readSecureText, removeFile, writeAtomic } from './fsutil.js';
-import type { PassphraseProvider, Vault } from './vault.js';
+import { loadKeychain, type PassphraseProvider, type Vault } from './vault.js';
+import { localOnly, type TxOptions } from './transaction.js';
+import { failpoint } from './failpoint.js';
 
 export const MOVE_JOURNAL = 'move.json';
 export type BackendKind = 'keychain' | 'file';
@@ -69,26 +74,28 @@ export interface MoveResult {
   action: 'moved' | 'finished' | 'undone' | 'unchanged';
 }
 
-/** Test hook: MCP_TOKENS_FAILPOINT=<step> makes the process kill -9 itself there (see tests). */
-function failpoint(step: string): void {
-  if (process.env['MCP_TOKENS_FAILPOINT'] === step) process.kill(process.pid, 'SIGKILL');
-}
 
 export async function moveBackend(vault: Vault, to: BackendKind, opts: MoveOptions = {}): Promise<MoveResult> {
-  await vault.refuseWhileRekeying('a backend move');
   const dir = vault.dir;
   const startedOn = vault.backendName;
-  // A file target needs its passphrase; ask (and run Argon2id) before holding the lock.
-  const fileConfig = to === 'file' && startedOn !== 'file' ? await newFileConfig(vault, opts) : undefined;
-  const kc = await import('../backends/keychain.js');
+  const kc = await loadKeychain();
   const kcOpts = opts.keychainService ? { service: opts.keychainService } : {};
-  const dataKey = await vault.key();
-  const ctx: Ctx = { dir, dataKey, kc, kcOpts };
-  const backendOf = (kind: BackendKind): Backend =>
-    kind === 'file' ? fileBackend({ dir, dataKey }) : kc.keychainBackend(kcOpts);
+  // A file target needs its passphrase; ask (and run Argon2id) before holding the lock. What it
+  // wraps is the key of today's state: the transaction checks that it still is.
+  const txOpts: TxOptions = { sameConfig: true, refuseWhileRekeying: 'a backend move' };
+  let fileConfig: VaultConfig | undefined;
+  if (to === 'file' && startedOn !== 'file') {
+    if ((await vault.keys()).length > 1) throw new VaultError('USAGE', 'an interrupted rekey must finish before a backend move', { hint: 'run: mcp-tokens rekey' });
+    const key = await vault.localKey();
+    fileConfig = await newFileConfig(vault, key, opts);
+    txOpts.expectKeyId = key.id;
+  }
 
-  return vault.locked(async () => {
-    const current = recheckConfig(dir, vault.config);
+  return vault.transaction(async (tx) => {
+    const dataKey = localOnly(await tx.key());
+    const ctx: Ctx = { dir, dataKey, kc, kcOpts };
+    const backendOf = (kind: BackendKind): Backend => (kind === 'file' ? fileBackend({ dir, keys: [dataKey] }) : kc.keychainBackend(kcOpts));
+    const current = tx.config.backend;
     let journal = readMoveJournal(dir);
 
     // An interrupted move is settled first: finished when the commit happened, else resumed or undone.
@@ -125,7 +132,14 @@ export async function moveBackend(vault: Vault, to: BackendKind, opts: MoveOptio
     failpoint('journal');
 
     try {
-      if (to === 'keychain') await kc.writeVaultKey(dataKey, kcOpts);
+      if (to === 'keychain') {
+        const raw = dataKey.exportKey();
+        try {
+          await kc.writeVaultKey(raw, kcOpts);
+        } finally {
+          raw.fill(0);
+        }
+      }
       failpoint('vault-key');
       for (const name of stale) await target.delete(name); // deleted from the source since the last run
       let n = 0;
@@ -138,15 +152,15 @@ export async function moveBackend(vault: Vault, to: BackendKind, opts: MoveOptio
         }
         failpoint(`copy:${++n}`);
       }
-      const next: VaultConfig = to === 'file' ? fileConfig! : { v: 1, backend: 'keychain', createdAt: vault.config.createdAt };
-      writeAtomic(dir, CONFIG_NAME, serializeConfig(next));
+      const next: VaultConfig = to === 'file' ? fileConfig! : { v: 1, backend: 'keychain', createdAt: tx.config.createdAt };
+      tx.writeConfig(next);
       failpoint('commit');
     } catch (e) {
       throw interrupted(e, { from, to }, `the vault still uses the ${from} backend, which was not changed`);
     }
     await cleanUp(ctx, journal, source);
     return { from, to, moved: [...values.keys()], action: resumed ? 'finished' : 'moved' };
-  });
+  }, txOpts);
 }
 
 /** The interrupted move recorded in dir, if any. */
@@ -170,7 +184,7 @@ export function readMoveJournal(dir: string): MoveJournal | undefined {
   return { v: 1, from: o.from!, to: o.to!, names: o.names, startedAt: String(o.startedAt ?? '') };
 }
 
-async function newFileConfig(vault: Vault, opts: MoveOptions): Promise<VaultConfig> {
+async function newFileConfig(vault: Vault, key: LocalKeyHandle, opts: MoveOptions): Promise<VaultConfig> {
   if (!opts.passphrase) {
     throw new VaultError('NO_PASSPHRASE', 'moving to encrypted files needs a new passphrase and none was given', {
       hint: 'set MCP_TOKENS_PASSPHRASE_FILE (a 0600 file), pass --passphrase-fd N, or run on a terminal to be asked; nothing was changed',
@@ -180,29 +194,17 @@ async function newFileConfig(vault: Vault, opts: MoveOptions): Promise<VaultConf
   try {
     if (pass.length === 0) throw new VaultError('NO_PASSPHRASE', 'the passphrase is empty', { hint: 'choose a non-empty passphrase; nothing was changed' });
     // The same data key, so every existing backup still opens after the move.
-    return await wrapDataKey(await vault.key(), pass, KDF_PRESETS[opts.kdf ?? 'default'], vault.config.createdAt);
+    return await wrapKeyHandles(key, pass, KDF_PRESETS[opts.kdf ?? 'default'], vault.config.createdAt);
   } finally {
     pass.fill(0);
   }
-}
-
-/** vault.json must still say what it said when the vault was opened (another move may have run). */
-function recheckConfig(dir: string, opened: VaultConfig): BackendKind {
-  const path = join(dir, CONFIG_NAME);
-  const text = readSecureText(path);
-  if (text === undefined || serializeConfig(parseConfig(text, path)) !== serializeConfig(opened)) {
-    throw new VaultError('FAILED', `${path} changed while the move was starting (another mcp-tokens command?)`, {
-      hint: 'nothing was changed; run the command again',
-    });
-  }
-  return opened.backend;
 }
 
 type KeychainModule = typeof import('../backends/keychain.js');
 
 interface Ctx {
   dir: string;
-  dataKey: Uint8Array;
+  dataKey: LocalKeyHandle;
   kc: KeychainModule;
   kcOpts: { service?: string };
 }
@@ -215,7 +217,7 @@ async function keychainReady({ kc, kcOpts, dataKey }: Ctx): Promise<void> {
     });
   }
   const existing = await kc.readVaultKey(kcOpts);
-  if (existing && !sameBytes(existing, dataKey)) {
+  if (existing && keyId(existing) !== dataKey.id) {
     existing.fill(0);
     throw new VaultError('FAILED', 'the keychain already holds a vault-key of another mcp-tokens vault', {
       hint: 'another vault uses this keychain; remove its items (secret-tool clear service mcp-tokens) if it is gone, then run again; nothing was changed',
@@ -262,7 +264,7 @@ async function undo(ctx: Ctx, journal: MoveJournal, target: Backend): Promise<vo
 /** The keychain's vault-key, deleted only when it is this vault's key. */
 async function dropVaultKey(ctx: Ctx): Promise<void> {
   const existing = await ctx.kc.readVaultKey(ctx.kcOpts);
-  if (existing && sameBytes(existing, ctx.dataKey)) await ctx.kc.deleteVaultKey(ctx.kcOpts);
+  if (existing && keyId(existing) === ctx.dataKey.id) await ctx.kc.deleteVaultKey(ctx.kcOpts);
   existing?.fill(0);
 }
 
@@ -275,10 +277,6 @@ function interrupted(e: unknown, j: { from: BackendKind; to: BackendKind }, stat
   if (!(e instanceof VaultError)) return e;
   const next = `${state}; run mcp-tokens backend ${j.to} to finish the move, or mcp-tokens backend ${j.from} to undo it`;
   return new VaultError(e.code, e.message, { hint: e.hint ? `${e.hint}. ${next}` : next, cause: e });
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 function now(opts: MoveOptions): Date {

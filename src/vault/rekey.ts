@@ -15,16 +15,21 @@ import { join } from 'node:path';
 import { isVaultError } from '../errors.js';
 import { parseEntryName } from '../names.js';
 import { entryAd, fileAd, looksSealed } from '../crypto/format.js';
-import { openBytesWithKeys, sealBytes } from '../crypto/seal.js';
+import { openWithHandles, type KeyHandle } from '../crypto/keyhandle.js';
 import { listEntryFiles } from '../backends/file.js';
 import { listBackups } from './backups.js';
 import { readSecureText, writeAtomic } from './fsutil.js';
+import type { LocalKeyHandle } from '../crypto/keyhandle.js';
+import type { FileVaultConfig } from './config.js';
+import { localOnly, type Tx } from './transaction.js';
 
 export interface ResealResult {
   /** Files now sealed under the new key that were not before. */
   resealed: number;
   /** Files no key opens (damaged before the rekey); left as they were. */
   unreadable: string[];
+  /** Of those, files sealed under a key that was already dropped (named by their key id). */
+  olderKey: string[];
 }
 
 /** Re-seal every sealed file of the vault under target; keys = [target, …keys that may still be in use]. */
@@ -32,25 +37,27 @@ export async function resealAll(
   dir: string,
   backupsDir: string,
   withEntries: boolean,
-  keys: readonly Uint8Array[],
+  keys: readonly KeyHandle[],
   onStep?: (path: string) => void,
 ): Promise<ResealResult> {
-  const result: ResealResult = { resealed: 0, unreadable: [] };
+  const result: ResealResult = { resealed: 0, unreadable: [], olderKey: [] };
   const one = async (folder: string, name: string, ad: Uint8Array) => {
     const path = join(folder, name);
     const text = readSecureText(path);
     if (text === undefined || !looksSealed(text)) return; // gone meanwhile, or old plaintext (migrate's job)
     let opened: { bytes: Uint8Array; index: number };
     try {
-      opened = await openBytesWithKeys(keys, text, ad, path);
+      opened = await openWithHandles(keys, text, ad, path);
     } catch (e) {
       if (!isVaultError(e, 'INTEGRITY')) throw e;
       result.unreadable.push(path);
+      if (e.reason === 'older-key') result.olderKey.push(path);
       return;
     }
     try {
-      if (opened.index === 0) return; // already under the new key
-      writeAtomic(folder, name, await sealBytes(keys[0]!, opened.bytes, ad));
+      // Already under the new key, and naming it (a v1 blob is rewritten as v2 to carry its kid).
+      if (opened.index === 0 && text.startsWith('{"v":2,')) return;
+      writeAtomic(folder, name, await keys[0]!.seal(opened.bytes, ad));
       result.resealed++;
       onStep?.(path);
     } finally {
@@ -73,4 +80,70 @@ export async function resealAll(
   }
   for (const id of names) await one(files, id, fileAd(id));
   return result;
+}
+
+export interface RekeyResult extends ResealResult {
+  /** An interrupted rekey was finished first. */
+  finished: boolean;
+}
+
+export interface RekeyPlan {
+  dir: string;
+  backupsDir: string;
+  /** File vault: the new key, and vault.json wrapping it beside the current one (made before the lock). */
+  file?: { next: LocalKeyHandle; wrapped: FileVaultConfig };
+  /** Keychain vault: where the keys live. */
+  keychain?: { kc: typeof import('../backends/keychain.js'); opts: { service?: string } };
+}
+
+/** The rekey itself, inside the vault's transaction (so on the key and backend found under the lock). */
+export async function rekeyInTx(tx: Tx, plan: RekeyPlan, onStep?: (path: string) => void): Promise<RekeyResult> {
+  const withEntries = tx.config.backend === 'file';
+  const old = await tx.keys();
+  const finished = old.length > 1;
+  let stragglers: ResealResult | undefined;
+  if (finished) {
+    stragglers = await resealAll(plan.dir, plan.backupsDir, withEntries, old, onStep);
+    await dropPrevious(tx, plan);
+  }
+  const current = (await tx.keys())[0]!;
+  let next: KeyHandle;
+  if (plan.file) {
+    next = plan.file.next;
+    tx.writeConfig(plan.file.wrapped, [next, current]);
+  } else {
+    const { kc, opts } = plan.keychain!;
+    const { newKeyHandle } = await import('./config.js');
+    const fresh = await newKeyHandle();
+    next = fresh;
+    const rawCurrent = localOnly(current).exportKey();
+    const rawNext = fresh.exportKey();
+    try {
+      await kc.writeVaultKey(rawCurrent, { ...opts, account: kc.PREVIOUS_VAULT_KEY_ACCOUNT });
+      await kc.writeVaultKey(rawNext, opts);
+    } finally {
+      rawCurrent.fill(0);
+      rawNext.fill(0);
+    }
+  }
+  const result = await resealAll(plan.dir, plan.backupsDir, withEntries, [next, current], onStep);
+  await dropPrevious(tx, plan, plan.keychain ? next : undefined);
+  if (plan.keychain) localOnly(next).dispose();
+  // Files no key opened in the finishing pass are reported too (sealed under a key dropped earlier).
+  const unreadable = [...new Set([...(stragglers?.unreadable ?? []), ...result.unreadable])];
+  const olderKey = [...new Set([...(stragglers?.olderKey ?? []), ...result.olderKey])];
+  return { resealed: result.resealed + (stragglers?.resealed ?? 0), unreadable, olderKey, finished };
+}
+
+/** Forget the previous key once every file that it opened is re-sealed (damaged files open with neither). */
+async function dropPrevious(tx: Tx, plan: RekeyPlan, keychainCurrent?: KeyHandle): Promise<void> {
+  if (tx.config.backend === 'file') {
+    const { previous: _previous, previousKeyId: _id, ...rest } = tx.config;
+    const current = (await tx.keys())[0]!;
+    tx.writeConfig(rest, [current]);
+  } else {
+    const { kc, opts } = plan.keychain!;
+    await kc.deleteVaultKey({ ...opts, account: kc.PREVIOUS_VAULT_KEY_ACCOUNT });
+    void keychainCurrent;
+  }
 }

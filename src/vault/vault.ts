@@ -10,16 +10,18 @@ import { checkValue, fieldSpec, serviceSpec, type ServiceSpec } from '../service
 import { jwtExpiry } from '../services/validators.js';
 import { KDF_PRESETS, type KdfPreset } from '../crypto/kdf.js';
 import { fileBackend, listEntryFiles } from '../backends/file.js';
-import { looksSealed } from '../crypto/format.js';
+import { fileAd, looksSealed } from '../crypto/format.js';
+import { LocalKeyHandle, type KeyHandle } from '../crypto/keyhandle.js';
 import type { Backend } from '../backends/types.js';
-import type { KeyHandle } from '../crypto/keyhandle.js';
-import { CONFIG_NAME, newDataKey, parseConfig, serializeConfig, unwrapDataKey, unwrapDataKeys, wrapDataKey, type FileVaultConfig, type VaultConfig } from './config.js';
+import { CONFIG_NAME, newKeyHandle, parseConfig, serializeConfig, unwrapKeyHandles, wrapKeyHandles, type FileVaultConfig, type VaultConfig } from './config.js';
 import { cleanStaleTemps, ensureDir, readSecureText, writeAtomic, writeExclusive } from './fsutil.js';
 import { withLock } from './lock.js';
-import { resealAll, type ResealResult } from './rekey.js';
+import { pausePoint } from './failpoint.js';
+import { rekeyInTx, type RekeyResult } from './rekey.js';
 import { appendExport, readMetadata, updateMetadata, writeMetadata, type EntryMeta, type ExportRecord } from './metadata.js';
 import { RESERVED_SERVICE, isReservedEntry } from './reserved.js';
 import { BACKUPS_DIR, listBackups, parseBackupName, readBackup, removeBackups, writeBackup, type BackupInfo } from './backups.js';
+import { changedWhileWaiting, followFileVault, sameConfig, type Tx, type TxOptions } from './transaction.js';
 
 export type BackendChoice = 'auto' | 'keychain' | 'file';
 export type PassphrasePurpose = 'unlock' | 'create' | 'change';
@@ -57,7 +59,8 @@ export interface ListedEntry {
   env: string | undefined;
   /** Masked for secrets, whole for url/host/user; empty when unreadable. */
   shown: string;
-  status: 'ok' | 'damaged' | 'plaintext';
+  /** older-key: sealed under a key a rekey dropped (a write that raced it, or an old copy). */
+  status: 'ok' | 'damaged' | 'plaintext' | 'older-key';
   problem?: string;
   meta: EntryMeta;
 }
@@ -74,31 +77,33 @@ export interface CreateInfo {
 }
 
 export class Vault {
-  private dataKey: Uint8Array | undefined;
-  /** The key a rekey is replacing (file vaults: from vault.json `previous`). */
-  private previousKey: Uint8Array | undefined;
-  private currentConfig: VaultConfig;
-  private currentBackend: Backend;
+  /**
+   * [data key, key an unfinished rekey replaces?]. File vaults: unwrapped at open. Keychain vaults:
+   * read on first need, and re-read under the lock by every transaction.
+   */
+  private keyHandles: KeyHandle[] | undefined;
   /** Set when the unlock agent holds the key: seal/open go through it. */
   private agent: AgentKey | undefined;
+  private currentConfig: VaultConfig;
+  private currentBackend: Backend;
 
   private constructor(
     readonly dir: string,
     config: VaultConfig,
-    backend: Backend,
-    dataKey: Uint8Array | undefined,
+    keys: KeyHandle[] | undefined,
     private readonly opts: VaultOptions,
     readonly created: CreateInfo | undefined,
   ) {
     this.currentConfig = config;
-    this.currentBackend = backend;
-    this.dataKey = dataKey;
+    this.keyHandles = keys;
+    this.currentBackend = this.backendFor(config, keys);
   }
 
   get config(): VaultConfig {
     return this.currentConfig;
   }
 
+  /** The backend, for reads. Writes go through transaction(), which hands out its own. */
   get backend(): Backend {
     return this.currentBackend;
   }
@@ -155,55 +160,70 @@ export class Vault {
     const choice = await chooseBackend(opts);
     const createdAt = now(opts).toISOString();
     let config: VaultConfig;
-    let dataKey: Uint8Array | undefined;
+    let key: LocalKeyHandle | undefined;
     if (choice.backend === 'file') {
       const pass = await needPassphrase(opts, 'create');
-      dataKey = await newDataKey();
+      key = await newKeyHandle();
       try {
-        config = await wrapDataKey(dataKey, pass, KDF_PRESETS[opts.kdf ?? 'default'], createdAt);
+        config = await wrapKeyHandles(key, pass, KDF_PRESETS[opts.kdf ?? 'default'], createdAt);
       } finally {
         pass.fill(0);
       }
     } else {
       const kc = await import('../backends/keychain.js');
       const kcOpts = keychainOpts(opts);
-      if (!(await kc.readVaultKey(kcOpts))) await kc.writeVaultKey(await newDataKey(), kcOpts);
+      const existing = await kc.readVaultKey(kcOpts);
+      if (existing) existing.fill(0);
+      else {
+        const raw = (await newKeyHandle()).exportKey();
+        await kc.writeVaultKey(raw, kcOpts);
+        raw.fill(0);
+      }
       config = { v: 1, backend: 'keychain', createdAt };
     }
     if (!writeExclusive(dir, CONFIG_NAME, serializeConfig(config))) {
       // Another process created the vault at the same moment: use theirs.
-      dataKey?.fill(0);
+      key?.dispose();
       return Vault.open({ ...opts, backend: 'auto' });
     }
-    return Vault.fromConfig(opts, config, choice, dataKey);
+    return Vault.fromConfig(opts, config, choice, key);
   }
 
-  private static async fromConfig(opts: VaultOptions, config: VaultConfig, created: CreateInfo | undefined, key?: Uint8Array, text?: string): Promise<Vault> {
+  private static async fromConfig(opts: VaultOptions, config: VaultConfig, created: CreateInfo | undefined, key?: LocalKeyHandle, text?: string): Promise<Vault> {
     if (config.backend === 'file') {
       if (!key && text !== undefined && !config.previous && opts.agent) {
         const agent = await opts.agent(text);
         if (agent) {
-          const vault = new Vault(opts.dir, config, fileBackend({ dir: opts.dir, handle: agent.handle }), undefined, opts, created);
+          const vault = new Vault(opts.dir, config, [agent.handle], opts, created);
           vault.agent = agent;
           return vault;
         }
       }
-      let dataKey = key;
-      let previousKey: Uint8Array | undefined;
-      if (!dataKey) {
+      let keys: KeyHandle[] | undefined = key ? [key] : undefined;
+      if (!keys) {
         const pass = await needPassphrase(opts, 'unlock');
         try {
-          ({ current: dataKey, previous: previousKey } = await unwrapDataKeys(config, pass));
+          const { current, previous } = await unwrapKeyHandles(config, pass);
+          keys = previous ? [current, previous] : [current];
         } finally {
           pass.fill(0);
         }
       }
-      const vault = new Vault(opts.dir, config, fileBackend({ dir: opts.dir, dataKey, previousKey }), dataKey, opts, created);
-      vault.previousKey = previousKey;
-      return vault;
+      return new Vault(opts.dir, config, keys, opts, created);
     }
-    const kc = await import('../backends/keychain.js');
-    return new Vault(opts.dir, config, kc.keychainBackend(keychainOpts(opts)), undefined, opts, created);
+    await loadKeychain();
+    return new Vault(opts.dir, config, undefined, opts, created);
+  }
+
+  private backendFor(config: VaultConfig, keys: readonly KeyHandle[] | undefined): Backend {
+    if (config.backend === 'file') return fileBackend({ dir: this.dir, keys: keys ?? [] });
+    return this.keychainModule().keychainBackend(keychainOpts(this.opts));
+  }
+
+  /** The keychain module, loaded by open() for keychain vaults (moves load it themselves). */
+  private keychainModule(): KeychainModule {
+    if (!keychain) throw new Error('the keychain module is not loaded');
+    return keychain;
   }
 
   get backendName(): 'keychain' | 'file' {
@@ -214,14 +234,77 @@ export class Vault {
     return join(this.dir, BACKUPS_DIR);
   }
 
-  /** Zero the data key; the vault is unusable afterwards. */
+  /** Zero the data keys; the vault is unusable afterwards. */
   close(): void {
+    for (const k of this.keyHandles ?? []) dispose(k);
+    this.keyHandles = undefined;
     this.agent?.close();
     this.agent = undefined;
-    this.dataKey?.fill(0);
-    this.dataKey = undefined;
-    this.previousKey?.fill(0);
-    this.previousKey = undefined;
+  }
+
+  /**
+   * The one way to write. Takes the lock, re-reads vault.json, checks (and follows, where it can)
+   * the key and backend this vault was opened with, then runs fn on that state. Anything fn
+   * writes goes through tx (its backend, its keys, writeConfig).
+   */
+  async transaction<T>(fn: (tx: Tx) => Promise<T>, opts: TxOptions = {}): Promise<T> {
+    await pausePoint('before-lock');
+    return withLock(this.dir, async () => {
+      cleanStaleTemps(this.dir);
+      cleanStaleTemps(this.backupsDir);
+      cleanStaleTemps(join(this.backupsDir, 'files'));
+      await this.reread(opts);
+      if (opts.refuseWhileRekeying && (await this.keys()).length > 1) {
+        throw new VaultError('USAGE', `an interrupted rekey must finish before ${opts.refuseWhileRekeying}`, { hint: 'run: mcp-tokens rekey' });
+      }
+      if (opts.expectKeyId !== undefined && (await this.key()).id !== opts.expectKeyId) {
+        throw changedWhileWaiting('its data key was replaced by a rekey');
+      }
+      const tx: Tx = {
+        config: this.currentConfig,
+        backend: this.currentBackend,
+        keys: () => this.keys(),
+        key: () => this.key(),
+        writeConfig: (next, keys) => {
+          writeAtomic(this.dir, CONFIG_NAME, serializeConfig(next));
+          if (keys) {
+            for (const k of this.keyHandles ?? []) if (!keys.includes(k)) dispose(k);
+            this.keyHandles = keys;
+          }
+          this.currentConfig = next;
+          this.currentBackend = this.backendFor(next, this.keyHandles);
+          Object.assign(tx, { config: this.currentConfig, backend: this.currentBackend });
+        },
+      };
+      return fn(tx);
+    });
+  }
+
+  /** Under the lock: vault.json as it is now, and the keys of that state (see transaction.ts). */
+  private async reread(opts: TxOptions): Promise<void> {
+    const path = join(this.dir, CONFIG_NAME);
+    const text = readSecureText(path);
+    if (text === undefined) throw changedWhileWaiting(`${path} was removed`);
+    const found = parseConfig(text, path);
+    const opened = this.currentConfig;
+    if (found.backend !== opened.backend) throw changedWhileWaiting(`it moved to the ${found.backend} backend`);
+    if (opts.sameConfig && !sameConfig(found, opened)) throw changedWhileWaiting(`${path} was rewritten`);
+    if (found.backend === 'file') {
+      this.keyHandles = followFileVault(opened as FileVaultConfig, found, this.keyHandles ?? []);
+      let config: FileVaultConfig = found;
+      if (found.keyId === undefined) {
+        // A vault.json from before key ids: record them, so doctor can tell stale blobs without a key.
+        config = { ...found, keyId: this.keyHandles[0]!.id, ...(found.previous && this.keyHandles[1] ? { previousKeyId: this.keyHandles[1].id } : {}) };
+        writeAtomic(this.dir, CONFIG_NAME, serializeConfig(config));
+      }
+      this.currentConfig = config;
+    } else {
+      // Keychain: the key lives in the keychain; whatever it is now is what this transaction uses.
+      for (const k of this.keyHandles ?? []) dispose(k);
+      this.keyHandles = undefined;
+      this.currentConfig = found;
+    }
+    this.currentBackend = this.backendFor(this.currentConfig, this.keyHandles);
   }
 
   async get(service: string, key: string): Promise<string | undefined> {
@@ -234,39 +317,41 @@ export class Vault {
    */
   async store(service: string, key: string, value: string, opts: { replacePlaintext?: boolean } = {}): Promise<StoreResult> {
     const { warnings } = checkValue(service, key, value);
+    return this.transaction((tx) => this.storeIn(tx, service, key, value, warnings, opts.replacePlaintext === true));
+  }
+
+  private async storeIn(tx: Tx, service: string, key: string, value: string, warnings: string[], replacePlaintext: boolean): Promise<StoreResult> {
     const name = entryName(service, key);
-    return this.locked(async () => {
-      const old = await this.backend.get(name).catch((e: unknown) => {
-        if (opts.replacePlaintext && isVaultError(e, 'INTEGRITY') && e.reason === 'legacy-plaintext') return undefined;
-        throw e;
-      });
-      if (old === value) return { name, created: false, changed: false, warnings };
-      const backup = old === undefined ? undefined : await this.backup(service, key, old);
-      await this.backend.set(name, value);
-      const stamp = now(this.opts).toISOString();
-      const expires = fieldSpec(service, key).secret ? jwtExpiry(value)?.toISOString() : undefined;
-      this.setMeta(name, { storedAt: stamp, ...(expires ? { expiresAt: expires } : {}) }, warnings);
-      return { name, created: old === undefined, changed: true, ...(backup ? { backup } : {}), warnings };
+    const old = await tx.backend.get(name).catch((e: unknown) => {
+      if (replacePlaintext && isVaultError(e, 'INTEGRITY') && e.reason === 'legacy-plaintext') return undefined;
+      throw e;
     });
+    if (old === value) return { name, created: false, changed: false, warnings };
+    const backup = old === undefined ? undefined : await this.backup(tx, service, key, old);
+    await tx.backend.set(name, value);
+    const stamp = now(this.opts).toISOString();
+    const expires = fieldSpec(service, key).secret ? jwtExpiry(value)?.toISOString() : undefined;
+    this.setMeta(name, { storedAt: stamp, ...(expires ? { expiresAt: expires } : {}) }, warnings);
+    return { name, created: old === undefined, changed: true, ...(backup ? { backup } : {}), warnings };
   }
 
   /** Delete one key, or every key of a service; each value is backed up first. */
   async delete(service: string, key?: string, { force = false } = {}): Promise<{ deleted: EntryName[]; backups: string[] }> {
     serviceSpec(service);
-    return this.locked(async () => {
-      const names = key !== undefined ? [entryName(service, key)] : (await this.backend.list()).filter((n) => parseEntryName(n)?.service === service);
+    return this.transaction(async (tx) => {
+      const names = key !== undefined ? [entryName(service, key)] : (await tx.backend.list()).filter((n) => parseEntryName(n)?.service === service);
       const deleted: EntryName[] = [];
       const backups: string[] = [];
       for (const name of names.sort()) {
         const parts = parseEntryName(name)!;
         let old: string | undefined;
         try {
-          old = await this.backend.get(name);
+          old = await tx.backend.get(name);
         } catch (e) {
           if (!(force && e instanceof VaultError && e.code === 'INTEGRITY')) throw e;
         }
-        if (old !== undefined) backups.push(await this.backup(parts.service, parts.key, old));
-        if (await this.backend.delete(name)) deleted.push(name);
+        if (old !== undefined) backups.push(await this.backup(tx, parts.service, parts.key, old));
+        if (await tx.backend.delete(name)) deleted.push(name);
         this.setMeta(name, undefined, []);
       }
       if (deleted.length === 0) {
@@ -292,8 +377,8 @@ export class Vault {
           return { ...base, shown: field.secret ? mask(value) : value, status: 'ok' as const };
         } catch (e) {
           if (!(e instanceof VaultError) || e.code !== 'INTEGRITY') throw e;
-          const plaintext = e.reason === 'legacy-plaintext';
-          return { ...base, shown: '', status: plaintext ? ('plaintext' as const) : ('damaged' as const), problem: e.message };
+          const status = e.reason === 'legacy-plaintext' ? ('plaintext' as const) : e.reason === 'older-key' ? ('older-key' as const) : ('damaged' as const);
+          return { ...base, shown: '', status, problem: e.message };
         }
       }),
     );
@@ -329,7 +414,7 @@ export class Vault {
   /** Record verification results (advisory): one lock, one metadata write. */
   async recordVerifications(results: ReadonlyArray<{ service: string; key: string; status: string; at: Date }>): Promise<void> {
     if (results.length === 0) return;
-    await this.locked(async () => {
+    await this.transaction(async () => {
       const meta = readMetadata(this.dir);
       for (const r of results) {
         const name = entryName(r.service, r.key);
@@ -341,7 +426,7 @@ export class Vault {
 
   /** Record in metadata.json what a bundle held and whom it was sealed to (advisory log). */
   async recordExport(record: ExportRecord): Promise<void> {
-    await this.locked(async () => appendExport(this.dir, record));
+    await this.transaction(async () => appendExport(this.dir, record));
   }
 
   /** A reserved entry (vault/reserved.ts): the age identity, the links. */
@@ -357,15 +442,15 @@ export class Vault {
     return this.updateReserved(key, (old) => (old !== undefined && ifAbsent ? old : value));
   }
 
-  /** Read-modify-write of a reserved entry, all under the lock (concurrent `link`s keep both). */
+  /** Read-modify-write of a reserved entry, all in one transaction (concurrent `link`s keep both). */
   async updateReserved(key: string, update: (old: string | undefined) => string): Promise<string> {
     const name = entryName(RESERVED_SERVICE, key);
-    return this.locked(async () => {
-      const old = await this.backend.get(name);
+    return this.transaction(async (tx) => {
+      const old = await tx.backend.get(name);
       const value = update(old);
       if (old === value) return old;
-      if (old !== undefined) await this.backup(RESERVED_SERVICE, key, old);
-      await this.backend.set(name, value);
+      if (old !== undefined) await this.backup(tx, RESERVED_SERVICE, key, old);
+      await tx.backend.set(name, value);
       return value;
     });
   }
@@ -374,25 +459,28 @@ export class Vault {
     return listBackups(this.backupsDir, service, key);
   }
 
-  /** Put a backup's value back (the current value is backed up first, as by store). */
+  /** Put a backup's value back (the current value is backed up first, as by store); read and written under one lock. */
   async restore(service: string, key: string, at?: string): Promise<{ from: BackupInfo; result: StoreResult }> {
     entryName(service, key);
-    const all = this.backups(service, key);
-    const matching = at === undefined ? all : all.filter((b) => b.stamp === at || b.stamp.startsWith(at));
-    const from = matching[matching.length - 1];
-    if (!from) {
-      throw new VaultError('NOT_FOUND', at ? `No backup of ${service} ${key} at ${at}` : `No backups of ${service} ${key}`, {
-        hint: `list them with: mcp-tokens backups ${service}`,
-      });
-    }
-    const value = await readBackup(this.agent?.handle ?? (await this.keys()), from);
-    return { from, result: await this.store(service, key, value) };
+    return this.transaction(async (tx) => {
+      const all = this.backups(service, key);
+      const matching = at === undefined ? all : all.filter((b) => b.stamp === at || b.stamp.startsWith(at));
+      const from = matching[matching.length - 1];
+      if (!from) {
+        throw new VaultError('NOT_FOUND', at ? `No backup of ${service} ${key} at ${at}` : `No backups of ${service} ${key}`, {
+          hint: `list them with: mcp-tokens backups ${service}`,
+        });
+      }
+      const value = await readBackup(await tx.keys(), from);
+      const { warnings } = checkValue(service, key, value);
+      return { from, result: await this.storeIn(tx, service, key, value, warnings, false) };
+    });
   }
 
   /** Remove backups older than the cut-off. */
   async prune(olderThanMs: number): Promise<BackupInfo[]> {
     const cutoff = now(this.opts).getTime() - olderThanMs;
-    return this.locked(async () => {
+    return this.transaction(async () => {
       const old = this.backups().filter((b) => b.date.getTime() < cutoff);
       removeBackups(this.backupsDir, old);
       return old;
@@ -401,148 +489,112 @@ export class Vault {
 
   /** Re-wrap the data key under a new passphrase (file backend); one file changes. */
   async changePassphrase(kdf?: KdfPreset): Promise<void> {
-    if (this.config.backend !== 'file') {
+    const config = this.config;
+    if (config.backend !== 'file') {
       throw new VaultError('USAGE', 'this vault keeps its credentials in the OS keychain and has no passphrase', {
         hint: 'the keychain is protected by your login; passwd applies to file vaults',
       });
     }
-    const config = this.config;
-    await this.refuseWhileRekeying('passwd');
+    if (config.previous) throw new VaultError('USAGE', 'an interrupted rekey must finish before passwd', { hint: 'run: mcp-tokens rekey' });
+    // Asked and derived before the lock; written only if vault.json is still exactly what it wraps.
     const pass = await needPassphrase(this.opts, 'change');
+    let next: FileVaultConfig;
     try {
       const params = kdf ? KDF_PRESETS[kdf] : { opslimit: config.kdf.opslimit, memlimit: config.kdf.memlimit };
-      const next = await wrapDataKey(await this.key(), pass, params, config.createdAt);
-      await this.locked(async () => writeAtomic(this.dir, CONFIG_NAME, serializeConfig(next)));
-      this.currentConfig = next;
+      next = await wrapKeyHandles(await this.localKey(), pass, params, config.createdAt);
+    } finally {
+      pass.fill(0);
+    }
+    await this.transaction(async (tx) => tx.writeConfig(next), { sameConfig: true, refuseWhileRekeying: 'passwd' });
+  }
+
+  /** The current data key (file: unwrapped at open; keychain: read on first need). */
+  async key(): Promise<KeyHandle> {
+    return (await this.keys())[0]!;
+  }
+
+  /**
+   * The data key held in this process, for the few operations that store the key itself
+   * (passwd, rekey, backend moves). Opened through the agent, which never hands out the key,
+   * the vault asks for the passphrase here.
+   */
+  async localKey(): Promise<LocalKeyHandle> {
+    const k = await this.key();
+    if (k instanceof LocalKeyHandle) return k;
+    if (this.config.backend !== 'file') throw new Error('a keychain key is always local');
+    const pass = await needPassphrase(this.opts, 'unlock');
+    try {
+      const { current, previous } = await unwrapKeyHandles(this.config, pass);
+      this.keyHandles = previous ? [current, previous] : [current];
+      this.currentBackend = this.backendFor(this.currentConfig, this.keyHandles);
+      return current;
     } finally {
       pass.fill(0);
     }
   }
 
-  /** The data key (file: unwrapped at open; keychain: read on first need). */
-  async key(): Promise<Uint8Array> {
-    if (this.dataKey) return this.dataKey;
-    if (this.config.backend === 'file' && this.agent) {
-      // Opened through the agent, which never hands out the key: the few operations that need
-      // the key itself (passwd, rekey, backend moves) ask for the passphrase.
-      const pass = await needPassphrase(this.opts, 'unlock');
-      try {
-        this.dataKey = await unwrapDataKey(this.config, pass);
-      } finally {
-        pass.fill(0);
-      }
-      return this.dataKey;
-    }
-    if (this.config.backend !== 'keychain') throw new Error('vault is closed');
-    const kc = await import('../backends/keychain.js');
-    const k = await kc.readVaultKey(keychainOpts(this.opts));
-    if (!k) {
-      throw new VaultError('BACKEND_UNAVAILABLE', 'the keychain holds no vault-key for mcp-tokens, so backups cannot be encrypted', {
-        hint: 'the keychain item mcp-tokens/vault-key was removed; run: mcp-tokens doctor --fix to create a new one (old backups will not open)',
-      });
-    }
-    this.dataKey = k;
-    return k;
-  }
-
   /** Keys that may open a sealed file: the data key, then (during a rekey) the one it replaces. */
-  async keys(): Promise<Uint8Array[]> {
-    const current = await this.key();
-    if (this.config.backend === 'keychain' && !this.previousKey) {
-      const kc = await import('../backends/keychain.js');
-      this.previousKey = await kc.readVaultKey({ ...keychainOpts(this.opts), account: kc.PREVIOUS_VAULT_KEY_ACCOUNT });
-    }
-    return this.previousKey ? [current, this.previousKey] : [current];
+  async keys(): Promise<readonly KeyHandle[]> {
+    if (this.keyHandles) return this.keyHandles;
+    if (this.config.backend !== 'keychain') throw new Error('vault is closed');
+    this.keyHandles = await readKeychainKeys(this.keychainModule(), keychainOpts(this.opts));
+    return this.keyHandles;
   }
 
   /** True while a rekey is unfinished (a previous key is still recorded). */
   async rekeyPending(): Promise<boolean> {
-    if (this.config.backend === 'file') return this.config.previous !== undefined;
     return (await this.keys()).length > 1;
   }
 
-  async refuseWhileRekeying(what: string): Promise<void> {
-    if (await this.rekeyPending()) {
-      throw new VaultError('USAGE', `an interrupted rekey must finish before ${what}`, { hint: 'run: mcp-tokens rekey' });
-    }
-  }
-
   /** A new data key; every entry (file vaults), backup and file backup re-sealed under it. */
-  async rekey(onStep?: (path: string) => void): Promise<ResealResult & { finished: boolean }> {
-    return this.locked(async () => {
-      const old = await this.keys();
-      const finished = old.length > 1;
-      const withEntries = this.config.backend === 'file';
-      if (finished) {
-        await resealAll(this.dir, this.backupsDir, withEntries, old, onStep);
-        await this.dropPrevious();
+  async rekey(onStep?: (path: string) => void): Promise<RekeyResult> {
+    if (this.config.backend === 'keychain') {
+      try {
+        return await this.transaction((tx) => rekeyInTx(tx, { dir: this.dir, backupsDir: this.backupsDir, keychain: { kc: this.keychainModule(), opts: keychainOpts(this.opts) } }, onStep));
+      } finally {
+        this.close(); // the keychain's keys changed: read them again on next need
       }
-      const next = await newDataKey();
-      const current = await this.key();
-      if (this.config.backend === 'file') {
-        const config = this.config as FileVaultConfig;
-        const pass = await needPassphrase(this.opts, 'unlock');
-        try {
-          await unwrapDataKeys(config, pass).then(({ current: k, previous: p }) => (k.fill(0), p?.fill(0))); // the same passphrase, or BAD_PASSPHRASE before any change
-          const both = await wrapDataKey(next, pass, { opslimit: config.kdf.opslimit, memlimit: config.kdf.memlimit }, config.createdAt, current);
-          writeAtomic(this.dir, CONFIG_NAME, serializeConfig(both));
-          this.currentConfig = both;
-          this.currentBackend = fileBackend({ dir: this.dir, dataKey: next, previousKey: current });
-        } finally {
-          pass.fill(0);
-        }
-      } else {
-        const kc = await import('../backends/keychain.js');
-        await kc.writeVaultKey(current, { ...keychainOpts(this.opts), account: kc.PREVIOUS_VAULT_KEY_ACCOUNT });
-        await kc.writeVaultKey(next, keychainOpts(this.opts));
-      }
-      this.dataKey = next;
-      this.previousKey = current;
-      const result = await resealAll(this.dir, this.backupsDir, withEntries, [next, current], onStep);
-      await this.dropPrevious();
-      return { ...result, finished };
-    });
-  }
-
-  /** Forget the previous key once every file that it opened is re-sealed (damaged files open with neither). */
-  private async dropPrevious(): Promise<void> {
-    if (this.config.backend === 'file') {
-      const { previous: _previous, ...rest } = this.config as FileVaultConfig;
-      writeAtomic(this.dir, CONFIG_NAME, serializeConfig(rest));
-      this.currentConfig = rest;
-      this.currentBackend = fileBackend({ dir: this.dir, dataKey: await this.key() });
-    } else {
-      const kc = await import('../backends/keychain.js');
-      await kc.deleteVaultKey({ ...keychainOpts(this.opts), account: kc.PREVIOUS_VAULT_KEY_ACCOUNT });
     }
-    this.previousKey?.fill(0);
-    this.previousKey = undefined;
+    // File vault: the passphrase is checked and the new key wrapped before the lock.
+    const current = await this.localKey();
+    const config = this.config as FileVaultConfig;
+    const pass = await needPassphrase(this.opts, 'unlock');
+    const next = await newKeyHandle();
+    let wrapped: FileVaultConfig;
+    try {
+      const check = await unwrapKeyHandles(config, pass); // the same passphrase, or BAD_PASSPHRASE before any change
+      check.current.dispose();
+      check.previous?.dispose();
+      wrapped = await wrapKeyHandles(next, pass, { opslimit: config.kdf.opslimit, memlimit: config.kdf.memlimit }, config.createdAt, current);
+    } catch (e) {
+      next.dispose();
+      throw e;
+    } finally {
+      pass.fill(0);
+    }
+    return this.transaction((tx) => rekeyInTx(tx, { dir: this.dir, backupsDir: this.backupsDir, file: { next, wrapped } }, onStep), { sameConfig: true });
   }
 
-  async locked<T>(fn: () => Promise<T>): Promise<T> {
-    return withLock(this.dir, async () => {
-      cleanStaleTemps(this.dir);
-      cleanStaleTemps(this.backupsDir);
-      cleanStaleTemps(join(this.backupsDir, 'files'));
-      return fn();
-    });
-  }
-
-  private async backup(service: string, key: string, value: string, at?: Date): Promise<string> {
-    return writeBackup(this.backupsDir, this.agent?.handle ?? (await this.key()), service, key, value, at ?? now(this.opts));
+  private async backup(tx: Tx, service: string, key: string, value: string, at?: Date): Promise<string> {
+    return writeBackup(this.backupsDir, await tx.key(), service, key, value, at ?? now(this.opts));
   }
 
   /** Add an old value to the backups (migrate imports the old script's plaintext backups). */
   async importBackup(service: string, key: string, value: string, takenAt: Date | undefined): Promise<string> {
     checkValue(service, key, value);
-    return this.locked(() => this.backup(service, key, value, takenAt));
+    return this.transaction((tx) => this.backup(tx, service, key, value, takenAt));
+  }
+
+  /** Seal doc as the file backup `id` in folder (migrate's config backups); false when the name is taken. */
+  async writeFileBackup(folder: string, id: string, doc: Uint8Array): Promise<boolean> {
+    return this.transaction(async (tx) => writeExclusive(folder, id, await (await tx.key()).seal(doc, fileAd(id))));
   }
 
   /** The value held by the backup file `file` (a name as listed by backups()). */
   async readBackupFile(file: string): Promise<string> {
     const info = parseBackupName(this.backupsDir, file);
     if (!info) throw new VaultError('NOT_FOUND', `no backup named ${file}`);
-    return readBackup(this.agent?.handle ?? (await this.keys()), info);
+    return readBackup(await this.keys(), info);
   }
 
   private setMeta(name: string, patch: EntryMeta | undefined, warnings: string[]): void {
@@ -557,6 +609,36 @@ export class Vault {
     } catch (e) {
       warnings.push(`could not update metadata.json (${(e as Error).message}); the credential itself is safe`);
     }
+  }
+}
+
+type KeychainModule = typeof import('../backends/keychain.js');
+let keychain: KeychainModule | undefined;
+
+/** Load the keychain module (a file vault never needs it, and its native binding is not free). */
+export async function loadKeychain(): Promise<KeychainModule> {
+  keychain ??= await import('../backends/keychain.js');
+  return keychain;
+}
+
+function dispose(k: KeyHandle): void {
+  if (k instanceof LocalKeyHandle) k.dispose();
+}
+
+/** The keychain's vault-key (and vault-key-previous during a rekey) as handles. */
+export async function readKeychainKeys(kc: KeychainModule, opts: { service?: string }): Promise<LocalKeyHandle[]> {
+  const raw = await kc.readVaultKey(opts);
+  if (!raw) {
+    throw new VaultError('BACKEND_UNAVAILABLE', 'the keychain holds no vault-key for mcp-tokens, so backups cannot be encrypted', {
+      hint: 'the keychain item mcp-tokens/vault-key was removed; run: mcp-tokens doctor --fix to create a new one (old backups will not open)',
+    });
+  }
+  const prev = await kc.readVaultKey({ ...opts, account: kc.PREVIOUS_VAULT_KEY_ACCOUNT });
+  try {
+    return prev ? [new LocalKeyHandle(raw), new LocalKeyHandle(prev)] : [new LocalKeyHandle(raw)];
+  } finally {
+    raw.fill(0);
+    prev?.fill(0);
   }
 }
 

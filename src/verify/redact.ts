@@ -37,11 +37,11 @@ export const MIN_ECHO_RUN = 12;
  * A function that redacts the given secrets in a string: every occurrence of a secret, and every
  * run of MIN_ECHO_RUN or more consecutive characters of one, found with the ignorable characters
  * above taken out (so they cannot split a token into pieces that each escape the match). Each
- * redacted stretch of the original (ignorable characters inside it included) becomes REDACTED;
+ * redacted stretch of the original (ignorable characters inside it included) becomes `replacement`;
  * format characters are removed everywhere. Controls outside a redaction are left for the caller
  * to flatten (safeText), which keeps a multi-line hint of our own intact.
  */
-export function scrubber(secrets: readonly string[]): (text: string) => string {
+export function scrubber(secrets: readonly string[], replacement = REDACTED): (text: string) => string {
   const list = [...new Set(secrets.map(stripIgnorable))].filter((s) => s.length >= MIN_SECRET_LENGTH);
   const windows = new Set<string>();
   for (const s of list) for (let i = 0; i + MIN_ECHO_RUN <= s.length; i++) windows.add(s.slice(i, i + MIN_ECHO_RUN));
@@ -72,7 +72,7 @@ export function scrubber(secrets: readonly string[]): (text: string) => string {
       if (!hit[v]) continue;
       let end = v;
       while (end + 1 < visible.length && hit[end + 1]) end++;
-      out += text.slice(pos, at[v]).replace(FORMAT_RE, '') + REDACTED;
+      out += text.slice(pos, at[v]).replace(FORMAT_RE, '') + replacement;
       pos = at[end]! + 1;
       v = end;
     }

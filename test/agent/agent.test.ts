@@ -266,7 +266,7 @@ describe('the key changes under the agent', () => {
       expect((await vault.list()).every((e) => e.status === 'ok')).toBe(true);
       expect(vault.backups()).toHaveLength(1);
       const { readBackup } = await import('../../src/vault/backups.js');
-      await readBackup(await vault.key(), vault.backups()[0]!); // opens under the new key alone
+      await readBackup([await vault.key()], vault.backups()[0]!); // opens under the new key alone
     } finally {
       vault.close();
     }

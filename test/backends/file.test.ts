@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { fileBackend } from '../../src/backends/file.js';
+import { LocalKeyHandle } from '../../src/crypto/keyhandle.js';
 import { testBackend } from './contract.js';
 
 testBackend('file', async () => {
@@ -11,5 +12,5 @@ testBackend('file', async () => {
   const { mkdirSync } = await import('node:fs');
   mkdirSync(dir, { mode: 0o700 });
   const dataKey = new Uint8Array(randomBytes(32));
-  return { backend: fileBackend({ dir, dataKey }), cleanup: async () => rmSync(root, { recursive: true, force: true }) };
+  return { backend: fileBackend({ dir, keys: [new LocalKeyHandle(dataKey)] }), cleanup: async () => rmSync(root, { recursive: true, force: true }) };
 });

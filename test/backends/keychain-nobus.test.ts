@@ -48,7 +48,7 @@ describe.skipIf(process.platform !== 'linux')('keychain backend without a D-Bus 
     expect(err.exitCode).toBe(5);
     expect(err.message).toMatch(/no Secret Service is reachable/);
     expect(err.message).not.toContain('canary-nobus-value');
-    expect(err.hint).toMatch(/headless server use --backend file/);
+    expect(err.hint).toMatch(/dbus-run-session -- bash.*gnome-keyring-daemon --unlock.*mcp-tokens backend file/s);
     expect(err.cause).toBeInstanceOf(Error);
   });
 

@@ -6,7 +6,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   deleteVaultKey,
   keychainBackend,
@@ -39,6 +39,8 @@ describe.skipIf(!RUN)('keychain backend in a private Secret Service', () => {
     // The native module reads these when it first connects, so before any keychain call.
     Object.assign(process.env, s.env);
   });
+  // A daemon that went away mid-suite fails the test it happened in, saying which and how.
+  afterEach(() => s?.assertAlive());
   afterAll(async () => {
     await s?.stop();
   });
@@ -191,5 +193,21 @@ describe.skipIf(!RUN)('keyring session harness', () => {
     await session.stop();
     for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow(/ESRCH/);
     expect(existsSync(session.root)).toBe(false);
+  });
+
+  it('assertAlive() names a daemon that died on its own, not one stopped on purpose', async () => {
+    const session = await startKeyringSession();
+    try {
+      await session.killKeyring(); // on purpose: not a failure
+      session.assertAlive();
+      await session.restart();
+      const [bus, keyring] = session.pids();
+      process.kill(keyring!, 'SIGKILL'); // as an outside kill or a crash would
+      await vi.waitFor(() => expect(session.assertAlive).toThrow(/gnome-keyring-daemon \(pid \d+\) exited unexpectedly with signal SIGKILL/), { timeout: 10_000 });
+      expect(bus).toBeDefined();
+      await expect(session.exec('secret-tool', ['lookup', 'a', 'b'])).rejects.toThrow(/keyring session broken: gnome-keyring-daemon/);
+    } finally {
+      await session.stop();
+    }
   });
 });

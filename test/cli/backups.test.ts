@@ -44,9 +44,13 @@ describe('backups, restore, prune', () => {
     const raw = readFileSync(join(dir, 'backups', files[0]!), 'utf8');
     expect(raw).not.toContain(v1);
     expect(raw).not.toContain(v1.slice(4, 20));
-    expect(Object.keys(JSON.parse(raw) as object).sort()).toEqual(['alg', 'ct', 'nonce', 'v']);
+    const doc = JSON.parse(raw) as Record<string, unknown>;
+    expect(Object.keys(doc).sort()).toEqual(['alg', 'ct', 'kid', 'nonce', 'v']);
+    expect(doc['v']).toBe(2);
     const vault = await openVault(dir);
     try {
+      // The backup names the key that sealed it: the vault's current key.
+      expect(doc['kid']).toBe((await vault.key()).id);
       expect(await backupValues(vault, 'github', 'token')).toEqual([v1]);
     } finally {
       vault.close();

@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { BIN, canary, cliEnv, githubClassic, jwt, passphraseEnv, runCli, tempHome, vaultDir } from '../helpers/cli.js';
 import { keychainCli, requireKeyringOrSkip } from './keychain-harness.js';
 import { openVault, seedVault } from './support.js';
@@ -31,7 +31,11 @@ describe.skipIf(!RUN)('bundles between a keychain vault and a file vault (two HO
   const secret = canary();
   const gh = githubClassic();
   const hassToken = jwt();
-  const fileHome = tempHome('mcpt-bundle-server-');
+  // Made in beforeAll, not at collection: a skipped suite runs no hooks and would leave it behind.
+  let fileHome = '';
+  beforeAll(() => {
+    fileHome = tempHome('mcpt-bundle-server-');
+  });
   let fileEnv: Record<string, string>;
 
   it('keychain laptop → file-vault server with the README one-liner', async () => {

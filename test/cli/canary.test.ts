@@ -7,7 +7,8 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { canary, ensureBuilt, githubClassic, passphraseEnv, runCli, tempHome, vaultDir, type CliResult } from '../helpers/cli.js';
+import { canary, ensureBuilt, githubClassic, jwt, passphraseEnv, proxmoxToken, randomAlnum, runCli, tempHome, vaultDir, type CliResult } from '../helpers/cli.js';
+import { HIDDEN } from '../../src/cli/mask.js';
 
 const first = canary();
 const second = canary();
@@ -87,5 +88,50 @@ describe('canary secrets', () => {
       expectClean(f, raw.toString('latin1'));
       for (const s of secrets) expect(raw.includes(Buffer.from(s, 'utf16le')), f).toBe(false);
     }
+  });
+});
+
+describe('a token typed in the wrong place is never echoed', () => {
+  // One of each shape the rule must catch: a service's format, a JWT, a Proxmox token, and a
+  // long random string of no known format.
+  const typed = { github: githubClassic(), jwt: jwt(), proxmox: proxmoxToken(), random: randomAlnum(32) };
+  const T = typed.github;
+  const cases: Array<[string, string[], number]> = [
+    ['as a service name (store)', ['store', T, 'token', 'x'], 2],
+    ['as a service name (load)', ['load', T], 2],
+    ['as a service name (run)', ['run', T, '--', 'true'], 2],
+    ['as a service name (delete)', ['delete', T, 'token'], 2],
+    ['as a service name (verify)', ['verify', T, '--offline'], 2],
+    ['as a key name', ['store', 'github', T], 2],
+    ['as a command name', [T], 2],
+    ['as an option name', [`--${T}`], 2],
+    ['as an option name with a value', ['load', `--${T}=1`], 2],
+    ['as an option value (choices)', ['load', '--format', T], 2],
+    ['as an option value (number)', ['verify', '--timeout', T], 2],
+    ['as an option value (--opt=value)', ['load', `--format=${T}`], 2],
+  ];
+  for (const [kind, value] of Object.entries(typed)) {
+    if (kind !== 'github') cases.push([`a ${kind} token as a service name`, ['load', value], 2], [`a ${kind} token as a command`, [value], 2]);
+  }
+
+  it.each(cases)('%s', async (_label, args, code) => {
+    const r = await runCli(args, { home, env });
+    expect(r.code, r.stderr).toBe(code);
+    expect(r.stderr).toContain(HIDDEN); // the message did quote the argument: the mask is what hid it
+    expect(r.stderr).toMatch(/^mcp-tokens: .*\n {2}hint: /); // one error style, commander's errors included
+    const value = args.find((a) => Object.values(typed).some((t) => a.includes(t)))!;
+    const secret = Object.values(typed).find((t) => value.includes(t))!;
+    for (const out of [r.stderr, r.stdout]) {
+      expect(out).not.toContain(secret);
+      for (let i = 0; i + 12 <= secret.length; i++) expect(out).not.toContain(secret.slice(i, i + 12));
+    }
+  });
+
+  it('ordinary arguments stay visible in errors', async () => {
+    const r = await runCli(['load', '--format', 'yaml-v2'], { home, env });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("'yaml-v2'");
+    const s = await runCli(['stor', 'github'], { home, env });
+    expect(s.stderr).toBe("mcp-tokens: unknown command 'stor'\n  hint: did you mean store? (see: mcp-tokens --help)\n");
   });
 });

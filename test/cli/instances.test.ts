@@ -67,8 +67,8 @@ describe('instances on a file vault', () => {
     expect(r.code, r.stderr).toBe(0);
     const rows = (JSON.parse(r.stdout) as { entries: Listed[] }).entries.map((e) => [e.service, e.type, e.instance, e.key, e.value]);
     expect(rows).toEqual([
-      ['github@work', 'github', 'work', 'token', `${work.slice(0, 4)}…${work.slice(-4)}`],
       ['github', 'github', null, 'token', `${personal.slice(0, 4)}…${personal.slice(-4)}`],
+      ['github@work', 'github', 'work', 'token', `${work.slice(0, 4)}…${work.slice(-4)}`],
     ]);
     const table = await cli(['list']);
     expect(table.stdout).toMatch(/^github@work\s+token/m);

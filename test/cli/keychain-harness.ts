@@ -6,7 +6,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { parseEntryName } from '../../src/names.js';
 import { ensureBuilt, runCli, spawnCli, tempHome, type CliOptions, type CliResult } from '../helpers/cli.js';
 import { requireKeyringOrSkip, startKeyringSession, type KeyringSession } from '../helpers/keyring-session.js';
@@ -27,12 +27,17 @@ export interface KeychainCli {
 /** Registers beforeAll/afterAll hooks; call at the top of a describe block. */
 export function keychainCli(): KeychainCli {
   let s: KeyringSession | undefined;
-  const home = tempHome('mcpt-kc-');
-  const dir = join(home, '.mcp_tokens');
+  // Made in beforeAll, not at collection time: a skipped suite runs no hooks, so a directory
+  // made here would never be removed (empty /tmp/mcpt-kc-* left behind).
+  let homeDir: string | undefined;
+  const ensureHome = () => (homeDir ??= tempHome('mcpt-kc-'));
   beforeAll(async () => {
+    ensureHome();
     ensureBuilt();
     s = await startKeyringSession();
   });
+  // A daemon that went away mid-suite fails the test it happened in, saying which and how.
+  afterEach(() => s?.assertAlive());
   afterAll(async () => {
     await s?.stop();
   });
@@ -41,10 +46,14 @@ export function keychainCli(): KeychainCli {
     const { HOME: _home, ...rest } = s.env; // HOME stays the vault's, which outlives the session
     return rest;
   };
-  const withEnv = (opts: CliOptions = {}): CliOptions => ({ home, ...opts, env: { ...sessionEnv(), ...opts.env } });
+  const withEnv = (opts: CliOptions = {}): CliOptions => ({ home: ensureHome(), ...opts, env: { ...sessionEnv(), ...opts.env } });
   return {
-    home,
-    dir,
+    get home() {
+      return ensureHome();
+    },
+    get dir() {
+      return join(ensureHome(), '.mcp_tokens');
+    },
     session: () => s!,
     run: (args, opts) => runCli(args, withEnv(opts)),
     spawn: (args, opts) => spawnCli(args, withEnv(opts)),

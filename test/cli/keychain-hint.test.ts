@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { BIN, cliEnv, ensureBuilt, githubClassic, passphraseEnv, runCli, tempHome } from '../helpers/cli.js';
 import { requireKeyringOrSkip } from '../helpers/keyring-session.js';
 import { shellPath } from '../helpers/shells.js';
@@ -16,11 +16,16 @@ const RUN = requireKeyringOrSkip();
 const KEYRING_PASSWORD = 'hint-test-keyring-password';
 
 describe.skipIf(!RUN)('keychain vault without a D-Bus session: the hint works as written', () => {
-  const home = tempHome('mcpt-kchint-');
-  const runtime = join(home, 'run');
-  mkdirSync(runtime, { mode: 0o700 });
-  // XDG dirs inside HOME so the keyring's data outlives each dbus-run-session.
-  const base = { XDG_RUNTIME_DIR: runtime, XDG_DATA_HOME: join(home, '.local/share'), DBUS_SESSION_BUS_ADDRESS: undefined };
+  // Made in beforeAll, not at collection: a skipped suite runs no hooks and would leave it behind.
+  let home = '';
+  let base: Record<string, string | undefined> = {};
+  beforeAll(() => {
+    home = tempHome('mcpt-kchint-');
+    const runtime = join(home, 'run');
+    mkdirSync(runtime, { mode: 0o700 });
+    // XDG dirs inside HOME so the keyring's data outlives each dbus-run-session.
+    base = { XDG_RUNTIME_DIR: runtime, XDG_DATA_HOME: join(home, '.local/share'), DBUS_SESSION_BUS_ADDRESS: undefined };
+  });
 
   /** The hint's steps, non-interactively: dbus-run-session, unlock with the password on stdin, run. */
   function inSession(args: string[], extra: Record<string, string> = {}) {

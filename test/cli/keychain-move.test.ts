@@ -11,7 +11,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PASSPHRASE, githubClassic, jwt, passphraseEnv, tempHome, type CliOptions } from '../helpers/cli.js';
 import { Vault } from '../../src/vault/vault.js';
 import { backendOf, entryFiles, keychainCli, noBusEnv, requireKeyringOrSkip } from './keychain-harness.js';
@@ -23,8 +23,12 @@ type Values = Record<string, string>; // account (service/key) → value
 
 describe.skipIf(!RUN)('backend moves between the keychain and encrypted files', () => {
   const kc = keychainCli();
-  const noBus = mkdtempSync(join(tmpdir(), 'mcpt-move-nobus-'));
-  afterAll(() => rmSync(noBus, { recursive: true, force: true }));
+  // Made in beforeAll, not at collection: a skipped suite runs no hooks and would leave it behind.
+  let noBus = '';
+  beforeAll(() => {
+    noBus = mkdtempSync(join(tmpdir(), 'mcpt-move-nobus-'));
+  });
+  afterAll(() => noBus && rmSync(noBus, { recursive: true, force: true }));
   let n = 0;
 
   /** A fresh vault dir + keychain service; cli() runs with both and a passphrase file. */

@@ -53,7 +53,7 @@ describe.skipIf(!RUN)('keychain vault whose keychain is unavailable', () => {
     await kc.session().lock();
     await expectAllRefused(/locked/);
     const doctor = await kc.run(['doctor']);
-    expect(doctor.code).toBe(1);
+    expect(doctor.code).toBe(5); // backend unavailable, as for every other command
     expect(doctor.stderr).toMatch(/vault backend: keychain/);
     expect(doctor.stderr).toMatch(/the OS keychain is not reachable: .*locked/);
     // Unlocked again (the daemon restarts on the same data): the old value is there, untouched.
@@ -67,7 +67,7 @@ describe.skipIf(!RUN)('keychain vault whose keychain is unavailable', () => {
   it('the keyring daemon gone (bus still up): exit 5, no file fallback', async () => {
     const pids = kc.session().pids();
     expect(pids).toHaveLength(2);
-    process.kill(pids[1]!, 'SIGTERM'); // gnome-keyring-daemon, started by the harness
+    await kc.session().killKeyring(); // SIGTERM to gnome-keyring-daemon, started by the harness
     await waitGone(pids[1]!);
     await expectAllRefused(/no Secret Service is reachable/);
   });
@@ -79,7 +79,7 @@ describe.skipIf(!RUN)('keychain vault whose keychain is unavailable', () => {
     const report = JSON.parse(doctor.stdout) as { backend: string; findings: { level: string; message: string }[] };
     expect(report.backend).toBe('keychain');
     expect(report.findings).toContainEqual(expect.objectContaining({ level: 'error', message: expect.stringMatching(/not reachable/) }));
-    expect(doctor.code).toBe(1);
+    expect(doctor.code).toBe(5);
   });
 });
 

@@ -66,19 +66,20 @@ describe.concurrent('loose permissions are refused, naming the path and the fix'
     expect(r.stderr).toContain('mcp-tokens doctor --fix');
     expect(r.stderr).toContain(`chmod ${rel === '' || rel === 'backups' ? '700' : '600'} '${path.replace(/\/$/, '')}'`);
     expect(r.stderr).not.toContain(token);
-    // A store takes the vault lock before it meets backups/: the lock file's coming and going
-    // touches the directory's mtime, and nothing else may change.
+    // A command that writes (store, restore) takes the vault lock before it reads anything
+    // (DESIGN.md §6): the lock file's coming and going touches the directory's mtime, and
+    // nothing else may change.
     const after = snapshot(home);
-    if (args[0] === 'store') after['.mcp_tokens'] = { ...after['.mcp_tokens']!, mtimeMs: before['.mcp_tokens']!.mtimeMs };
+    if (args[0] === 'store' || args[0] === 'restore') after['.mcp_tokens'] = { ...after['.mcp_tokens']!, mtimeMs: before['.mcp_tokens']!.mtimeMs };
     expect(after).toEqual(before);
   });
 
-  it('a passphrase file readable by others → exit 1, naming it', async () => {
+  it('a passphrase file readable by others → exit 4 (a passphrase problem), naming it', async () => {
     const home = cloneVault(base);
     const file = writePassphraseFile(tempHome(), PASSPHRASE);
     chmodSync(file, 0o644);
     const r = await runCli(['load', 'github'], { home, env: { MCP_TOKENS_PASSPHRASE_FILE: file } });
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(4);
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain(`refusing to use ${file}`);
   });

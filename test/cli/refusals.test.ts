@@ -50,7 +50,7 @@ const refused: Row[] = [
   ['proxmox', 'host', `${m}.example.com:65536`, HOST],
   ['proxmox', 'host', `https://${m}.example.com`, HOST],
   ['proxmox', 'host', `${m}_pve.example.com`, HOST],
-  ['proxmox', 'host', `[2001:db8::${m.slice(2, 6)}]:8006`, HOST], // not hex
+  ['proxmox', 'host', `[2001:db8::${m.slice(0, 4)}]:8006`, HOST], // "zq…": never hex
   ['proxmox', 'host', `[2001:db8::1]:${m}`, HOST],
   ['proxmox', 'host', '256.1.1.1', HOST],
   ['proxmox', 'host', '10.0.0', HOST],

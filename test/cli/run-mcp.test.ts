@@ -5,7 +5,7 @@
  * Plus the process contract: exit codes, signals, byte-exact stdout, scrubbed env, clean argv.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -229,10 +229,20 @@ describe('run on a file vault', () => {
 
   it('a command that does not exist fails before anything reaches stdout', async () => {
     const r = await runCli(['run', 'github', '--', 'no-such-command-mcpt'], { home, env: passEnv });
-    expect(r.code).not.toBe(0);
+    expect(r.code).toBe(127); // as a shell reports a command not found
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain('no-such-command-mcpt');
+    expect(r.stderr).toContain('command not found');
     expect(r.stderr).not.toContain(token);
+  });
+
+  it('a file that is not executable exits 126, as a shell reports it', async () => {
+    const file = join(home, 'not-executable.sh');
+    writeFileSync(file, '#!/bin/sh\nexit 0\n', { mode: 0o644 });
+    const r = await runCli(['run', 'github', '--', file], { home, env: passEnv });
+    expect(r.code).toBe(126);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('permission denied');
   });
 
   it('without -- it is a usage error', async () => {

@@ -105,7 +105,7 @@ describe('migrate a Claude Desktop config and start the rewritten server', () =>
 
   it('a second run has nothing to migrate', async () => {
     const r = await runCli(['migrate'], { home, env: passEnv });
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('Nothing to migrate');
   });
 

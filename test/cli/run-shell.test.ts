@@ -95,3 +95,39 @@ describe('setup', () => {
     expect(readFileSync(join(home, '.config/fish/config.fish'), 'utf8')).toContain('load --format fish all | source');
   });
 });
+
+describe('an empty vault is not an error for load all', () => {
+  it('load and load all --format json exit 0 (nothing / {}), a named service still exits 3', async () => {
+    for (const vault of ['none', 'empty'] as const) {
+      const home = tempHome();
+      const env = passphraseEnv(home);
+      if (vault === 'empty') {
+        const init = await runCli(['init', '--kdf', 'interactive'], { home, env });
+        expect(init.code, init.stderr).toBe(0);
+      }
+      const sh = await runCli(['load'], { home, env });
+      expect([vault, sh.code, sh.stdout, sh.stderr]).toEqual([vault, 0, '', '']);
+      const json = await runCli(['load', 'all', '--format', 'json'], { home, env });
+      expect([vault, json.code, json.stdout.trim()]).toEqual([vault, 0, '{}']);
+      const named = await runCli(['load', 'github'], { home, env });
+      expect([vault, named.code]).toEqual([vault, 3]);
+      expect(named.stderr).toContain('No credentials stored for github');
+    }
+  });
+
+  it.for(['bash', 'zsh'] as const)('%s: with the setup block installed, a new shell on an empty vault prints nothing', async (shell, { skip }) => {
+    const sh = requireShell(shell, skip);
+    const home = tempHome();
+    const bindir = join(home, 'bin');
+    mkdirSync(bindir);
+    writeFileSync(join(bindir, 'mcp-tokens'), `#!/bin/sh\nexec ${process.execPath} ${BIN} "$@"\n`, { mode: 0o755 });
+    const env = cliEnv(home, { ...passphraseEnv(home), PATH: `${bindir}:${process.env['PATH'] ?? '/usr/bin:/bin'}` });
+    const setup = await runCli(['setup', '--shell', shell], { home, env });
+    expect(setup.code, setup.stderr).toBe(0);
+    // An interactive shell reads its rc file (~/.bashrc, ~/.zshrc): the block runs `load all`.
+    const r = spawnSync(sh, ['-i', '-c', 'echo ready'], { cwd: home, env, encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe('ready\n');
+    expect(r.stderr.replace(/^.*(cannot set terminal process group|no job control).*\n/gm, '')).toBe('');
+  });
+});

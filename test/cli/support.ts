@@ -61,7 +61,17 @@ export async function seedVault(home: string, entries: readonly Entry[], passphr
 export function cloneVault(home: string): string {
   const copy = tempHome();
   cpSync(vaultDir(home), vaultDir(copy), { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
+  // Node 22+ creates the copied directories with the umask's mode, not the source's: set every
+  // mode from the source (chmod leaves mtimes alone), so the copy is the vault, modes included.
+  copyModes(vaultDir(home), vaultDir(copy));
   return copy;
+}
+
+function copyModes(from: string, to: string): void {
+  const st = lstatSync(from);
+  if (st.isSymbolicLink()) return;
+  chmodSync(to, st.mode & 0o7777);
+  if (st.isDirectory()) for (const name of readdirSync(from)) copyModes(join(from, name), join(to, name));
 }
 
 export interface Golden {
@@ -102,7 +112,7 @@ export function openVault(dir: string, passphrase = PASSPHRASE): Promise<Vault> 
 export async function backupValues(vault: Vault, service: string, key: string): Promise<string[]> {
   const { readBackup } = await import('../../src/vault/backups.js');
   const key32 = await vault.key();
-  return Promise.all(vault.backups(service, key).map((b) => readBackup(key32, b)));
+  return Promise.all(vault.backups(service, key).map((b) => readBackup([key32], b)));
 }
 
 export type EvalShell = 'bash' | 'dash';

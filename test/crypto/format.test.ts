@@ -35,8 +35,9 @@ describe('sealed blobs', () => {
     expect(text.endsWith('\n')).toBe(true);
     expect(text.indexOf('\n')).toBe(text.length - 1);
     const doc = JSON.parse(text) as Record<string, string>;
-    expect(Object.keys(doc)).toEqual(['v', 'alg', 'nonce', 'ct']);
-    expect(doc).toMatchObject({ v: 1, alg: 'xchacha20poly1305-ietf' });
+    // New blobs are v2: they name the sealing key (test/crypto/keyhandle.test.ts covers the id).
+    expect(Object.keys(doc)).toEqual(['v', 'alg', 'kid', 'nonce', 'ct']);
+    expect(doc).toMatchObject({ v: 2, alg: 'xchacha20poly1305-ietf' });
     expect(b64decode(doc['nonce'], 'nonce')).toHaveLength(24);
     expect(b64decode(doc['ct'], 'ct')).toHaveLength(Buffer.byteLength(value) + 16);
     expect(await openString(key, text, ad, 'x')).toBe(value);

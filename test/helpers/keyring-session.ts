@@ -37,8 +37,16 @@ export interface KeyringSession {
   lock(): Promise<void>;
   /** Stop and restart gnome-keyring on the same data: it unlocks the login keyring from disk. */
   restart(): Promise<void>;
+  /** Stop gnome-keyring on purpose, as a crash would, leaving the bus up. */
+  killKeyring(): Promise<void>;
   /** Run a program (secret-tool, dbus-send…) inside the session; rejects on a non-zero exit. */
   exec(file: string, args: string[], input?: string): Promise<string>;
+  /**
+   * Throw if a daemon exited while the session was meant to be up (not through stop(), restart()
+   * or killKeyring()), naming it, its exit code or signal and the end of its stderr. Suites call it
+   * in afterEach so a daemon that goes away mid-suite is reported where it happened.
+   */
+  assertAlive(): void;
   stop(): Promise<void>;
 }
 
@@ -76,24 +84,38 @@ export async function startKeyringSession(): Promise<KeyringSession> {
     DBUS_SESSION_BUS_ADDRESS: '',
   };
   const children = new Set<ChildProcess>();
+  // Daemons that exited without us asking (see assertAlive), and the ones we are stopping.
+  const deaths: string[] = [];
+  const stopping = new WeakSet<ChildProcess>();
   // Last resort if a test file dies without stop(): never leave daemons behind.
   const onExit = () => children.forEach((c) => c.kill('SIGKILL'));
   process.once('exit', onExit);
   let keyring: ChildProcess | undefined;
 
+  const assertAlive = () => {
+    if (deaths.length > 0) throw new Error(`keyring session broken: ${deaths.join('; ')}`);
+  };
+
   const exec = async (file: string, args: string[], input?: string): Promise<string> => {
     const childEnv = { ...process.env, ...env };
-    if (input === undefined) return (await run(file, args, { env: childEnv, timeout: 10_000 })).stdout;
-    return await new Promise<string>((resolve, reject) => {
-      const c = execFile(file, args, { env: childEnv, timeout: 10_000 }, (err, stdout) =>
-        err ? reject(err) : resolve(stdout),
-      );
-      c.stdin?.end(input);
-    });
+    try {
+      if (input === undefined) return (await run(file, args, { env: childEnv, timeout: 10_000 })).stdout;
+      return await new Promise<string>((resolve, reject) => {
+        const c = execFile(file, args, { env: childEnv, timeout: 10_000 }, (err, stdout) =>
+          err ? reject(err) : resolve(stdout),
+        );
+        c.stdin?.end(input);
+      });
+    } catch (e) {
+      // A failing secret-tool says little; if a daemon died, say that first.
+      if (deaths.length > 0 && e instanceof Error) e.message = `${e.message}\n(keyring session broken: ${deaths.join('; ')})`;
+      throw e;
+    }
   };
 
   const startKeyring = async () => {
     keyring = track(
+      'gnome-keyring-daemon',
       spawn('gnome-keyring-daemon', ['--foreground', '--unlock', '--components=secrets'], {
         env: { ...process.env, ...env },
         stdio: ['pipe', 'ignore', 'pipe'],
@@ -106,14 +128,26 @@ export async function startKeyringSession(): Promise<KeyringSession> {
     });
   };
 
-  const track = (c: ChildProcess) => {
+  const track = (name: string, c: ChildProcess) => {
     children.add(c);
+    let err = '';
+    c.stderr?.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-2000)));
     c.once('exit', () => children.delete(c));
+    // 'close', not 'exit': by then the last of its stderr has been read.
+    c.once('close', (code, signal) => {
+      if (stopping.has(c)) return;
+      const how = signal === null ? `code ${code}` : `signal ${signal}`;
+      deaths.push(`${name} (pid ${c.pid}) exited unexpectedly with ${how} at ${new Date().toISOString()}; stderr: ${err.trim() || '(empty)'}`);
+    });
     return c;
+  };
+  const expectExit = (c: ChildProcess) => {
+    stopping.add(c);
+    return terminate(c);
   };
 
   const stop = async () => {
-    await Promise.all([...children].reverse().map(terminate));
+    await Promise.all([...children].reverse().map(expectExit));
     process.removeListener('exit', onExit);
     rmSync(root, { recursive: true, force: true });
   };
@@ -121,6 +155,7 @@ export async function startKeyringSession(): Promise<KeyringSession> {
   try {
     writeFileSync(join(root, 'bus.conf'), busConfig(join(runtime, 'bus')));
     const bus = track(
+      'dbus-daemon',
       spawn('dbus-daemon', [`--config-file=${join(root, 'bus.conf')}`, '--nofork', '--print-address=1'], {
         stdio: ['ignore', 'pipe', 'pipe'],
       }),
@@ -138,13 +173,17 @@ export async function startKeyringSession(): Promise<KeyringSession> {
     pids: () => [...children].flatMap((c) => (c.pid === undefined ? [] : [c.pid])),
     exec,
     stop,
+    assertAlive,
+    killKeyring: async () => {
+      if (keyring) await expectExit(keyring);
+    },
     lock: async () => {
       await exec('dbus-send', [...call(SECRETS, '/org/freedesktop/secrets'), 'org.freedesktop.Secret.Service.Lock', `array:objpath:${DEFAULT_COLLECTION}`]);
       const out = await exec('dbus-send', [...call(SECRETS, DEFAULT_COLLECTION), 'org.freedesktop.DBus.Properties.Get', 'string:org.freedesktop.Secret.Collection', 'string:Locked']);
       if (!/boolean true/.test(out)) throw new Error(`default collection did not lock: ${out}`);
     },
     restart: async () => {
-      if (keyring) await terminate(keyring);
+      if (keyring) await expectExit(keyring);
       await startKeyring();
     },
   };

@@ -139,6 +139,7 @@ describe('runWithEnv in-process: errors before anything starts', () => {
     expect(e).toBeInstanceOf(VaultError);
     expect((e as VaultError).code).toBe('FAILED');
     expect((e as VaultError).message).toBe('cannot start "mcp-tokens-no-such-command": command not found');
+    expect((e as VaultError).exitCode).toBe(127);
     expect(JSON.stringify([(e as VaultError).message, (e as VaultError).hint])).not.toContain(SECRET);
     expect(process.listenerCount('SIGTERM')).toBe(before);
   });
@@ -151,6 +152,7 @@ describe('runWithEnv in-process: errors before anything starts', () => {
     const e = await runWithEnv(file, [], {}).catch((x: unknown) => x);
     expect((e as VaultError).code).toBe('FAILED');
     expect((e as VaultError).message).toMatch(/permission denied$/);
+    expect((e as VaultError).exitCode).toBe(126);
   });
 
   it('resolves the exit code and removes its signal listeners afterwards', async () => {

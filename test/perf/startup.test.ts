@@ -52,14 +52,14 @@ describe('the built CLI', () => {
   it('a mistyped command still gets a suggestion and exit 2', async () => {
     const r = await runCli(['stor']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('Did you mean store?');
+    expect(r.stderr).toBe("mcp-tokens: unknown command 'stor'\n  hint: did you mean store? (see: mcp-tokens --help)\n"); // our one error style
   });
 
   it('help for one command works both ways', async () => {
     for (const args of [['run', '--help'], ['help', 'run']]) {
       const r = await runCli(args);
       expect(r.code).toBe(0);
-      expect(r.stdout).toContain('Usage: mcp-tokens run <service...> -- <command> [args...]');
+      expect(r.stdout).toContain('Usage: mcp-tokens run [service...] [--env NAME=service[@instance].key]... -- <command> [args...]');
     }
   });
 });

@@ -80,7 +80,7 @@ describe('golden vault', () => {
       for (const [env, [service, key]] of Object.entries(ENV_TO_ENTRY)) expect(await vault.get(service, key), env).toBe(g.expected.values[env]);
       const backups = vault.backups('github', 'token');
       expect(backups.map((b) => b.file)).toEqual([g.expected.backup.file]);
-      expect(await readBackup(await vault.key(), backups[0]!)).toBe(g.expected.backup.value);
+      expect(await readBackup(await vault.keys(), backups[0]!)).toBe(g.expected.backup.value);
     } finally {
       vault.close();
     }
@@ -144,7 +144,7 @@ describe('golden vault', () => {
     const problems: string[] = [];
     try {
       const targets: Array<[string, () => Promise<unknown>]> = Object.values(ENV_TO_ENTRY).map(([s, k]) => [`${s}_${k}`, () => vault.get(s, k)]);
-      targets.push([`backups/${backup!.file}`, () => readBackup(key, backup!)]);
+      targets.push([`backups/${backup!.file}`, () => readBackup([key], backup!)]);
       for (const [file, read] of targets) {
         const path = join(g.dir, file);
         const original = readFileSync(path);

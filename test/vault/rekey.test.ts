@@ -75,7 +75,7 @@ describe('rekey on a file vault', () => {
     const vault = await Vault.open({ dir: f.dir, passphrase });
     const r = await vault.rekey();
     vault.close();
-    expect(r).toEqual({ resealed: before.size, unreadable: [], finished: false });
+    expect(r).toEqual({ resealed: before.size, unreadable: [], olderKey: [], finished: false });
     const after = sealedFiles(f.dir);
     for (const [path, text] of before) expect(after.get(path), path).not.toBe(text);
     expect(JSON.parse(readFileSync(join(f.dir, 'vault.json'), 'utf8'))).not.toHaveProperty('previous');

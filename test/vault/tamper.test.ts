@@ -83,12 +83,12 @@ describe('every flip and truncation of a sealed file fails the integrity check',
     const failures: string[] = [];
     for (const [label, bytes] of variants(original)) {
       writeFileSync(b!.path, bytes);
-      const got = await outcome(() => readBackup(key, b!));
+      const got = await outcome(() => readBackup([key], b!));
       if (got !== 'INTEGRITY') failures.push(`${label}: ${got}`);
     }
     writeFileSync(b!.path, original);
     expect(failures).toEqual([]);
-    expect(await readBackup(key, b!)).toBe(old);
+    expect(await readBackup([key], b!)).toBe(old);
   });
 
   it('list() reports a damaged entry as damaged without its value, and keeps the others', async () => {

@@ -4,11 +4,18 @@ import { info, json } from '../output.js';
 
 export const doctor = new Command('doctor')
   .description('check permissions, backend health, stale files and credential ages')
-  .option('--fix', 'repair modes, stale temp files and stale locks (never links or owners)')
+  .option('--fix', 'repair modes (the passphrase file included), stale temp files and stale locks (never links or owners)')
   .option('--json', 'machine-readable output')
   .action(async function (this: Command, opts: { fix?: boolean; json?: boolean }) {
     const { doctor: run } = await import('../../vault/doctor.js');
-    const report = await run(vaultDir(globals(this)), { fix: opts.fix === true, keychainService: process.env['MCP_TOKENS_KEYCHAIN_SERVICE'] || undefined });
+    const report = await run(vaultDir(globals(this)), {
+      fix: opts.fix === true,
+      keychainService: process.env['MCP_TOKENS_KEYCHAIN_SERVICE'] || undefined,
+      passphraseFile: process.env['MCP_TOKENS_PASSPHRASE_FILE'] || undefined,
+    });
+    // services.json was loaded (or failed to) before this command ran: report a broken file.
+    const broken = (await import('../../services/index.js')).userServicesError();
+    if (broken) report.findings.push({ level: 'error', message: `services.json is invalid: ${broken.message}`, ...(broken.hint ? { fix: broken.hint } : {}) });
     if (opts.json) json(report);
     else {
       info(`vault: ${report.dir}${report.backend ? ` (${report.backend})` : ''}`);
@@ -17,5 +24,8 @@ export const doctor = new Command('doctor')
         info(`  [${mark}] ${f.message}${f.path ? `: ${f.path}` : ''}${f.fix && !f.fixed && f.level !== 'ok' ? `\n          fix: ${f.fix}` : ''}`);
       }
     }
-    if (report.findings.some((f) => f.level === 'error' && !f.fixed)) process.exitCode = 1;
+    const errors = report.findings.filter((f) => f.level === 'error' && !f.fixed);
+    // The same exit codes as every other command: an unreachable keychain is 5 (DESIGN.md §8).
+    if (errors.some((f) => f.unavailable)) process.exitCode = 5;
+    else if (errors.length > 0) process.exitCode = 1;
   });

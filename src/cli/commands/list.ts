@@ -20,8 +20,16 @@ export const list = new Command('list')
     const vault = await openVault(this);
     try {
       const entries = await vault.list();
+      const { readLinks, showCommand } = await import('../../links/links.js');
+      const { fieldSpec } = await import('../../services/index.js');
+      const links = await readLinks(vault);
       const now = new Date();
-      const rows = entries.map((e) => ({
+      const linkRows = links.map((l) => {
+        const f = fieldSpec(l.service, l.key);
+        const shown = `→ ${showCommand(l.command)}`;
+        return { service: l.service, key: l.key, value: shown, link: shown.slice(2), secret: f.secret, env: f.env, status: 'ok' as const, storedAt: null, ageDays: null, verifiedAt: null, verifyStatus: null, expiresAt: null };
+      });
+      const stored = entries.map((e) => ({
         service: e.service,
         type: splitServiceRef(e.service).type,
         instance: splitServiceRef(e.service).instance ?? null,
@@ -36,6 +44,7 @@ export const list = new Command('list')
         verifyStatus: e.meta.verifyStatus ?? null,
         expiresAt: e.meta.expiresAt ?? null,
       }));
+      const rows = [...stored, ...linkRows].sort((a, b) => a.service.localeCompare(b.service) || a.key.localeCompare(b.key));
       if (opts.json) return json({ backend: vault.backendName, dir: vault.dir, entries: rows });
       if (rows.length === 0) return info('No credentials stored. Please run: mcp-tokens store <service> <key>   # asks for the value without echo');
       data(

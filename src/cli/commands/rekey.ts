@@ -17,7 +17,11 @@ interrupted rekey leaves everything readable; running rekey again finishes it.`,
       const r = await vault.rekey();
       if (r.finished) info('Finished an earlier, interrupted rekey first.');
       info(`New data key in place; re-encrypted ${r.resealed} file${r.resealed === 1 ? '' : 's'}.`);
-      for (const path of r.unreadable) warn(`${path} was already damaged (no key opens it); left as it was`);
+      const older = new Set(r.olderKey);
+      for (const path of r.unreadable) {
+        if (older.has(path)) warn(`${path} is sealed under an older key that was already dropped; left as it was (restore it from a backup or store it again)`);
+        else warn(`${path} was already damaged (no key opens it); left as it was`);
+      }
     } finally {
       vault.close();
     }

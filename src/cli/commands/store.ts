@@ -21,9 +21,9 @@ The first store creates the vault: in the OS keychain when one is available, oth
 encrypted files (a new passphrase is asked twice, or read from MCP_TOKENS_PASSPHRASE_FILE).`,
   )
   .action(async function (this: Command, service: string, key: string, valueArg: string | undefined) {
-    const { checkValue, fieldSpec, builtinService } = await import('../../services/index.js');
+    const { checkValue, fieldSpec, typeSpec } = await import('../../services/index.js');
     const field = fieldSpec(service, key); // refuse bad names before asking for anything
-    if (!builtinService(service)) info(`note: '${service}' is not a built-in service; storing it as your own (exported as ${field.env})`);
+    if (!typeSpec(service)) info(`note: '${service}' is not a built-in service nor in services.json; storing it as your own (exported as ${field.env})`);
     // Only a secret on the command line is a leak; a URL, host or user there is fine.
     if (field.secret && valueArg !== undefined && valueArg !== '-') {
       warn('a value on the command line is kept in your shell history and visible to other users in ps; prefer the prompt, or a pipe with -');

@@ -17,7 +17,7 @@ Proxmox GET https://{host}:8006/api2/json/version (+ permissions); WikiJS POST {
 A token is sent only in the Authorization header to its configured origin; redirects to another
 origin are not followed with it. Self-signed Proxmox certificates: store a pin with
   mcp-tokens store proxmox fingerprint AA:BB:…   or   mcp-tokens store proxmox ca /path/ca.pem
-Exit 1 when any check fails.`,
+Exit 1 when any check fails; 3 when a named service has nothing stored.`,
   )
   .action(async function (this: Command, service: string, opts: { offline?: boolean; json?: boolean; timeout: string }) {
     const seconds = Number(opts.timeout);
@@ -34,12 +34,24 @@ Exit 1 when any check fails.`,
     const { formatVerifyTable } = await import('../../verify/report.js');
     const vault = await openVault(this);
     try {
-      const names = service === 'all' ? await vault.services() : [service];
+      const { readLinks, servicesWithLinks, loadWithLinks } = await import('../../links/resolve.js');
+      const links = await readLinks(vault);
+      const stored = await servicesWithLinks(vault, links);
+      const names = service === 'all' ? stored : [service];
+      // A service with nothing stored is not "1 ok": there is nothing to check, so say so (exit 3).
+      if (service !== 'all' && !stored.includes(service)) {
+        const { BUILTIN_SERVICES } = await import('../../services/index.js');
+        const { closest } = await import('../suggest.js');
+        const guess = closest(service, [...stored, ...BUILTIN_SERVICES.map((s) => s.name)]);
+        throw new VaultError('NOT_FOUND', `No credentials stored for ${service}`, {
+          hint: guess ? `did you mean ${guess}? (stored: ${stored.join(', ') || 'nothing'})` : `stored: ${stored.join(', ') || 'nothing'}; see: mcp-tokens list`,
+        });
+      }
       if (names.length === 0) throw new VaultError('NOT_FOUND', 'No credentials stored', { hint: 'Please run: mcp-tokens store <service> <key>   # asks for the value without echo' });
       const meta = vault.metadata();
       const items = await Promise.all(
         names.map(async (name) => {
-          const { spec, values } = await vault.loadService(name);
+          const { spec, values } = await loadWithLinks(vault, name, links);
           const secret = spec.fields.find((f) => f.secret && values[f.key] !== undefined);
           const stored = secret ? meta[`${name}_${secret.key}`]?.storedAt : undefined;
           return { spec, values, storedAt: stored ? new Date(stored) : undefined };

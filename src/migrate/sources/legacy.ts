@@ -5,12 +5,12 @@
  */
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
+import { looksSealed } from '../../crypto/format.js';
 import { parseEntryName } from '../../names.js';
 import { readNoFollow, unreadable } from '../fsutil.js';
 import { candidate, KNOWN_FIELDS } from '../known.js';
 import type { Candidate, Refusal } from '../types.js';
 
-const ENCRYPTED_PREFIX = '{"v":1,"alg":"xchacha20poly1305-ietf"';
 const MAX_LEGACY_BYTES = 64 * 1024;
 
 export interface LegacyScan {
@@ -68,7 +68,7 @@ async function readPlainFile(path: string, scan: LegacyScan): Promise<string | u
     return undefined;
   }
   const text = read.file.bytes.toString('utf8');
-  if (text.startsWith(ENCRYPTED_PREFIX)) return undefined;
+  if (looksSealed(text)) return undefined; // an entry of the vault itself (any blob version)
   if (read.file.bytes.length > 0 && read.file.bytes.every((b) => b === 0)) {
     scan.refused.push({ path, reason: 'holds only zero bytes (left by an interrupted migrate); safe to delete' });
     return undefined;

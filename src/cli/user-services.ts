@@ -1,0 +1,27 @@
+/**
+ * Before each command: when the vault directory holds a services.json, load it (this is the only
+ * path that imports zod) and register its services; a broken file is registered as its error, so
+ * commands that need no service of the user's own keep working and the others exit 2 with it.
+ */
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { VaultError } from '../errors.js';
+import { globals, vaultDir } from './context.js';
+import { lstatOrUndefined } from '../vault/fsutil.js';
+
+export async function registerUserServices(cmd: Command): Promise<void> {
+  const dir = vaultDir(globals(cmd));
+  try {
+    if (!lstatOrUndefined(join(dir, 'services.json'))) return;
+  } catch {
+    return; // an unreadable directory is reported by the command itself
+  }
+  const { setUserServices } = await import('../services/index.js');
+  try {
+    const { loadUserServices } = await import('../services/user.js');
+    setUserServices(loadUserServices(dir));
+  } catch (e) {
+    if (!(e instanceof VaultError)) throw e;
+    setUserServices(e);
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * Links: a credential that lives in a secret manager, stored as the command line that prints it
+ * (`pass show mcp/github`). The map of links is one reserved vault entry (vault/reserved.ts), so
+ * the command lines are sealed like credentials. Only the command is stored, never its output.
+ */
+import { accessSync, constants, statSync } from 'node:fs';
+import { delimiter, isAbsolute, join } from 'node:path';
+import { VaultError } from '../errors.js';
+import { entryName } from '../names.js';
+import { fieldSpec } from '../services/index.js';
+import { LINKS_KEY } from '../vault/reserved.js';
+import type { Vault } from '../vault/vault.js';
+
+export interface Link {
+  service: string;
+  key: string;
+  /** argv: the command (absolute, or a name found on PATH at link time) and its arguments. */
+  command: string[];
+}
+
+const MAX_ARGS = 64;
+const MAX_ARG = 1024;
+
+/** Every link, sorted by service then key. A damaged map is an integrity error, not "no links". */
+export async function readLinks(vault: Vault): Promise<Link[]> {
+  return parseLinks(await vault.getReserved(LINKS_KEY));
+}
+
+function parseLinks(text: string | undefined): Link[] {
+  if (text === undefined) return [];
+  let doc: { v?: unknown; links?: unknown };
+  try {
+    doc = JSON.parse(text) as typeof doc;
+  } catch (e) {
+    throw damaged(e);
+  }
+  if (doc.v !== 1 || !Array.isArray(doc.links)) throw damaged();
+  return (doc.links as unknown[]).map((l) => {
+    const r = (typeof l === 'object' && l !== null ? l : {}) as Record<string, unknown>;
+    const { service, key, command } = r;
+    if (typeof service !== 'string' || typeof key !== 'string' || !Array.isArray(command) || !command.every((c) => typeof c === 'string') || command.length === 0) {
+      throw damaged();
+    }
+    return { service, key, command: command as string[] };
+  });
+}
+
+/** Add or replace the link of service/key. Refused while a value is stored there. */
+export async function addLink(vault: Vault, link: Link, env: NodeJS.ProcessEnv = process.env): Promise<{ replaced: boolean }> {
+  fieldSpec(link.service, link.key);
+  checkCommand(link.command, env);
+  if ((await vault.get(link.service, link.key)) !== undefined) {
+    throw new VaultError('USAGE', `${link.service} ${link.key} holds a stored value`, {
+      hint: `a credential is either stored or linked; delete the stored one first: mcp-tokens delete ${link.service} ${link.key}`,
+    });
+  }
+  let replaced = false;
+  await updateLinks(vault, (links) => {
+    const others = links.filter((l) => !(l.service === link.service && l.key === link.key));
+    replaced = others.length !== links.length;
+    return [...others, link];
+  });
+  return { replaced };
+}
+
+export async function removeLink(vault: Vault, service: string, key: string): Promise<void> {
+  entryName(service, key);
+  await updateLinks(vault, (links) => {
+    const others = links.filter((l) => !(l.service === service && l.key === key));
+    if (others.length === links.length) {
+      throw new VaultError('NOT_FOUND', `${service} ${key} is not linked`, { hint: 'see the links with: mcp-tokens list' });
+    }
+    return others;
+  });
+}
+
+/** The command as a user would type it, for `list` (the command line, never a value). */
+export function showCommand(command: readonly string[]): string {
+  return command.map((a) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
+}
+
+/** Read, change and write the map under one vault lock. */
+async function updateLinks(vault: Vault, change: (links: Link[]) => Link[]): Promise<void> {
+  await vault.updateReserved(LINKS_KEY, (old) => {
+    const links = change(parseLinks(old));
+    links.sort((a, b) => a.service.localeCompare(b.service) || a.key.localeCompare(b.key));
+    return JSON.stringify({ v: 1, links });
+  });
+}
+
+/** The command must be absolute and executable, or a bare name found on PATH, now. */
+export function checkCommand(command: readonly string[], env: NodeJS.ProcessEnv): void {
+  const [cmd] = command;
+  if (cmd === undefined || cmd === '') throw new VaultError('USAGE', 'link needs a command after --', { hint: 'mcp-tokens link github token -- pass show mcp/github' });
+  if (command.length > MAX_ARGS || command.some((a) => a.length > MAX_ARG || a.includes('\0'))) {
+    throw new VaultError('INVALID_INPUT', 'the command line of a link is too long or holds a NUL byte', { hint: `at most ${MAX_ARGS} arguments of ${MAX_ARG} characters` });
+  }
+  if (isAbsolute(cmd)) {
+    if (!executable(cmd)) throw new VaultError('INVALID_INPUT', `${cmd} is not an executable file`, { hint: 'give the absolute path of the secret manager\'s CLI, or its name on PATH' });
+    return;
+  }
+  if (cmd.includes('/')) {
+    throw new VaultError('INVALID_INPUT', `a link's command must be an absolute path or a name on PATH, not the relative path ${cmd}`, { hint: `use the absolute path of ${cmd}` });
+  }
+  const found = (env['PATH'] ?? '').split(delimiter).some((d) => d !== '' && isAbsolute(d) && executable(join(d, cmd)));
+  if (!found) throw new VaultError('INVALID_INPUT', `${cmd} was not found on PATH`, { hint: `install it, or give its absolute path` });
+}
+
+function executable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function damaged(cause?: unknown): VaultError {
+  return new VaultError('INTEGRITY', 'the vault\'s list of links is damaged', { hint: 'restore it from backups/ (mcp-tokens backups) or link the credentials again', cause });
+}

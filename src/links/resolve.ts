@@ -1,0 +1,29 @@
+/** What `load`, `run` and `verify` read: a service's stored values plus its linked ones. */
+import { serviceSpec, type ServiceSpec } from '../services/index.js';
+import type { Vault } from '../vault/vault.js';
+import { resolveLink } from './exec.js';
+import { readLinks, type Link } from './links.js';
+
+export interface Loaded {
+  spec: ServiceSpec;
+  values: Record<string, string>;
+}
+
+/** The services with something stored or linked, sorted. */
+export async function servicesWithLinks(vault: Vault, links: readonly Link[]): Promise<string[]> {
+  return [...new Set([...(await vault.services()), ...links.map((l) => l.service)])].sort();
+}
+
+/** Stored values, then each link of the service run (in parallel) for the rest. */
+export async function loadWithLinks(vault: Vault, service: string, links: readonly Link[]): Promise<Loaded> {
+  const loaded = await vault.loadService(service);
+  const mine = links.filter((l) => l.service === service);
+  if (mine.length === 0) return loaded;
+  const values = { ...loaded.values };
+  const got = await Promise.all(mine.map((l) => resolveLink(l)));
+  mine.forEach((l, i) => (values[l.key] = got[i]!));
+  const spec = loaded.spec.builtin ? loaded.spec : serviceSpec(service, Object.keys(values).sort());
+  return { spec, values };
+}
+
+export { readLinks };

@@ -1,0 +1,24 @@
+/**
+ * Test hooks, read from the environment of the process they affect (and of no other): tests set
+ * them on the one child they want to crash or hold, so a race can be reproduced step by step
+ * instead of by sleep-luck. Unset, each is one environment lookup.
+ *
+ *  - MCP_TOKENS_FAILPOINT=<step>: the process kills itself (SIGKILL) at that step.
+ *  - MCP_TOKENS_PAUSE=<step>:<path>: at that step the process creates <path> (holding its pid)
+ *    and waits until <path> is removed (at most 120 s, then it goes on), so a test can run another
+ *    command in the window. Steps: `before-lock` (vault opened and unlocked, lock not yet taken).
+ */
+import * as fs from 'node:fs';
+
+export function failpoint(step: string): void {
+  if (process.env['MCP_TOKENS_FAILPOINT'] === step) process.kill(process.pid, 'SIGKILL');
+}
+
+export async function pausePoint(step: string): Promise<void> {
+  const spec = process.env['MCP_TOKENS_PAUSE'];
+  if (!spec || !spec.startsWith(`${step}:`)) return;
+  const path = spec.slice(step.length + 1);
+  fs.writeFileSync(path, `${process.pid}\n`, { mode: 0o600 });
+  const deadline = Date.now() + 120_000;
+  while (fs.existsSync(path) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+}

@@ -1,0 +1,48 @@
+/**
+ * The live check of a user service, declared in services.json: one request built from templates
+ * of the service's fields, judged by its HTTP status. It goes through the same request() as the
+ * built-in checks: the token only in the declared headers to the URL's origin, no redirect to
+ * another origin, system trust, timeouts; server text is scrubbed of every secret field.
+ */
+import type { UserCheck, UserServiceDef } from '../services/user.js';
+import { fillTemplate } from '../services/user.js';
+import { failureOutcome, rejectedOutcome, safeText, unexpectedOutcome, USER_AGENT } from './common.js';
+import { request } from './http.js';
+import { scrubber, secretParts } from './redact.js';
+import type { VerifyContext, VerifyOutcome } from './types.js';
+
+export async function verifyDeclared(
+  title: string,
+  def: UserServiceDef,
+  check: UserCheck,
+  values: Readonly<Record<string, string>>,
+  ctx: VerifyContext,
+): Promise<VerifyOutcome> {
+  const secrets = def.fields.filter((f) => f.secret && values[f.key] !== undefined).flatMap((f) => secretParts(values[f.key]!));
+  const scrub = scrubber(secrets);
+  const url = fillTemplate(check.url, values);
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return unexpectedOutcome(`the check URL of ${title} is not a URL once filled in: check the stored fields (${safeText(url, scrub)})`, []);
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
+    return unexpectedOutcome(`the check URL of ${title} is not http(s): ${parsed.protocol}`, []);
+  }
+  const headers: Record<string, string> = { 'user-agent': USER_AGENT };
+  for (const [h, template] of Object.entries(check.headers)) headers[h.toLowerCase()] = fillTemplate(template, values);
+  const result = await request({ method: check.method, url, headers, timeoutMs: ctx.timeoutMs, signal: ctx.signal });
+  if (!result.ok) return scrubOutcome(failureOutcome(result), scrub);
+  const res = result.response;
+  const where = `${parsed.origin}${parsed.pathname}`;
+  if (check.accepted.includes(res.status)) {
+    return { status: 'ok', message: `${title} accepted the credentials (HTTP ${res.status})`, details: { url: parsed.origin }, warnings: [...result.warnings] };
+  }
+  if (check.rejected.includes(res.status)) return rejectedOutcome(title, res, `as declared for HTTP ${res.status} in services.json`, result.warnings, scrub);
+  return unexpectedOutcome(`${title} answered HTTP ${res.status} at ${safeText(where, scrub)}, which services.json declares neither accepted nor rejected`, result.warnings);
+}
+
+function scrubOutcome(o: VerifyOutcome, scrub: (t: string) => string): VerifyOutcome {
+  return { ...o, message: scrub(o.message), ...(o.warnings ? { warnings: o.warnings.map(scrub) } : {}) };
+}

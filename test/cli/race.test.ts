@@ -1,0 +1,113 @@
+/**
+ * The races of issue 10, reproduced exactly (test/cli/race-support.ts holds one command after it
+ * unlocked the vault and before it takes the lock, while another runs): a command that unlocked
+ * the vault before another changed its key must not write under the dropped key. It either
+ * follows a change it can (passwd re-wraps the same key) or fails with "the vault changed while
+ * this command waited" before writing. Every credential stays readable; doctor stays clean.
+ * Remove the check in src/vault/transaction.ts and these fail (every row "damaged", or a value
+ * sealed under a dropped key).
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { canary, ensureBuilt, passphraseEnv, runCli, spawnCli, tempHome, type CliOptions } from '../helpers/cli.js';
+import { seedVault } from './support.js';
+import { expectChangedWhileWaiting, expectIntact, holdAt } from './race-support.js';
+
+let home: string;
+let env: Record<string, string>;
+let values: Map<string, string>;
+const run = (args: readonly string[], extra: CliOptions = {}) => runCli(args, { home, timeoutMs: 120_000, ...extra, env: { ...env, ...extra.env } });
+const hold = (args: readonly string[], extra: CliOptions = {}) => holdAt(spawnCli, 'before-lock', args, { home, ...extra, env: { ...env, ...extra.env } });
+
+beforeEach(async () => {
+  ensureBuilt();
+  home = tempHome();
+  env = { ...passphraseEnv(home), MCP_TOKENS_LOCK_TIMEOUT_MS: '120000' };
+  values = new Map(['k1', 'k2', 'k3'].map((s) => [s, canary()]));
+  await seedVault(home, [...values].map(([s, v]) => [s, 'secret', v] as const));
+  // One replaced value, so every race also has a backup to keep readable.
+  const v = canary();
+  expect((await run(['store', 'k1', 'secret', '-'], { input: v })).code).toBe(0);
+  values.set('k1', v);
+}, 180_000);
+
+function newPassphraseEnv(): Record<string, string> {
+  const file = join(home, 'new-passphrase');
+  writeFileSync(file, 'a new passphrase, long enough\n', { mode: 0o600 });
+  return { MCP_TOKENS_NEW_PASSPHRASE_FILE: file };
+}
+
+describe('races on one file vault (issue 10)', { timeout: 300_000 }, () => {
+  it('rekey || rekey: the second fails before writing; nothing is lost', async () => {
+    const first = await hold(['rekey']);
+    expect((await run(['rekey'])).code).toBe(0);
+    expectChangedWhileWaiting(await first.release());
+    await expectIntact(run, values);
+    expect((await run(['rekey'])).code).toBe(0); // and a rekey run again works
+    await expectIntact(run, values);
+  });
+
+  it('rekey || passwd: passwd fails before writing; the vault still opens with the old passphrase', async () => {
+    const pw = await hold(['passwd'], { env: newPassphraseEnv() });
+    expect((await run(['rekey'])).code).toBe(0);
+    expectChangedWhileWaiting(await pw.release());
+    await expectIntact(run, values);
+  });
+
+  it('passwd || rekey: rekey fails before writing (it would undo the new passphrase); the new passphrase opens everything', async () => {
+    const rk = await hold(['rekey']);
+    const np = newPassphraseEnv();
+    expect((await run(['passwd'], { env: np })).code).toBe(0);
+    expectChangedWhileWaiting(await rk.release());
+    env = { ...env, MCP_TOKENS_PASSPHRASE_FILE: np['MCP_TOKENS_NEW_PASSPHRASE_FILE']! };
+    await expectIntact(run, values);
+  });
+
+  it('rekey || store: the store fails before writing (never under the dropped key); retried, it lands', async () => {
+    const v = canary();
+    const st = await hold(['store', 'myapp', 'secret', '-'], { input: v });
+    expect((await run(['rekey'])).code).toBe(0);
+    expectChangedWhileWaiting(await st.release());
+    expect((await run(['load', 'myapp'])).code).toBe(3);
+    await expectIntact(run, values);
+    expect((await run(['store', 'myapp', 'secret', '-'], { input: v })).code).toBe(0);
+    await expectIntact(run, new Map([...values, ['myapp', v]]));
+  });
+
+  it('store || rekey: the rekey, opened first, follows and re-seals the new value', async () => {
+    const rk = await hold(['rekey']);
+    const v = canary();
+    expect((await run(['store', 'k2', 'secret', '-'], { input: v })).code).toBe(0);
+    values.set('k2', v);
+    expect((await rk.release()).code).toBe(0);
+    await expectIntact(run, values);
+  });
+
+  it('passwd || store and || delete: the same key re-wrapped is followed, both succeed', async () => {
+    const v = canary();
+    const st = await hold(['store', 'k3', 'secret', '-'], { input: v });
+    const del = await hold(['delete', 'k2', 'secret']);
+    const np = newPassphraseEnv();
+    expect((await run(['passwd'], { env: np })).code).toBe(0);
+    expect((await st.release()).code).toBe(0);
+    expect((await del.release()).code).toBe(0);
+    values.set('k3', v);
+    values.delete('k2');
+    env = { ...env, MCP_TOKENS_PASSPHRASE_FILE: np['MCP_TOKENS_NEW_PASSPHRASE_FILE']! };
+    await expectIntact(run, values);
+    expect((await run(['load', 'k2'])).code).toBe(3);
+  });
+
+  it('rekey || restore and || prune: both refuse before writing; backups stay readable', async () => {
+    const rs = await hold(['restore', 'k1', 'secret']);
+    const pr = await hold(['prune']);
+    expect((await run(['rekey'])).code).toBe(0);
+    expectChangedWhileWaiting(await rs.release());
+    expectChangedWhileWaiting(await pr.release());
+    await expectIntact(run, values);
+    const backups = await run(['backups', 'k1', '--json']);
+    expect(backups.code, backups.stderr).toBe(0);
+    expect((await run(['restore', 'k1', 'secret'])).code).toBe(0);
+  });
+});
