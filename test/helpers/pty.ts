@@ -40,6 +40,7 @@ export const NO_PTY = 'pseudo-terminal tests need python3 (Debian: apt-get insta
 
 /** Call at the top of a test: skips with a one-line reason without python3, fails under CI=true. */
 export function requirePty(skip: (note?: string) => never): void {
+  if (process.platform === 'win32') skip('the prompts read /dev/tty: there is no pseudo-terminal to test on Windows');
   if (python() !== undefined) return;
   if (process.env['CI'] === 'true') throw new Error(`CI=true and ${NO_PTY}`);
   console.warn(`SKIPPED: ${NO_PTY}`);
