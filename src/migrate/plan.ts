@@ -9,6 +9,7 @@ import { checkValue } from '../services/index.js';
 import { decide, fieldId, type Sources } from './decide.js';
 import { assignAccounts } from './accounts.js';
 import { KNOWN_FIELDS, typeOf } from './known.js';
+import { adviseLegacy } from './legacy-advice.js';
 import { scanLegacy } from './sources/legacy.js';
 import { scanEnv, scanTextFiles, shellRcPaths, type TextScan } from './sources/env.js';
 import { configLocations, projectLocations, scanConfigs, type ConfigScan } from './sources/configs.js';
@@ -82,6 +83,7 @@ export async function planMigration(target: MigrationTarget, o: PlanOptions): Pr
     for (const f of KNOWN_FIELDS.filter((f) => f.service === typeOf(c.service))) await get(c.service, f.key);
   }
   const items = classify(candidates, vault, o.overwrite ?? false);
+  adviseLegacy(items, legacy.loose, vault, o.overwrite ?? false);
 
   const sources: Sources = {
     configs: conf.configs,
