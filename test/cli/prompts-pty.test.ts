@@ -197,13 +197,16 @@ describe('stopping at the prompt of an existing vault', () => {
     expect(snapshot(vaultDir(home))).toEqual(before);
   });
 
-  it('SIGTERM while the echo is off: the terminal is restored, exit 143, nothing written', ({ skip }) => {
+  it.for([
+    ['SIGTERM', 15, 143],
+    ['SIGINT', 2, 130],
+  ] as const)('%s while the echo is off: the terminal is restored, signal %s gives exit %s, nothing written', ([, signal, code], { skip }) => {
     requirePty(skip);
     const home = cloneVault(seeded);
     const before = snapshot(vaultDir(home));
-    const r = onPty(['list'], [{ expect: 'Vault passphrase: ', send: 'corr' }, { expect: '', signal: 15 }], { home, env });
+    const r = onPty(['list'], [{ expect: 'Vault passphrase: ', send: 'corr' }, { expect: '', signal }], { home, env });
     restored(r);
-    expect(r.code, r.transcript).toBe(143);
+    expect(r.code, r.transcript).toBe(code);
     expect(r.transcript).not.toContain('corr');
     expect(snapshot(vaultDir(home))).toEqual(before);
   });
