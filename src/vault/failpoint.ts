@@ -3,10 +3,15 @@
  * them on the one child they want to crash or hold, so a race can be reproduced step by step
  * instead of by sleep-luck. Unset, each is one environment lookup.
  *
- *  - MCP_TOKENS_FAILPOINT=<step>: the process kills itself (SIGKILL) at that step.
+ *  - MCP_TOKENS_FAILPOINT=<step>: the process kills itself (SIGKILL) at that step. Steps: those of
+ *    a backend move (src/vault/move.ts), and for every atomic file write (fsutil writeAtomic)
+ *    `write:<name>` (the temp file is whole and fsync'ed, the target not yet replaced) and
+ *    `wrote:<name>` (replaced, the lock still held), e.g. write:services.json,
+ *    wrote:mcp-tokens_links, write:metadata.json.
  *  - MCP_TOKENS_PAUSE=<step>:<path>: at that step the process creates <path> (holding its pid)
  *    and waits until <path> is removed (at most 120 s, then it goes on), so a test can run another
- *    command in the window. Steps: `before-lock` (vault opened and unlocked, lock not yet taken).
+ *    command in the window. Steps: `before-lock` (vault opened and unlocked, or for services.json
+ *    and the metadata logs the command's work done, lock not yet taken).
  */
 import * as fs from 'node:fs';
 
