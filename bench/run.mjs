@@ -5,7 +5,11 @@
  * same KDF parameters) and against peers where installed. Prints one table, then each target of
  * the performance issue as met / not met. Not a test: nothing here runs in CI.
  *
- *   node bench/run.mjs [--runs 15] [--warmup 2] [--quick] [--no-profile] [--out results.md]
+ *   node bench/run.mjs [--runs 15] [--warmup 2] [--quick] [--no-profile] [--only agent] [--out results.md]
+ *
+ * --only agent: just what the unlock agent's targets compare (the keychain floor, keychain and
+ * default-preset file `load`/`run`, the same through the agent, the agent idle), so they can be
+ * measured in one short run on a busy machine.
  *
  * Keychain rows run inside a private D-Bus session with its own gnome-keyring (started and
  * stopped here); file rows use vaults made by `init --kdf <preset>`. Everything lives in one
@@ -18,7 +22,7 @@ import { join } from 'node:path';
 import { KEYRING_PROGRAMS, onPath, startKeyring } from './lib/keyring.mjs';
 import { BIN, PASSPHRASE, REPO, userServiceVault, backupSwitch, backupTemplate, cli, dotenvxProject, fileVault, fillBackups, findDotenvx, findPython, githubToken, keychainVault, passStore, removeTree } from './lib/fixtures.mjs';
 import { timeGroup } from './lib/measure.mjs';
-import { agentIdle, startAgent } from './lib/agent.mjs';
+import { agentIdle, nodeIdle, startAgent } from './lib/agent.mjs';
 import { profile, renderProfile } from './lib/profile.mjs';
 import { residentRss } from './lib/resident.mjs';
 import { machineLine, renderReport } from './lib/report.mjs';
@@ -41,6 +45,7 @@ const jobsById = {};
 const notes = [];
 const started = Date.now();
 const machine = machineLine();
+const only = opts.only === 'agent';
 
 try {
   const home = join(root, 'home');
@@ -62,7 +67,7 @@ try {
     for (const [id, r] of Object.entries(timeGroup(jobs, { runs, warmup }))) results[id] = { ...r, group: name };
   };
 
-  group('start-up', [
+  if (!only) group('start-up', [
     { id: "node -e ''", cmd: NODE, args: ['-e', ''], env: base },
     { id: 'mcp-tokens --version', ...mt(base, '--version') },
     { id: 'mcp-tokens --help', ...mt(base, '--help') },
@@ -74,9 +79,19 @@ try {
     const session = await startKeyring();
     cleanups.unshift(() => session.stop());
     const kenv = { ...base, ...session.env };
-    kc = keychainVault(root, token, kenv);
+    kc = { ...keychainVault(root, token, kenv), kenv };
     // The same user service without and with services.json: the difference is what reading and
     // validating the file (zod) adds to a run.
+    if (only) {
+      group('keychain', [
+        { id: 'floor: keychain read', cmd: NODE, args: [join(REPO, 'bench/floors/keychain-read.mjs'), 'mcp-tokens', 'github/token'], env: kenv },
+        { id: 'keychain: load github', ...mt(kc.env, 'load', 'github') },
+        { id: 'keychain: run github -- true', ...mt(kc.env, 'run', 'github', '--', 'true') },
+      ]);
+    }
+  }
+  if (kc && !only) {
+    const kenv = kc.kenv;
     cli(kc.env, ['store', 'acme', 'token', '-'], 'acme-bench-token-0123456789');
     const kcUser = userServiceVault(root, kenv);
     const python = findPython();
@@ -97,7 +112,7 @@ try {
     const plain = results['keychain: run acme -- true (no services.json)'];
     const withFile = results['keychain: run acme -- true (services.json, zod)'];
     if (plain && withFile) notes.push(`services.json (zod) adds ${(withFile.median - plain.median).toFixed(1)} ms (median) to a run of a user service`);
-  } else {
+  } else if (!kc) {
     notes.push(`keychain rows: skipped (need ${KEYRING_PROGRAMS.join(', ')}; Debian: apt-get install dbus gnome-keyring)`);
   }
 
@@ -105,14 +120,15 @@ try {
   const files = {};
   const dotenvx = findDotenvx();
   for (const p of PRESETS) {
-    if (opts.quick && (p.name === 'moderate' || p.name === 'sensitive')) continue;
+    if ((opts.quick || only) && (p.name === 'moderate' || p.name === 'sensitive')) continue;
+    if (only && p.name !== 'default') continue;
     const v = (files[p.name] = fileVault(root, p.name, token, base));
     const jobs = [
       { id: `floor: file read (${p.name})`, cmd: NODE, args: [join(REPO, 'bench/floors/file-read.mjs'), v.dir, 'github', 'token'], env: v.env },
       { id: `file ${p.name}: load github`, ...mt(v.env, 'load', 'github') },
       { id: `file ${p.name}: run github -- true`, ...mt(v.env, 'run', 'github', '--', 'true') },
     ];
-    if (p.name === 'default') {
+    if (p.name === 'default' && !only) {
       jobs.push({ id: 'file default: list', ...mt(v.env, 'list') }, storeJob('file default: store github token', v.env));
       const pass = passStore(root, token);
       if (pass) {
@@ -139,78 +155,85 @@ try {
   ]);
   process.stderr.write('bench: the agent while idle\n');
   const agentCost = await agentIdle(agent.pid);
-
-  // ---- scale: 10,000 backups -------------------------------------------------------------------
-  // On the keychain vault when there is one: no KDF there to hide O(n) work in the noise.
-  const scaleVault = kc ?? files.interactive;
-  cli(scaleVault.env, ['store', 'github', 'token', '-'], tokens[1]); // makes a real backup to copy
-  const template = backupTemplate(scaleVault.dir, join(root, 'backup-template'));
-  const dirs = { empty: join(root, 'backups-empty'), '10k': join(root, 'backups-10k'), prune: join(root, 'backups-prune') };
-  mkdirSync(dirs.empty, { mode: 0o700 });
-  mkdirSync(dirs.prune, { mode: 0o700 });
-  fillBackups(template, dirs['10k'], 10_000);
-  removeTree(join(scaleVault.dir, 'backups'));
-  const use = backupSwitch(scaleVault.dir, dirs);
-  const on = (which, job) => {
-    const j = { ...job };
-    j.setup = () => {
-      use(which);
-      job.setup?.();
-      j.input = job.input; // storeJob's setup picks the value on the original
+  notes.push(`the agent idle: ${agentCost.rss.toFixed(1)} MiB RSS; bare \`node -e 'setInterval(…)'\` idles at ${(await nodeIdle()).toFixed(1)} MiB here`);
+  if (only) {
+    const targets = evaluateTargets(results, {}, undefined, agentCost).filter((t) => t.name.includes('agent'));
+    const report = renderReport({ machine, results, resident: {}, targets, notes, profiled: [], opts, seconds: (Date.now() - started) / 1000 });
+    process.stdout.write(report);
+    if (opts.out) writeFileSync(opts.out, report);
+  } else {
+    // ---- scale: 10,000 backups -------------------------------------------------------------------
+    // On the keychain vault when there is one: no KDF there to hide O(n) work in the noise.
+    const scaleVault = kc ?? files.interactive;
+    cli(scaleVault.env, ['store', 'github', 'token', '-'], tokens[1]); // makes a real backup to copy
+    const template = backupTemplate(scaleVault.dir, join(root, 'backup-template'));
+    const dirs = { empty: join(root, 'backups-empty'), '10k': join(root, 'backups-10k'), prune: join(root, 'backups-prune') };
+    mkdirSync(dirs.empty, { mode: 0o700 });
+    mkdirSync(dirs.prune, { mode: 0o700 });
+    fillBackups(template, dirs['10k'], 10_000);
+    removeTree(join(scaleVault.dir, 'backups'));
+    const use = backupSwitch(scaleVault.dir, dirs);
+    const on = (which, job) => {
+      const j = { ...job };
+      j.setup = () => {
+        use(which);
+        job.setup?.();
+        j.input = job.input; // storeJob's setup picks the value on the original
+      };
+      return j;
     };
-    return j;
-  };
-  const kind = kc ? 'keychain' : 'file interactive';
-  group(`scale (${kind} vault)`, [
-    on('empty', storeJob('store, empty backups/', scaleVault.env)),
-    on('10k', storeJob('store, 10,000 backups', scaleVault.env)),
-    on('empty', { id: 'load, empty backups/', ...mt(scaleVault.env, 'load', 'github') }),
-    on('10k', { id: 'load, 10,000 backups', ...mt(scaleVault.env, 'load', 'github') }),
-  ]);
-  const pruneJob = {
-    id: 'prune of 10,000 backups',
-    ...mt(scaleVault.env, 'prune', '--older-than', '90d'),
-    setup: () => {
-      use('prune');
-      removeTree(join(scaleVault.dir, 'backups'));
-      fillBackups(template, join(scaleVault.dir, 'backups'), 10_000);
-    },
-  };
-  group(`scale (${kind} vault)`, [pruneJob], 5, 0);
-  notes.push('prune: 5 runs (each re-creates 10,000 backups, untimed)');
+    const kind = kc ? 'keychain' : 'file interactive';
+    group(`scale (${kind} vault)`, [
+      on('empty', storeJob('store, empty backups/', scaleVault.env)),
+      on('10k', storeJob('store, 10,000 backups', scaleVault.env)),
+      on('empty', { id: 'load, empty backups/', ...mt(scaleVault.env, 'load', 'github') }),
+      on('10k', { id: 'load, 10,000 backups', ...mt(scaleVault.env, 'load', 'github') }),
+    ]);
+    const pruneJob = {
+      id: 'prune of 10,000 backups',
+      ...mt(scaleVault.env, 'prune', '--older-than', '90d'),
+      setup: () => {
+        use('prune');
+        removeTree(join(scaleVault.dir, 'backups'));
+        fillBackups(template, join(scaleVault.dir, 'backups'), 10_000);
+      },
+    };
+    group(`scale (${kind} vault)`, [pruneJob], 5, 0);
+    notes.push('prune: 5 runs (each re-creates 10,000 backups, untimed)');
 
-  // ---- what run leaves resident while the server lives ------------------------------------------
-  process.stderr.write('bench: resident RSS of run while its child sleeps\n');
-  const resident = {};
-  const sleeper = ['--', 'sleep', '30'];
-  resident['floor: node spawning a child'] = await residentRss({ cmd: NODE, args: [join(REPO, 'bench/floors/spawn-wait.mjs'), 'sleep', '30'], env: base });
-  if (kc) resident['keychain: run github'] = await residentRss({ cmd: NODE, args: [BIN, 'run', 'github', ...sleeper], env: kc.env });
-  resident['file default: run github'] = await residentRss({ cmd: NODE, args: [BIN, 'run', 'github', ...sleeper], env: files.default.env });
-  if (dotenvx) resident['peer: dotenvx run'] = await residentRss({ cmd: dotenvx, args: ['run', '--quiet', ...sleeper], env: base, cwd: join(root, 'dotenvx') });
+    // ---- what run leaves resident while the server lives ------------------------------------------
+    process.stderr.write('bench: resident RSS of run while its child sleeps\n');
+    const resident = {};
+    const sleeper = ['--', 'sleep', '30'];
+    resident['floor: node spawning a child'] = await residentRss({ cmd: NODE, args: [join(REPO, 'bench/floors/spawn-wait.mjs'), 'sleep', '30'], env: base });
+    if (kc) resident['keychain: run github'] = await residentRss({ cmd: NODE, args: [BIN, 'run', 'github', ...sleeper], env: kc.env });
+    resident['file default: run github'] = await residentRss({ cmd: NODE, args: [BIN, 'run', 'github', ...sleeper], env: files.default.env });
+    if (dotenvx) resident['peer: dotenvx run'] = await residentRss({ cmd: dotenvx, args: ['run', '--quiet', ...sleeper], env: base, cwd: join(root, 'dotenvx') });
 
-  // ---- never a child without its credentials ----------------------------------------------------
-  const marker = join(root, 'child-ran');
-  const bad = { ...files.default.env, MCP_TOKENS_PASSPHRASE: `${PASSPHRASE} (wrong)` };
-  const r = spawnSync(NODE, [BIN, 'run', 'github', '--', 'touch', marker], { env: bad, stdio: 'ignore' });
-  const safety = { code: r.status, childRan: existsSync(marker) };
+    // ---- never a child without its credentials ----------------------------------------------------
+    const marker = join(root, 'child-ran');
+    const bad = { ...files.default.env, MCP_TOKENS_PASSPHRASE: `${PASSPHRASE} (wrong)` };
+    const r = spawnSync(NODE, [BIN, 'run', 'github', '--', 'touch', marker], { env: bad, stdio: 'ignore' });
+    const safety = { code: r.status, childRan: existsSync(marker) };
 
-  const targets = evaluateTargets(results, resident, safety, agentCost);
-  // Where the time goes, for the rows the start-up targets are about: one profiled run each.
-  const profiled = [];
-  if (opts.profile) {
-    process.stderr.write('bench: profiles\n');
-    const ids = ["node -e ''", 'mcp-tokens --help', 'floor: keychain read', 'keychain: load github', 'floor: file read (interactive)', 'file interactive: load github'];
-    for (const id of ids.filter((i) => jobsById[i] && jobsById[i].cmd === NODE)) profiled.push(renderProfile(id, profile(jobsById[id])));
+    const targets = evaluateTargets(results, resident, safety, agentCost);
+    // Where the time goes, for the rows the start-up targets are about: one profiled run each.
+    const profiled = [];
+    if (opts.profile) {
+      process.stderr.write('bench: profiles\n');
+      const ids = ["node -e ''", 'mcp-tokens --help', 'floor: keychain read', 'keychain: load github', 'floor: file read (interactive)', 'file interactive: load github'];
+      for (const id of ids.filter((i) => jobsById[i] && jobsById[i].cmd === NODE)) profiled.push(renderProfile(id, profile(jobsById[id])));
+    }
+    const report = renderReport({ machine, results, resident, targets, notes, profiled, opts, seconds: (Date.now() - started) / 1000 });
+    process.stdout.write(report);
+    if (opts.out) writeFileSync(opts.out, report);
   }
-  const report = renderReport({ machine, results, resident, targets, notes, profiled, opts, seconds: (Date.now() - started) / 1000 });
-  process.stdout.write(report);
-  if (opts.out) writeFileSync(opts.out, report);
 } finally {
   for (const c of cleanups) await c();
 }
 
 function parseArgs(argv) {
-  const o = { runs: 15, warmup: 2, quick: false, out: undefined, profile: true };
+  const o = { runs: 15, warmup: 2, quick: false, out: undefined, profile: true, only: undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--runs') o.runs = Number(argv[++i]);
@@ -218,7 +241,11 @@ function parseArgs(argv) {
     else if (a === '--quick') o.quick = true;
     else if (a === '--out') o.out = argv[++i];
     else if (a === '--no-profile') o.profile = false;
-    else throw new Error(`unknown option ${a}; usage: node bench/run.mjs [--runs N] [--warmup N] [--quick] [--no-profile] [--out FILE]`);
+    else if (a === '--only') {
+      o.only = argv[++i];
+      if (o.only !== 'agent') throw new Error('--only takes: agent');
+    }
+    else throw new Error(`unknown option ${a}; usage: node bench/run.mjs [--runs N] [--warmup N] [--quick] [--no-profile] [--only agent] [--out FILE]`);
   }
   if (!(o.runs >= 1)) throw new Error('--runs must be at least 1');
   return o;

@@ -22,6 +22,7 @@ const kek = s.crypto_pwhash(32, pass, salt, cfg.kdf.opslimit, cfg.kdf.memlimit, 
 const keyAd = cat([te.encode('mcp-tokens/v1/vault-key'), ...lp(cfg.kdf.alg), salt, u64(cfg.kdf.opslimit), u64(cfg.kdf.memlimit)]);
 const dataKey = s.crypto_aead_xchacha20poly1305_ietf_decrypt(null, b64(cfg.key.ct), keyAd, b64(cfg.key.nonce), kek);
 const blob = JSON.parse(readFileSync(join(dir, `${service}_${key}`), 'utf8'));
-const entryAd = cat([te.encode('mcp-tokens/v1'), ...lp(service), ...lp(key)]);
+// A v2 blob names its key (kid), bound into the AD after the place: "/kid" ‖ u32be(len) ‖ kid.
+const entryAd = cat([te.encode('mcp-tokens/v1'), ...lp(service), ...lp(key), ...(blob.kid ? [te.encode('/kid'), ...lp(blob.kid)] : [])]);
 const value = s.crypto_aead_xchacha20poly1305_ietf_decrypt(null, b64(blob.ct), entryAd, b64(blob.nonce), dataKey, 'text');
 process.stdout.write(`${value}\n`);

@@ -2,7 +2,7 @@
  * The unlock agent in the bench: one agent for a file vault (its runtime directory inside the
  * bench root, so it never meets a real one), and what it costs while idle.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN } from './fixtures.mjs';
@@ -21,17 +21,30 @@ export function startAgent(root, vault) {
   return { env, pid, stop };
 }
 
-/** RSS (MiB) of the agent and the CPU ticks it used over `ms` of idleness. */
-export async function agentIdle(pid, ms = 3000) {
+/**
+ * RSS (MiB: total, anonymous, file-backed) of the agent once it has idled, and the CPU ticks
+ * (utime + stime) it used over `ms` of idleness: 0 means no polling loop.
+ */
+export async function agentIdle(pid, ms = 10_000) {
   const ticks = () => {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return Number(f[11]) + Number(f[12]); // utime + stime
   };
-  await new Promise((r) => setTimeout(r, 500));
+  await new Promise((r) => setTimeout(r, 2000)); // let the last request's work settle
   const before = ticks();
   await new Promise((r) => setTimeout(r, ms));
   const cpuTicks = ticks() - before;
-  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
-  return { rss: rssKb / 1024, cpuTicks, idleMs: ms };
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const mib = (field) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)[1]) / 1024;
+  return { rss: mib('VmRSS'), anon: mib('RssAnon'), file: mib('RssFile'), cpuTicks, idleMs: ms };
+}
+
+/** RSS (MiB) of bare Node doing nothing (`setInterval`), after the same settling: the floor. */
+export async function nodeIdle(ms = 4000) {
+  const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1e9)'], { stdio: 'ignore', env: {} });
+  await new Promise((r) => setTimeout(r, ms));
+  const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))[1]) / 1024;
+  child.kill('SIGTERM');
+  return rss;
 }

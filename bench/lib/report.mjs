@@ -31,7 +31,7 @@ export function renderReport({ machine, results, resident, targets, notes, profi
       `| ${r.group} | ${id}${r.n < opts.runs ? ` (n=${r.n})` : ''} | ${r.median.toFixed(1)} | ${r.p10.toFixed(0)}–${r.p90.toFixed(0)} | ${r.cpu.toFixed(0)} | ${r.rss === undefined ? '' : r.rss.toFixed(1)} | ${ratio} |`,
     );
   }
-  lines.push('', '| resident while the child sleeps | VmRSS MiB | RssAnon MiB | RssFile MiB |', '| --- | ---: | ---: | ---: |');
+  if (Object.keys(resident).length) lines.push('', '| resident while the child sleeps | VmRSS MiB | RssAnon MiB | RssFile MiB |', '| --- | ---: | ---: | ---: |');
   for (const [id, v] of Object.entries(resident)) {
     if ('replaced' in v) lines.push(`| ${id} | replaced by the child (execve) | | |`);
     else lines.push(`| ${id} | ${v.rss.toFixed(1)} | ${v.anon.toFixed(1)} | ${v.file.toFixed(1)} |`);

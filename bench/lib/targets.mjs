@@ -69,11 +69,11 @@ export function evaluateTargets(r, resident, safety, agent) {
   const agentLoad = ratio('agent: load github', 'floor: keychain read');
   add('file `load` through the agent ≤ 1.5× the Node keychain floor', le(agentLoad, 1.5), x(agentLoad));
   if (agent) {
-    add('the agent idle ≤ 45 MiB RSS', agent.rss <= 45, mib(agent.rss));
+    add('the agent idle ≤ 45 MiB RSS', agent.rss <= 45, `${mib(agent.rss)} (anon ${mib(agent.anon)}, file-backed ${mib(agent.file)})`);
     add('the agent uses no CPU while idle', agent.cpuTicks === 0, `${agent.cpuTicks} clock ticks in ${agent.idleMs / 1000} s`);
   }
 
-  add('`run` with a wrong passphrase exits 4 and never starts the child', safety.code === 4 && !safety.childRan, `exit ${safety.code}, child ${safety.childRan ? 'RAN' : 'not started'}`);
+  if (safety) add('`run` with a wrong passphrase exits 4 and never starts the child', safety.code === 4 && !safety.childRan, `exit ${safety.code}, child ${safety.childRan ? 'RAN' : 'not started'}`);
   return t;
 }
 

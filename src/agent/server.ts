@@ -37,13 +37,13 @@ export async function startAgent(opts: AgentOptions): Promise<AgentStatus> {
   // the bytes we were handed are zeroed at once, the handle's copy on lock.
   let sealer: LocalKeyHandle | undefined = new LocalKeyHandle(opts.key);
   opts.key.fill(0);
-  const since = new Date();
-  const until = opts.timeoutMs === null ? null : new Date(since.getTime() + opts.timeoutMs);
+  const since = Date.now();
+  const until = opts.timeoutMs === null ? null : since + opts.timeoutMs;
   const status: AgentStatus = {
     vault: vaultDir,
     pid: process.pid,
-    since: since.toISOString(),
-    until: until?.toISOString() ?? null,
+    since: isoTime(since),
+    until: until === null ? null : isoTime(until),
     idleMs: opts.idleMs,
     keyId: sealer.id,
     config: opts.config,
@@ -73,7 +73,7 @@ export async function startAgent(opts: AgentOptions): Promise<AgentStatus> {
   };
 
   const idle = opts.idleMs === null ? undefined : setTimeout(() => lock('idle timeout'), Math.min(opts.idleMs, MAX_TIMER));
-  if (until) armAbsolute(until.getTime(), () => lock('timeout'));
+  if (until !== null) armAbsolute(until, () => lock('timeout'));
   for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, () => lock(sig));
 
   const handle = (req: Request, authed: boolean): Reply | 'close' => {
@@ -185,6 +185,16 @@ export function hashConfig(vaultDir: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Date#toISOString's text, from the UTC fields only: toISOString (and JSON of a Date) loads the
+ * time-zone machinery, ~0.9 MiB that would stay resident for the agent's whole life.
+ */
+export function isoTime(ms: number): string {
+  const d = new Date(ms);
+  const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  return `${p(d.getUTCFullYear(), 4)}-${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())}T${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}.${p(d.getUTCMilliseconds(), 3)}Z`;
 }
 
 function parseRequest(line: string): Request | undefined {

@@ -3,7 +3,7 @@
  * data; the commands print.
  */
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, getCiphers } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -98,6 +98,18 @@ export function sha256(text: string | Uint8Array): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
+/**
+ * V8 flags for the agent, which idles for hours and serves a few small requests now and then
+ * (bench/RESULTS.md has the numbers). A 1 MiB semi-space keeps the young heap small. --jitless:
+ * the optimizing compilers never run, so neither their code pages nor compiled code become
+ * resident (~6 MiB less after serving requests), and the interpreter is fast enough for
+ * requests this small. It also turns WebAssembly off, so it is only given when Node's OpenSSL
+ * has ChaCha20-Poly1305 and the agent never needs the libsodium fallback (crypto/sodium.ts).
+ */
+export function agentFlags(): string[] {
+  return getCiphers().includes('chacha20-poly1305') ? ['--max-semi-space-size=1', '--jitless'] : ['--max-semi-space-size=1'];
+}
+
 /** Start the agent detached; hand it the key on stdin (never argv or env); wait for its word. */
 async function spawnAgent(dir: string, paths: ReturnType<typeof agentPaths>, key: Uint8Array, config: string, opts: UnlockOptions): Promise<AgentStatus> {
   const main = fileURLToPath(new URL('./main.js', import.meta.url));
@@ -105,7 +117,7 @@ async function spawnAgent(dir: string, paths: ReturnType<typeof agentPaths>, key
   if (opts.timeoutMs !== null) args.push('--timeout', String(opts.timeoutMs));
   if (opts.idleMs !== null) args.push('--idle', String(opts.idleMs));
   // An empty environment: no MCP_TOKENS_PASSPHRASE* (or anything else) reaches the agent.
-  const child = spawn(process.execPath, ['--max-semi-space-size=1', ...args], { cwd: '/', env: {}, detached: true, stdio: ['pipe', 'pipe', 'ignore'] });
+  const child = spawn(process.execPath, [...agentFlags(), ...args], { cwd: '/', env: {}, detached: true, stdio: ['pipe', 'pipe', 'ignore'] });
   const input = Buffer.alloc(key.length + config.length);
   input.set(key, 0);
   input.write(config, key.length, 'latin1');

@@ -30,6 +30,8 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
   }
+  // Completion runs on every TAB: before prewarm and the hooks, it only lists names (completion/).
+  if (args[0] === '__complete') return (await import('./completion/run.js')).runComplete(args.slice(1));
   (await import('./prewarm.js')).prewarmUnlock(args);
   // Loaded here, not at the top: --version needs none of it.
   const { configureOutput, maskArguments, reportError } = await import('./output.js');

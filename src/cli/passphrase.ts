@@ -5,12 +5,20 @@
  *   resort); a no-echo prompt on the terminal, twice when creating. Never argv.
  * A new passphrase for `passwd` comes from the MCP_TOKENS_NEW_PASSPHRASE{_FD,_FILE,} variants or
  * the prompt. One trailing newline is stripped from fd and file contents.
+ *
+ * Only the terminal gets second chances: three tries in all for a wrong passphrase, and for a new
+ * one that is too short (checked before it is repeated) or repeated differently. A file, fd or
+ * variable would give the same bytes again, so a refused one fails at once.
  */
 import * as fs from 'node:fs';
 import { VaultError, isVaultError } from '../errors.js';
 import { readSecure } from '../vault/fsutil.js';
 import type { PassphraseProvider, PassphrasePurpose } from '../vault/vault.js';
-import { promptHidden } from './prompt.js';
+import { printError } from './output.js';
+import { promptHidden, type PromptErrors } from './prompt.js';
+
+export const PROMPT_TRIES = 3;
+export const MIN_NEW_PASSPHRASE = 8;
 
 export interface PassphraseOptions {
   fd?: string | undefined;
@@ -20,16 +28,33 @@ export interface PassphraseOptions {
 
 export function passphraseProvider(opts: PassphraseOptions, env: NodeJS.ProcessEnv = process.env): PassphraseProvider {
   const cache = new Map<string, Uint8Array>();
-  return async (purpose: PassphrasePurpose) => {
-    const prefix = purpose === 'change' ? 'MCP_TOKENS_NEW_PASSPHRASE' : 'MCP_TOKENS_PASSPHRASE';
+  /** Per variable prefix: how many passphrases the prompt gave (a source's give none, so never a retry). */
+  const prompted = new Map<string, number>();
+  const prefixOf = (purpose: PassphrasePurpose) => (purpose === 'change' ? 'MCP_TOKENS_NEW_PASSPHRASE' : 'MCP_TOKENS_PASSPHRASE');
+  const provide = async (purpose: PassphrasePurpose) => {
+    const prefix = prefixOf(purpose);
     const cached = cache.get(prefix);
     if (cached) return cached.slice();
     const found = fromSources(prefix, purpose === 'change' ? undefined : opts.fd, env);
     if (!found && opts.noPrompt) throw noSource(prefix);
-    const got = found ?? (await fromPrompt(purpose, prefix));
+    let got = found;
+    if (!got) {
+      got = await fromPrompt(purpose, prefix);
+      prompted.set(prefix, (prompted.get(prefix) ?? 0) + 1);
+    }
     cache.set(prefix, got.slice());
     return got;
   };
+  const retry = (purpose: PassphrasePurpose): boolean => {
+    const prefix = prefixOf(purpose);
+    const used = prompted.get(prefix) ?? 0;
+    if (purpose !== 'unlock' || used === 0 || used >= PROMPT_TRIES) return false;
+    cache.get(prefix)?.fill(0);
+    cache.delete(prefix);
+    tryAgain('wrong passphrase', PROMPT_TRIES - used);
+    return true;
+  };
+  return Object.assign(provide, { retry });
 }
 
 function fromSources(prefix: string, fdOption: string | undefined, env: NodeJS.ProcessEnv): Uint8Array | undefined {
@@ -84,22 +109,40 @@ function stripNewline(buf: Buffer): Uint8Array {
 }
 
 async function fromPrompt(purpose: PassphrasePurpose, prefix: string): Promise<Uint8Array> {
-  const label = purpose === 'unlock' ? 'Vault passphrase: ' : purpose === 'create' ? 'New vault passphrase: ' : 'New passphrase: ';
-  const noTerminal = () => noSource(prefix);
-  const first = await promptHidden(label, noTerminal);
-  if (purpose === 'unlock') return first;
-  const again = await promptHidden('Repeat passphrase: ', noTerminal);
-  const same = first.length === again.length && first.every((b, i) => b === again[i]);
-  again.fill(0);
-  if (!same) {
+  const errors: PromptErrors = {
+    noTerminal: () => noSource(prefix),
+    endOfInput: () => new VaultError('NO_PASSPHRASE', 'no passphrase given (end of input)', { hint: 'nothing was changed' }),
+  };
+  if (purpose === 'unlock') return promptHidden('Vault passphrase: ', errors);
+  const label = purpose === 'create' ? 'New vault passphrase: ' : 'New passphrase: ';
+  for (let tries = 1; ; tries++) {
+    const left = PROMPT_TRIES - tries;
+    const first = await promptHidden(label, errors);
+    if (first.length < MIN_NEW_PASSPHRASE) {
+      first.fill(0);
+      const why = `passphrase too short: use at least ${MIN_NEW_PASSPHRASE} characters`;
+      if (left === 0) throw new VaultError('INVALID_INPUT', why, { hint: 'nothing was changed' });
+      tryAgain(why, left);
+      continue;
+    }
+    let again: Uint8Array;
+    try {
+      again = await promptHidden('Repeat passphrase: ', errors);
+    } catch (e) {
+      first.fill(0);
+      throw e;
+    }
+    const same = first.length === again.length && first.every((b, i) => b === again[i]);
+    again.fill(0);
+    if (same) return first;
     first.fill(0);
-    throw new VaultError('NO_PASSPHRASE', 'the two passphrases differ', { hint: 'nothing was changed; run the command again' });
+    if (left === 0) throw new VaultError('NO_PASSPHRASE', 'the two passphrases differ', { hint: 'nothing was changed; run the command again' });
+    tryAgain('the two passphrases differ', left);
   }
-  if (first.length < 8) {
-    first.fill(0);
-    throw new VaultError('INVALID_INPUT', 'passphrase too short: use at least 8 characters', { hint: 'nothing was changed' });
-  }
-  return first;
+}
+
+function tryAgain(why: string, left: number): void {
+  printError(`${why}; try again (${left} ${left === 1 ? 'try' : 'tries'} left)`);
 }
 
 /** No source and no terminal; prefix says which passphrase (passwd's new one has its own variables). */

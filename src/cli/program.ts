@@ -30,6 +30,7 @@ const COMMANDS: ReadonlyArray<readonly [string, () => Promise<Command>]> = [
   ['services', async () => (await import('./commands/services.js')).services],
   ['setup', async () => (await import('./commands/setup.js')).setup],
   ['shell-init', async () => (await import('./commands/shell-init.js')).shellInit],
+  ['completion', async () => (await import('./commands/completion.js')).completion],
   ['migrate', async () => (await import('./commands/migrate.js')).migrate],
   ['identity', async () => (await import('./commands/identity.js')).identity],
   ['export', async () => (await import('./commands/export.js')).exportCmd],

@@ -8,9 +8,10 @@ export async function readValue(arg: string | undefined, label: string, secret: 
   if (arg !== undefined && arg !== '-') return arg;
   if (arg === '-' || !process.stdin.isTTY) return readStdin();
   void secret; // every value is asked without echo: a URL can hold a secret path too
-  const bytes = await promptHidden(label, () => new VaultError('USAGE', 'no value given and no terminal to ask on', {
-    hint: "pass the value, or pipe it in with '-'",
-  }));
+  const bytes = await promptHidden(label, {
+    noTerminal: () => new VaultError('USAGE', 'no value given and no terminal to ask on', { hint: "pass the value, or pipe it in with '-'" }),
+    endOfInput: () => new VaultError('USAGE', 'no value given (end of input)', { hint: 'nothing was stored' }),
+  });
   const text = new TextDecoder().decode(bytes);
   bytes.fill(0);
   return text;

@@ -34,38 +34,6 @@ export async function openBytes(key: Uint8Array, text: string, ad: Uint8Array, w
   }
 }
 
-const td = new TextDecoder('utf-8', { fatal: true });
-
-export async function sealString(key: Uint8Array, value: string, ad: Uint8Array): Promise<string> {
-  const bytes = new TextEncoder().encode(value);
-  try {
-    return await sealBytes(key, bytes, ad);
-  } finally {
-    bytes.fill(0);
-  }
-}
-
-export async function openString(key: Uint8Array | readonly Uint8Array[], text: string, ad: Uint8Array, what: string): Promise<string> {
-  const keys = key instanceof Uint8Array ? [key] : key;
-  const { bytes } = await openBytesWithKeys(keys, text, ad, what);
-  try {
-    return td.decode(bytes);
-  } catch (e) {
-    throw integrity(`${what} does not hold UTF-8 text`, e);
-  } finally {
-    bytes.fill(0);
-  }
-}
-
-export async function sealStringV1(key: Uint8Array, value: string, ad: Uint8Array): Promise<string> {
-  const bytes = new TextEncoder().encode(value);
-  try {
-    return await sealBytesV1(key, bytes, ad);
-  } finally {
-    bytes.fill(0);
-  }
-}
-
 export async function memzero(bytes: Uint8Array | undefined): Promise<void> {
   if (bytes) (await sodium()).memzero(bytes);
 }

@@ -6,7 +6,8 @@
  *     if ! load_credentials github; then …; exit 1; fi
  *
  * Now `source <(mcp-tokens shell-init)` (bash, zsh), `eval "$(mcp-tokens shell-init)"` (also
- * dash and other POSIX shells) or `mcp-tokens shell-init --shell fish | source` defines it.
+ * dash and other POSIX shells) or `mcp-tokens shell-init --shell fish | source` defines it. The
+ * function calls the CLI that printed it by its absolute path, quoted for the shell.
  * The function runs `mcp-tokens load <service>`, evaluates the output only when that exited 0,
  * and otherwise returns load's exit status (3 = not stored), whose message went to stderr.
  * The output is held in a function-local variable, so no copy of a token is left behind in a
@@ -18,13 +19,19 @@ export type InitShell = 'sh' | 'bash' | 'zsh' | 'dash' | 'fish';
 export const INIT_SHELLS: readonly InitShell[] = ['sh', 'bash', 'zsh', 'dash', 'fish'];
 
 export interface ShellInitOptions {
-  /** How to invoke mcp-tokens; default `mcp-tokens`. An absolute path survives a minimal PATH. */
-  command?: string;
+  /**
+   * How to invoke mcp-tokens, as argv words; default `mcp-tokens` (found on PATH when the function
+   * runs). The CLI passes its own node executable and script (cli/invocation.ts), so the function
+   * works when mcp-tokens is not on PATH (`npx mcp-tokens`, `node bin/mcp-tokens.js`).
+   */
+  command?: readonly string[];
 }
 
 export function renderShellInit(shell: InitShell, opts: ShellInitOptions = {}): string {
-  const cmd = opts.command ?? 'mcp-tokens';
-  return shell === 'fish' ? fishInit(cmd === 'mcp-tokens' ? cmd : fishQuote(cmd)) : posixInit(cmd === 'mcp-tokens' ? cmd : shQuote(cmd));
+  const argv = opts.command ?? ['mcp-tokens'];
+  const quote = shell === 'fish' ? fishQuote : shQuote;
+  const cmd = argv.map((w) => (w === 'mcp-tokens' ? w : quote(w))).join(' ');
+  return shell === 'fish' ? fishInit(cmd) : posixInit(cmd);
 }
 
 // `local` is not POSIX, but bash, zsh, dash, ksh and busybox sh all have it. The declaration

@@ -6,7 +6,9 @@
  *      replace it atomically or shred and unlink it.
  * Anything not verified keeps its plaintext source byte-for-byte.
  */
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { basename } from 'node:path';
 import { VaultError } from '../errors.js';
 import { decide, fieldId } from './decide.js';
 import { atomicWrite, readNoFollow, sha256, shredIfUnchanged, type ReadFile } from './fsutil.js';
@@ -116,7 +118,9 @@ export async function applyMigration(plan: MigrationPlan, target: MigrationTarge
   result.items = plan.items.map((i) => {
     const c = cleanup.get(i) ?? { cleanup: 'keep' as const };
     const undone = i.candidate.path !== undefined && failedPaths.has(i.candidate.path) && c.cleanup !== 'report';
-    return { ...i, candidate: i.candidate, cleanup: undone ? 'keep' : c.cleanup, ...(c.reason ? { reason: c.reason } : {}) };
+    const why = undone ? result.files.find((f) => f.path === i.candidate.path)?.reason : undefined;
+    const reason = why ? `the file was not changed: ${why}` : c.reason;
+    return { ...i, candidate: i.candidate, cleanup: undone ? 'keep' : c.cleanup, ...(reason ? { reason } : {}) };
   });
   result.left = leftovers(plan, result.items);
   result.ok = result.failed.length === 0 && failedPaths.size === 0;
@@ -166,11 +170,33 @@ function newContent(change: FileChange, file: ReadFile, sources: ReturnType<type
   const raw = file.bytes.toString('utf8');
   const text = stripBom(raw);
   const bom = raw.length !== text.length ? '\uFEFF' : '';
+  if (change.kind === 'shell-rc') {
+    const out = removeLines(text, new Set(change.removedLines));
+    checkShellSyntax(change.path, out);
+    return Buffer.from(bom + out, 'utf8');
+  }
   if (change.kind !== 'config') return Buffer.from(bom + removeLines(text, new Set(change.removedLines)), 'utf8');
   const config = sources.configs.get(change.path)!;
   const out = rewriteConfig(text, config.servers, change.servers);
   if (!parseJsonc(out).ok) throw new VaultError('FAILED', `rewriting ${change.path} would not leave valid JSON; the file was not changed`);
   return Buffer.from(bom + out, 'utf8');
+}
+
+/**
+ * An rc file is edited only when the result still parses in its own shell (`bash -n`, `zsh -n`,
+ * `fish -n`): removing an `export` inside `if … fi` must not leave a broken startup file. A shell
+ * that is not installed cannot vouch for it, so the file is then left as it is, too.
+ */
+function checkShellSyntax(path: string, content: string): void {
+  const name = basename(path);
+  const shell = name.endsWith('.fish') ? 'fish' : name.startsWith('.zsh') || name === '.zprofile' ? 'zsh' : 'bash';
+  const env = { PATH: process.env['PATH'] ?? '/usr/bin:/bin' };
+  if (spawnSync(shell, ['-c', 'exit 0'], { env, timeout: 10_000 }).error) {
+    throw new VaultError('FAILED', `${shell} is not available to check that the edited file still parses; remove the line by hand`);
+  }
+  // Through `cat |`: Node hands a child a socket as stdin, which fish refuses to read a script from.
+  const r = spawnSync('sh', ['-c', 'cat | exec "$0" -n', shell], { input: content, encoding: 'utf8', timeout: 10_000, env });
+  if (r.status !== 0) throw new VaultError('FAILED', `removing the line would leave a file ${shell} cannot parse (${shell} -n); remove it by hand`);
 }
 
 function message(e: unknown): string {

@@ -269,7 +269,7 @@ function selfIdentity(): Omit<LockHolder, 'since' | 'nonce'> {
 }
 
 /** Field 22 (starttime) of /proc/<pid>/stat; undefined when the process does not exist. */
-function processStart(pid: number): string | undefined {
+export function processStart(pid: number): string | undefined {
   const stat = readProc(`/proc/${pid}/stat`);
   if (stat === undefined) {
     // No /proc (not Linux): fall back on whether the pid exists at all.

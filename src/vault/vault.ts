@@ -25,8 +25,15 @@ import { changedWhileWaiting, followFileVault, sameConfig, type Tx, type TxOptio
 
 export type BackendChoice = 'auto' | 'keychain' | 'file';
 export type PassphrasePurpose = 'unlock' | 'create' | 'change';
-/** Supplies a passphrase as bytes; the vault zeroes them after use. */
-export type PassphraseProvider = (purpose: PassphrasePurpose) => Promise<Uint8Array>;
+/**
+ * Supplies a passphrase as bytes; the vault zeroes them after use. After a refused passphrase the
+ * vault calls retry, when there is one: true means the next call gives a new passphrase (a
+ * terminal with tries left), false that the refusal stands.
+ */
+export interface PassphraseProvider {
+  (purpose: PassphrasePurpose): Promise<Uint8Array>;
+  retry?: ((purpose: PassphrasePurpose) => boolean) | undefined;
+}
 
 export interface VaultOptions {
   dir: string;
@@ -135,8 +142,7 @@ export class Vault {
   /** Open the vault in opts.dir; with create, make it first if it does not exist. */
   static async open(opts: VaultOptions, { create = false } = {}): Promise<Vault> {
     const dir = opts.dir;
-    if (!ensureDir(dir, create)) throw noVault(dir);
-    const text = readSecureText(join(dir, CONFIG_NAME));
+    const text = ensureDir(dir, false) ? readSecureText(join(dir, CONFIG_NAME)) : undefined;
     if (text === undefined) {
       if (!create) throw noVault(dir);
       return Vault.create(opts);
@@ -150,11 +156,14 @@ export class Vault {
     return Vault.fromConfig(opts, config, undefined, undefined, text);
   }
 
-  /** Create a new vault; fails if one exists. */
+  /**
+   * Create a new vault; fails if one exists. The directory is made only once the passphrase is in
+   * hand and the key wrapped: a creation abandoned at the prompt (Ctrl-C, three refused tries)
+   * leaves nothing behind.
+   */
   static async create(opts: VaultOptions): Promise<Vault> {
     const dir = opts.dir;
-    ensureDir(dir, true);
-    if (readSecureText(join(dir, CONFIG_NAME)) !== undefined) {
+    if (ensureDir(dir, false) && readSecureText(join(dir, CONFIG_NAME)) !== undefined) {
       throw new VaultError('USAGE', `a vault already exists in ${dir}`, { hint: 'use it as it is, or pass --dir for another one' });
     }
     const choice = await chooseBackend(opts);
@@ -181,6 +190,7 @@ export class Vault {
       }
       config = { v: 1, backend: 'keychain', createdAt };
     }
+    ensureDir(dir, true);
     if (!writeExclusive(dir, CONFIG_NAME, serializeConfig(config))) {
       // Another process created the vault at the same moment: use theirs.
       key?.dispose();
@@ -201,13 +211,8 @@ export class Vault {
       }
       let keys: KeyHandle[] | undefined = key ? [key] : undefined;
       if (!keys) {
-        const pass = await needPassphrase(opts, 'unlock');
-        try {
-          const { current, previous } = await unwrapKeyHandles(config, pass);
-          keys = previous ? [current, previous] : [current];
-        } finally {
-          pass.fill(0);
-        }
+        const { current, previous } = await unlockKeys(opts, config);
+        keys = previous ? [current, previous] : [current];
       }
       return new Vault(opts.dir, config, keys, opts, created);
     }
@@ -569,15 +574,10 @@ export class Vault {
     const k = await this.key();
     if (k instanceof LocalKeyHandle) return k;
     if (this.config.backend !== 'file') throw new Error('a keychain key is always local');
-    const pass = await needPassphrase(this.opts, 'unlock');
-    try {
-      const { current, previous } = await unwrapKeyHandles(this.config, pass);
-      this.keyHandles = previous ? [current, previous] : [current];
-      this.currentBackend = this.backendFor(this.currentConfig, this.keyHandles);
-      return current;
-    } finally {
-      pass.fill(0);
-    }
+    const { current, previous } = await unlockKeys(this.opts, this.config);
+    this.keyHandles = previous ? [current, previous] : [current];
+    this.currentBackend = this.backendFor(this.currentConfig, this.keyHandles);
+    return current;
   }
 
   /** Keys that may open a sealed file: the data key, then (during a rekey) the one it replaces. */
@@ -735,6 +735,20 @@ async function needPassphrase(opts: VaultOptions, purpose: PassphrasePurpose): P
     throw new VaultError('NO_PASSPHRASE', 'the passphrase is empty', { hint: 'choose a non-empty passphrase' });
   }
   return p;
+}
+
+/** The file vault's keys from its passphrase; a refused one is asked again while the provider offers to. */
+async function unlockKeys(opts: VaultOptions, config: FileVaultConfig): Promise<{ current: LocalKeyHandle; previous?: LocalKeyHandle }> {
+  for (;;) {
+    const pass = await needPassphrase(opts, 'unlock');
+    try {
+      return await unwrapKeyHandles(config, pass);
+    } catch (e) {
+      if (!isVaultError(e, 'BAD_PASSPHRASE') || opts.passphrase?.retry?.('unlock') !== true) throw e;
+    } finally {
+      pass.fill(0);
+    }
+  }
 }
 
 async function chooseBackend(opts: VaultOptions): Promise<CreateInfo> {

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { concat, entryAd, fileAd, vaultKeyAd } from '../../src/crypto/format.js';
 import { describeAd, lineReader, MAX_LINE } from '../../src/agent/protocol.js';
+import { isoTime } from '../../src/agent/server.js';
 
 const te = new TextEncoder();
 const u32 = (n: number) => new Uint8Array([n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255]);
@@ -12,6 +13,7 @@ describe('describeAd', () => {
     ['backup', entryAd('backup', 'hass', 'url'), 'backup hass_url'],
     ['instance entry', entryAd('entry', 'github@work', 'token'), 'entry github@work_token'],
     ['file backup', fileAd('run-1-abcd.file'), 'file run-1-abcd.file'],
+    ["migrate's file backup", fileAd('20261201T124332718Z-e2de61-0f1e2d3c.file'), 'file 20261201T124332718Z-e2de61-0f1e2d3c.file'],
   ])('accepts a %s AD', (_name, ad, want) => {
     expect(describeAd(ad)).toBe(want);
   });
@@ -47,5 +49,11 @@ describe('lineReader', () => {
     const feed = lineReader(() => undefined, () => tooLong++);
     feed(Buffer.alloc(MAX_LINE + 1, 0x61));
     expect(tooLong).toBe(1);
+  });
+});
+
+describe('isoTime (the status times, without loading the time-zone machinery)', () => {
+  it.each([0, 951_782_400_000, 1_764_590_400_999, Date.UTC(2026, 11, 31, 23, 59, 59, 7), 253_402_300_799_999])('is toISOString for %d', (ms) => {
+    expect(isoTime(ms)).toBe(new Date(ms).toISOString());
   });
 });

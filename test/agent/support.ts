@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, expect } from 'vitest';
 import { PASSPHRASE, passphraseEnv, runCli, tempHome, vaultDir, type CliResult } from '../helpers/cli.js';
 import { seedVault, type Entry } from '../cli/support.js';
+import { signalTracked, track, type Tracked } from '../helpers/pids.js';
 
 export interface AgentVault {
   home: string;
@@ -18,15 +19,11 @@ export interface AgentVault {
   passEnv: Record<string, string>;
 }
 
-const pids = new Set<number>();
+// By pid and start time (test/helpers/pids.ts): most of these agents locked long ago, and their
+// pids may belong to other processes by the end of the file.
+const agents: Tracked[] = [];
 afterAll(() => {
-  for (const pid of pids) {
-    try {
-      process.kill(pid, 'SIGTERM');
-    } catch {
-      /* gone already */
-    }
-  }
+  for (const a of agents) signalTracked(a, 'SIGTERM');
 });
 
 export async function agentVault(entries: readonly Entry[], passphrase = PASSPHRASE): Promise<AgentVault> {
@@ -59,7 +56,7 @@ export async function unlockVault(v: AgentVault, extra: string[] = []): Promise<
   expect(r.code, r.stderr).toBe(0);
   const s = await status(v);
   expect(s.unlocked).toBe(true);
-  pids.add(s.pid!);
+  agents.push(track(s.pid!));
   return { ...s, unlock: r };
 }
 

@@ -7,7 +7,11 @@ import { describe, expect, it } from 'vitest';
 import { isVaultError } from '../../src/errors.js';
 import { b64decode, b64encode, decodeBlob, encodeBlob, entryAd, fileAd, looksSealed, vaultKeyAd } from '../../src/crypto/format.js';
 import { checkKdfParams, KDF_PRESETS } from '../../src/crypto/kdf.js';
-import { openString, sealString } from '../../src/crypto/seal.js';
+import { LocalKeyHandle, openText, sealText } from '../../src/crypto/keyhandle.js';
+
+// Through the one way keys are used (a KeyHandle), as every writer does.
+const sealString = (k: Uint8Array, value: string, ad: Uint8Array) => sealText(new LocalKeyHandle(k), value, ad);
+const openString = (k: Uint8Array, text: string, ad: Uint8Array, what: string) => openText([new LocalKeyHandle(k)], text, ad, what);
 
 const key = new Uint8Array(32).map((_, i) => i);
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');

@@ -7,7 +7,10 @@ import { describe, expect, it } from 'vitest';
 import { isVaultError, VaultError } from '../../src/errors.js';
 import { b64decode, entryAd, KID_RE } from '../../src/crypto/format.js';
 import { blobKid, keyId, LocalKeyHandle, openText, openWithHandles, sealText } from '../../src/crypto/keyhandle.js';
-import { sealStringV1 as sealString } from '../../src/crypto/seal.js';
+import { sealBytesV1 } from '../../src/crypto/seal.js';
+
+/** A v1 blob (no key id), as vaults written before key ids hold. */
+const sealV1 = (key: Uint8Array, value: string, ad: Uint8Array) => sealBytesV1(key, new TextEncoder().encode(value), ad);
 
 const raw = (seed: number) => new Uint8Array(32).map((_, i) => (i * 7 + seed) & 0xff);
 const ad = entryAd('entry', 'github', 'token');
@@ -91,7 +94,7 @@ describe('v2 blobs', () => {
 describe('v1 blobs', () => {
   it('still open through a handle (old vaults, golden fixtures); no key id', async () => {
     const h = new LocalKeyHandle(raw(1));
-    const text = await sealString(raw(1), 'old value', ad);
+    const text = await sealV1(raw(1), 'old value', ad);
     expect(blobKid(text)).toBeUndefined();
     expect(await openText([new LocalKeyHandle(raw(3)), h], text, ad, 'x')).toBe('old value');
     expect((await failure(openText([new LocalKeyHandle(raw(3))], text, ad, 'x'))).code).toBe('INTEGRITY');

@@ -5,6 +5,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { VaultError } from '../../src/errors.js';
 import { exitStatus, resolveCommand, runWithEnv } from '../../src/launch/run.js';
 import { compileForNode, REPO, tempDir } from './helpers.js';
+import { signalTracked, track, type Tracked } from '../helpers/pids.js';
 
 const HARNESS = join(REPO, 'test/launch/harness/run-harness.mjs');
 const CHILD = join(REPO, 'test/launch/harness/child.mjs');
@@ -12,17 +13,12 @@ const HAS_EXECVE = typeof (process as unknown as { execve?: unknown }).execve ==
 const CANARY = 'canary-passphrase-7f3a';
 const SECRET = 'ghp_secretcanary0123456789abcdefghijklmn';
 let runJs: string;
-const children: number[] = [];
+// Recorded with their start times: a pid signalled after its process is gone may name a stranger.
+const children: Tracked[] = [];
 
 // If forwarding were broken the child would outlive its runner: never leave one behind.
 afterEach(() => {
-  for (const pid of children.splice(0)) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // already gone, as it should be
-    }
-  }
+  for (const child of children.splice(0)) signalTracked(child, 'SIGKILL'); // normally gone already
 });
 
 beforeAll(() => {
@@ -65,7 +61,7 @@ function startHarness(childArgs: string[], opts: { extra?: Record<string, string
     for (;;) {
       const m = err.match(re);
       const pid = /ready (\d+)/.exec(err)?.[1];
-      if (pid && !children.includes(Number(pid)) && Number(pid) !== proc.pid) children.push(Number(pid));
+      if (pid && !children.some((c) => c.pid === Number(pid)) && Number(pid) !== proc.pid) children.push(track(Number(pid)));
       if (m) return m;
       if (proc.exitCode !== null) throw new Error(`harness exited ${proc.exitCode}: ${err}`);
       await new Promise<void>((res) => waiters.push(res));

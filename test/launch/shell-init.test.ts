@@ -92,8 +92,9 @@ describe('shell-init: load_credentials for seed-era wrapper scripts', () => {
     expect(calls).toContain(shell === 'fish' ? 'load --format fish github' : 'load --format sh github');
   });
 
-  it('quotes an explicit command path', () => {
-    expect(renderShellInit('bash', { command: "/opt/it's/mcp-tokens" })).toContain(`$('/opt/it'\\''s/mcp-tokens' load`);
-    expect(renderShellInit('fish', { command: "/opt/it's/mcp-tokens" })).toContain(`('/opt/it\\'s/mcp-tokens' load`);
+  it('quotes an explicit command, word by word', () => {
+    const argv = ['/opt/node js/node', "/opt/it's/mcp-tokens.js"];
+    expect(renderShellInit('bash', { command: argv })).toContain(`$('/opt/node js/node' '/opt/it'\\''s/mcp-tokens.js' load`);
+    expect(renderShellInit('fish', { command: argv })).toContain(`('/opt/node js/node' '/opt/it\\'s/mcp-tokens.js' load`);
   });
 });

@@ -255,3 +255,19 @@ describe('issue 12 findings', () => {
     expect(r.files.every((f) => f.outcome === 'skipped' && /relative path/.test(f.reason!))).toBe(true);
   });
 });
+
+describe('rc files are edited only when the result still parses', () => {
+  it('an export inside if … fi is left (and listed) rather than breaking .bashrc; a plain one is removed', async () => {
+    const { options } = await home();
+    const bashrc = `alias ll='ls -l'\nif [ -n "$PS1" ]; then\n  export GITHUB_PERSONAL_ACCESS_TOKEN=${GH}\nfi\n`;
+    const bashPath = await write('.bashrc', bashrc);
+    const zshPath = await write('.zshrc', `setopt autocd\nexport GITHUB_PERSONAL_ACCESS_TOKEN=${GH}\n`);
+    const target = new TestTarget();
+    const result = await applyMigration(await planMigration(target, options({ shellRc: true })), target);
+    expect(target.state.values['github/token']).toBe(GH);
+    expect(await fs.readFile(bashPath, 'utf8')).toBe(bashrc);
+    expect(result.files.find((f) => f.path === bashPath)).toMatchObject({ outcome: 'failed', reason: expect.stringMatching(/bash cannot parse/) });
+    expect(result.left.find((l) => l.path === bashPath)).toMatchObject({ where: 'line 3 env GITHUB_PERSONAL_ACCESS_TOKEN', reason: expect.stringMatching(/bash -n/) });
+    expect(await fs.readFile(zshPath, 'utf8')).toBe('setopt autocd\n');
+  });
+});

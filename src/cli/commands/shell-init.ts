@@ -15,5 +15,6 @@ Example (a wrapper script written against the seed's token manager):
   )
   .action(async (opts: { shell: 'sh' | 'bash' | 'zsh' | 'dash' | 'fish' }) => {
     const { renderShellInit } = await import('../../launch/shell-init.js');
-    data(renderShellInit(opts.shell));
+    const { cliArgv } = await import('../invocation.js');
+    data(renderShellInit(opts.shell, { command: cliArgv() }));
   });

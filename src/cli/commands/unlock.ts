@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
-import { VaultError } from '../../errors.js';
+import type { UnlockOptions, UnlockResult } from '../../agent/start.js';
+import { VaultError, isVaultError } from '../../errors.js';
 import { globals, vaultDir } from '../context.js';
 import { data, info, json, warn } from '../output.js';
 
@@ -16,6 +17,18 @@ export function parseAgentDuration(text: string, what: string): number | null {
 function human(ms: number): string {
   for (const [u, n] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1_000]] as const) if (ms % n === 0) return `${ms / n}${u}`;
   return `${ms}ms`;
+}
+
+/** Start the agent; a passphrase refused at the terminal is asked again (the prompt's three tries). */
+async function startRetrying(opts: UnlockOptions): Promise<UnlockResult> {
+  const { unlock: start } = await import('../../agent/start.js');
+  for (;;) {
+    try {
+      return await start(opts);
+    } catch (e) {
+      if (!isVaultError(e, 'BAD_PASSPHRASE') || opts.passphrase.retry?.('unlock') !== true) throw e;
+    }
+  }
 }
 
 interface UnlockOpts {
@@ -76,9 +89,9 @@ Examples:
     }
     const timeoutMs = parseAgentDuration(opts.timeout, '--timeout');
     const idleMs = parseAgentDuration(opts.idle, '--idle');
-    const { unlock: start } = await import('../../agent/start.js');
     const { passphraseProvider } = await import('../passphrase.js');
-    const r = await start({ dir, passphrase: passphraseProvider({ fd: globals(this).passphraseFd }), timeoutMs, idleMs });
+    const passphrase = passphraseProvider({ fd: globals(this).passphraseFd });
+    const r = await startRetrying({ dir, passphrase, timeoutMs, idleMs });
     if (r.notice) warn(`${r.notice}; replaced by a new agent`);
     if (r.already) {
       info(`Already unlocked (since ${r.status.since}, until ${r.status.until ?? 'locked by hand'}); nothing changed. To change the limits: mcp-tokens lock, then unlock again.`);
