@@ -1,10 +1,11 @@
 import * as fs from 'node:fs';
-import { join } from 'node:path';
-import { VaultError, ioError } from '../errors.js';
+import { basename, join } from 'node:path';
+import { VaultError, ioError, isVaultError } from '../errors.js';
 import { parseEntryName, splitEntryName, type EntryName } from '../names.js';
 import { entryAd, looksSealed } from '../crypto/format.js';
 import { openText, sealText, type KeyHandle } from '../crypto/keyhandle.js';
 import { fsyncDir, readSecureText, removeFile, writeAtomic } from '../vault/fsutil.js';
+import { readLegacyPlain } from '../vault/legacy.js';
 import type { Backend } from './types.js';
 
 export const FILE_BACKEND = 'file';
@@ -28,7 +29,16 @@ export function fileBackend(opts: FileBackendOptions): Backend {
     name: FILE_BACKEND,
     async get(name) {
       const path = join(dir, name);
-      const text = readSecureText(path);
+      let text: string | undefined;
+      try {
+        text = readSecureText(path);
+      } catch (e) {
+        // The old script wrote its files with the user's umask (often 644): such a file is a
+        // plaintext token to migrate, not a damaged entry. A sealed entry with a loose mode is
+        // still refused (doctor --fix).
+        if (isVaultError(e, 'UNSAFE_PERMISSIONS') && readLegacyPlain(path) !== undefined) throw legacyPlaintext(path);
+        throw e;
+      }
       if (text === undefined) return undefined;
       if (!looksSealed(text)) throw legacyPlaintext(path);
       const { service, key } = splitEntryName(name);
@@ -68,8 +78,11 @@ export function listEntryFiles(dir: string): EntryName[] {
 }
 
 export function legacyPlaintext(path: string): VaultError {
+  const parts = parseEntryName(basename(path));
+  const sk = parts ? `${parts.service} ${parts.key}` : '<service> <key>';
   return new VaultError('INTEGRITY', `${path} is not an encrypted mcp-tokens entry (a plaintext token left by the old shell script?)`, {
-    hint: 'it was not read as a credential; run: mcp-tokens migrate --dry-run, then mcp-tokens migrate',
+    hint: `it was not read as a credential; move it into the vault with: mcp-tokens migrate` +
+      ` (or replace it: mcp-tokens store ${sk}; or remove it: mcp-tokens delete ${sk} — either keeps its value as an encrypted backup)`,
     reason: 'legacy-plaintext',
   });
 }

@@ -11,6 +11,12 @@ import { VaultError } from '../errors.js';
 
 export const BLOCK_BEGIN = '# >>> mcp-tokens setup >>>';
 export const BLOCK_END = '# <<< mcp-tokens setup <<<';
+/**
+ * The line a block carries when `setup` created the file for it, so `setup --undo` deletes the file
+ * again when the block was all it held — and only then: a file the user had, even an empty one,
+ * is never deleted.
+ */
+export const CREATED_NOTE = '# (mcp-tokens setup created this file; setup --undo deletes it if nothing else is in it)';
 
 interface Found {
   start: number; // offset of the begin marker line
@@ -38,16 +44,35 @@ export function insertBlock(content: string, block: string, where = 'the file'):
   return { content: `${content}\n${body}`, action: 'added' };
 }
 
-/** Remove every mcp-tokens block; `removed` is how many there were. */
-export function removeBlocks(content: string, where = 'the file'): { content: string; removed: number } {
+/** `block` with the CREATED_NOTE line after its begin marker. */
+export function markCreated(block: string): string {
+  const nl = block.indexOf('\n');
+  return `${block.slice(0, nl + 1)}${CREATED_NOTE}\n${block.slice(nl + 1)}`;
+}
+
+/** True when a block in content says setup created the file. */
+export function createdBySetup(content: string, where = 'the file'): boolean {
+  return findBlocks(content, where).some((b) => hasCreatedNote(content.slice(b.start, b.stop)));
+}
+
+function hasCreatedNote(block: string): boolean {
+  return block.split('\n').some((l) => l.replace(/\r$/, '') === CREATED_NOTE);
+}
+
+/**
+ * Remove every mcp-tokens block; `removed` is how many there were, `created` whether one of them
+ * said setup created the file.
+ */
+export function removeBlocks(content: string, where = 'the file'): { content: string; removed: number; created: boolean } {
   const found = findBlocks(content, where);
+  const created = found.some((b) => hasCreatedNote(content.slice(b.start, b.stop)));
   let out = content;
   for (const { start, stop } of [...found].reverse()) {
     if (out[stop] === '\n') out = out.slice(0, start) + out.slice(stop + 1);
     else if (start > 0 && out[start - 1] === '\n') out = out.slice(0, start - 1) + out.slice(stop);
     else out = out.slice(0, start) + out.slice(stop);
   }
-  return { content: out, removed: found.length };
+  return { content: out, removed: found.length, created };
 }
 
 /** The block's text without its final newline; it must be exactly one marked block. */

@@ -14,10 +14,11 @@ import { constants as fsc } from 'node:fs';
 import { lstat, mkdir, open, readFile, realpath, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { VaultError, ioError } from '../errors.js';
-import { insertBlock, removeBlocks } from './rcblock.js';
+import { createdBySetup, insertBlock, markCreated, removeBlocks } from './rcblock.js';
 
 export interface SetupResult {
-  action: 'added' | 'updated' | 'unchanged' | 'removed' | 'absent';
+  /** `deleted`: the block was removed and so was the file, which setup had created for it. */
+  action: 'added' | 'updated' | 'unchanged' | 'removed' | 'deleted' | 'absent';
   /** The path given (e.g. ~/.bashrc). */
   rcPath: string;
   /** The file actually read and written: rcPath, or the target of the link rcPath is. */
@@ -26,21 +27,40 @@ export interface SetupResult {
   viaSymlink: boolean;
 }
 
-/** Add or refresh the block in rcPath (created, with its directory, if missing). */
+/**
+ * Add or refresh the block in rcPath (created, with its directory, if missing). A file created
+ * here gets a block that says so, and keeps saying so when the block is refreshed.
+ */
 export async function applySetup(rcPath: string, block: string): Promise<SetupResult> {
   const file = await readTarget(rcPath);
-  const edit = insertBlock(file.content, asBytes(block), file.target);
+  const created = !file.exists || createdBySetup(file.content, file.target);
+  const edit = insertBlock(file.content, asBytes(created ? markCreated(block) : block), file.target);
   if (edit.action !== 'unchanged') await replaceFile(file, edit.content);
   return { action: edit.action, rcPath, target: file.target, viaSymlink: file.viaSymlink };
 }
 
-/** Remove the block from rcPath; the rest of the file is restored byte for byte. */
+/**
+ * Remove the block from rcPath; the rest of the file is restored byte for byte. A file setup
+ * created that holds nothing else is deleted (never through a link: a dotfile manager owns it).
+ */
 export async function undoSetup(rcPath: string): Promise<SetupResult> {
   const file = await readTarget(rcPath);
-  if (!file.exists) return { action: 'absent', rcPath, target: file.target, viaSymlink: file.viaSymlink };
+  const result = (action: SetupResult['action']): SetupResult => ({ action, rcPath, target: file.target, viaSymlink: file.viaSymlink });
+  if (!file.exists) return result('absent');
   const edit = removeBlocks(file.content, file.target);
-  if (edit.removed > 0) await replaceFile(file, edit.content);
-  return { action: edit.removed > 0 ? 'removed' : 'absent', rcPath, target: file.target, viaSymlink: file.viaSymlink };
+  if (edit.removed === 0) return result('absent');
+  if (edit.created && edit.content === '' && !file.viaSymlink) {
+    try {
+      await checkUnchanged(file);
+      await unlink(file.target);
+      await syncDir(dirname(file.target));
+    } catch (e) {
+      throw e instanceof VaultError ? e : ioError('remove', file.target, e);
+    }
+    return result('deleted');
+  }
+  await replaceFile(file, edit.content);
+  return result('removed');
 }
 
 /**

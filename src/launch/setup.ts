@@ -1,6 +1,6 @@
 /**
- * `mcp-tokens setup`: the block that loads credentials into every new shell, where it goes, and
- * what the user should know before choosing it. The file editing itself is in rcfile.ts.
+ * `mcp-tokens setup`: the block that loads credentials into every new shell and where it goes.
+ * The file editing itself is in rcfile.ts; what the user should know first is in `setup --help`.
  */
 import { homedir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -74,50 +74,4 @@ export function renderSetupBlock(shell: SetupShell, opts: SetupBlockOptions = {}
           'fi',
         ];
   return [BLOCK_BEGIN, note, ...lines, BLOCK_END, ''].join('\n');
-}
-
-export interface SetupNotesOptions {
-  shell: SetupShell;
-  backend: 'keychain' | 'file' | 'memory' | undefined;
-  /** Whether the block already names a passphrase file (renderSetupBlock's passphraseFile). */
-  passphraseFileInBlock?: boolean;
-  platform?: NodeJS.Platform;
-}
-
-/** Paragraphs the CLI prints on stderr when it shows or writes the block. */
-export function setupNotes(opts: SetupNotesOptions): string[] {
-  const notes = [
-    'Auto-loading exports your tokens into the environment of every new shell and of every program ' +
-      'started from it. `mcp-tokens run <service> -- <command>` is the narrower choice: it gives the ' +
-      'tokens only to the one program that needs them, and it is what MCP client configs should use.',
-  ];
-  if (opts.backend === 'file' && !opts.passphraseFileInBlock) {
-    const exportLine =
-      opts.shell === 'fish'
-        ? 'set -gx MCP_TOKENS_PASSPHRASE_FILE ~/.config/mcp-tokens/passphrase'
-        : 'export MCP_TOKENS_PASSPHRASE_FILE=~/.config/mcp-tokens/passphrase';
-    notes.push(
-      'This vault is an encrypted file vault, so every new shell would ask for its passphrase. To load ' +
-        'without a prompt, keep the passphrase in a file only you can read and name it in ' +
-        'MCP_TOKENS_PASSPHRASE_FILE, either with `mcp-tokens setup --passphrase-file PATH` (the block then ' +
-        'passes it to `load` alone) or in your start-up file before the block:\n' +
-        '  mkdir -p ~/.config/mcp-tokens && install -m 600 /dev/null ~/.config/mcp-tokens/passphrase\n' +
-        '  (write the passphrase into that file with an editor, not with echo: shell history keeps it)\n' +
-        `  ${exportLine}\n` +
-        'Under systemd, a service can receive it as a credential instead (LoadCredentialEncrypted=' +
-        'mcp-tokens-passphrase:… in the unit, and MCP_TOKENS_PASSPHRASE_FILE=' +
-        '$CREDENTIALS_DIRECTORY/mcp-tokens-passphrase). A passphrase on disk is only as safe as that ' +
-        'file: anyone who can read it can open the vault.',
-    );
-  }
-  if (opts.backend === 'keychain') {
-    notes.push(
-      'The keychain must be unlocked when a shell starts (it is, inside a desktop session); in a shell ' +
-        'without one, such as an SSH login, `load` fails with a message and the shell starts without tokens.',
-    );
-  }
-  if (opts.shell === 'bash' && (opts.platform ?? process.platform) === 'darwin') {
-    notes.push('On macOS, Terminal starts bash as a login shell, which reads ~/.bash_profile: source ~/.bashrc from there.');
-  }
-  return notes;
 }

@@ -68,12 +68,18 @@ export async function applyMigration(plan: MigrationPlan, target: MigrationTarge
     const id = fieldId(i.candidate.service, i.candidate.key);
     groups.set(id, [...(groups.get(id) ?? []), i]);
   }
+  // The old script's files go into the undo journal before their value is stored: a file vault
+  // in the same directory renames its entry over the file in that store.
+  const journaled = new Map<string, string>();
   for (const [id, group] of groups) {
     const { service, key, value } = group.find((i) => i.action === 'store')?.candidate ?? group[0]!.candidate;
     const storing = group.some((i) => i.action === 'store');
     try {
       if (broken && storing) throw new VaultError('FAILED', `not attempted after an earlier failure (${broken})`);
-      if (storing) await target.store(service, key, value);
+      if (storing) {
+        for (const i of group) if (i.candidate.kind === 'legacy-file') await journalLegacy(i, plan, target, runId, journaled, emit);
+        await target.store(service, key, value);
+      }
       if ((await target.get(service, key)) !== value) {
         throw new VaultError('INTEGRITY', `${service} ${key}: the vault did not return the value just stored`);
       }
@@ -112,7 +118,7 @@ export async function applyMigration(plan: MigrationPlan, target: MigrationTarge
   const safe = (i: PlanItem): boolean =>
     i.action === 'backup' ? backedUp.has(i) : verified.has(fieldId(i.candidate.service, i.candidate.key)) && i.action !== 'conflict' && i.action !== 'invalid';
   const { files, cleanup } = decide(plan.items, internals.sources, safe, inVault);
-  for (const change of files) result.files.push(await changeFile(change, plan, target, runId, emit));
+  for (const change of files) result.files.push(await changeFile(change, plan, target, runId, emit, journaled));
 
   const failedPaths = new Set(result.files.filter((f) => f.outcome === 'failed' || f.outcome === 'skipped').map((f) => f.path));
   result.items = plan.items.map((i) => {
@@ -133,20 +139,22 @@ async function changeFile(
   target: MigrationTarget,
   runId: string,
   emit: (e: ApplyEvent) => void,
+  journaled: ReadonlyMap<string, string>,
 ): Promise<FileOutcome> {
   const { sources, snapshots } = planInternals(plan);
   const path = change.path;
   const before = snapshots.get(path);
+  const saved = journaled.get(path);
   try {
     const read = await readNoFollow(path, 64 * 1024 * 1024);
     // The file backend may already have replaced a legacy file with its encrypted entry.
     if (!read.ok || !before || !read.file.bytes.equals(before)) {
-      if (change.kind === 'legacy') return { path, outcome: 'replaced-by-vault' };
+      if (change.kind === 'legacy') return { path, outcome: 'replaced-by-vault', ...(saved ? { backupId: saved } : {}) };
       return { path, outcome: 'skipped', reason: 'changed since it was read; re-run migrate' };
     }
     const after = change.kind === 'legacy' ? undefined : newContent(change, read.file, sources);
-    const backupId = await target.saveFileBackup({ runId, path, mode: read.file.mode, after: after ? sha256(after) : null }, read.file.bytes);
-    emit({ type: 'file-saved', path });
+    const backupId = saved ?? (await target.saveFileBackup({ runId, path, mode: read.file.mode, after: after ? sha256(after) : null }, read.file.bytes));
+    if (!saved) emit({ type: 'file-saved', path });
     if (!after) {
       const r = await shredIfUnchanged(path, read.file.bytes);
       emit({ type: 'file-changed', path });
@@ -163,6 +171,25 @@ async function changeFile(
   } catch (e) {
     return { path, outcome: 'failed', reason: message(e) };
   }
+}
+
+/** Keep an old script's token file in the undo journal (once per run), while it is as it was read. */
+async function journalLegacy(
+  i: PlanItem,
+  plan: MigrationPlan,
+  target: MigrationTarget,
+  runId: string,
+  journaled: Map<string, string>,
+  emit: (e: ApplyEvent) => void,
+): Promise<void> {
+  const { path, service, key } = i.candidate;
+  if (path === undefined || journaled.has(path)) return;
+  const before = planInternals(plan).snapshots.get(path);
+  const read = await readNoFollow(path, 64 * 1024 * 1024);
+  if (!read.ok || !before || !read.file.bytes.equals(before)) return; // changeFile says what happened
+  const id = await target.saveFileBackup({ runId, path, mode: read.file.mode, after: null, entry: { service, key } }, read.file.bytes);
+  journaled.set(path, id);
+  emit({ type: 'file-saved', path });
 }
 
 function newContent(change: FileChange, file: ReadFile, sources: ReturnType<typeof planInternals>['sources']): Buffer {

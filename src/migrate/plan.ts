@@ -8,6 +8,7 @@ import { isVaultError } from '../errors.js';
 import { checkValue } from '../services/index.js';
 import { decide, fieldId, type Sources } from './decide.js';
 import { KNOWN_FIELDS } from './known.js';
+import { adviseLegacy } from './legacy-advice.js';
 import { scanLegacy } from './sources/legacy.js';
 import { scanEnv, scanTextFiles, shellRcPaths, type TextScan } from './sources/env.js';
 import { configLocations, projectLocations, scanConfigs, type ConfigScan } from './sources/configs.js';
@@ -73,6 +74,7 @@ export async function planMigration(target: MigrationTarget, o: PlanOptions): Pr
     vault.set(fieldId(f.service, f.key), await target.get(f.service, f.key));
   }
   const items = classify(candidates, vault, o.overwrite ?? false);
+  adviseLegacy(items, legacy.loose, vault, o.overwrite ?? false);
 
   const sources: Sources = {
     configs: conf.configs,

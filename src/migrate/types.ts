@@ -27,6 +27,13 @@ export interface MigrationTarget {
   /** Every file backup, any order. */
   listFileBackups(): Promise<FileBackup[]>;
   readFileBackup(id: string): Promise<Uint8Array>;
+  /**
+   * Undo of an old script's token file where the vault now keeps service/key as a file at that
+   * very path (a file vault in the same directory): while the entry still holds `value`, back it
+   * up (encrypted), then put `bytes` back at `path` with `mode`. 'not-here' when the vault keeps
+   * service/key elsewhere; 'changed' when the entry holds another value now (nothing is written).
+   */
+  putBackLegacy?(service: string, key: string, value: string, path: string, bytes: Uint8Array, mode: number): Promise<'restored' | 'not-here' | 'changed'>;
 }
 
 /** The non-secret record kept beside a file backup; this is the journal `undo` works from. */
@@ -39,6 +46,11 @@ export interface FileBackupInput {
   mode: number;
   /** SHA-256 (hex) of what migrate writes in its place, or null when it removes the file. */
   after: string | null;
+  /**
+   * An old script's token file: the field its value went to. In a file vault the vault's own
+   * entry takes the file's path, so undo asks the vault to give the path back (putBackLegacy).
+   */
+  entry?: { service: string; key: string };
 }
 
 export interface FileBackup extends FileBackupInput {

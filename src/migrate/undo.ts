@@ -10,6 +10,7 @@
  */
 import { isAbsolute } from 'node:path';
 import { VaultError } from '../errors.js';
+import { looksSealed } from '../crypto/format.js';
 import { atomicWrite, readNoFollow, sha256 } from './fsutil.js';
 import type { FileBackup, MigrationTarget } from './types.js';
 
@@ -54,13 +55,24 @@ function byRun(all: readonly FileBackup[]): Map<string, FileBackup[]> {
   return new Map([...runs].sort(([a], [c]) => a.localeCompare(c)).map(([id, f]) => [id, [...f.values()]]));
 }
 
+/** The value an old script's token file held, as migrate read it. */
+function legacyValue(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString('utf8').replace(/^\uFEFF/, '').trim();
+}
+
 /** Whether the file still holds what the run wrote (or is still gone), or its original again. */
 async function stateOf(target: MigrationTarget, b: FileBackup): Promise<FileState> {
   const now = await readNoFollow(b.path, 64 * 1024 * 1024);
   if (b.after === null) {
     if (!now.ok) return now.absent ? 'changed' : 'edited since';
   } else if (now.ok && sha256(now.file.bytes) === b.after) return 'changed';
-  if (now.ok && now.file.bytes.equals(Buffer.from(await target.readFileBackup(b.id)))) return 'original';
+  if (!now.ok) return 'edited since';
+  const original = Buffer.from(await target.readFileBackup(b.id));
+  if (now.file.bytes.equals(original)) return 'original';
+  // A file vault's own entry at the old file's path, holding the value migrated from it.
+  if (b.entry && looksSealed(now.file.bytes.toString('utf8')) && (await target.get(b.entry.service, b.entry.key).catch(() => undefined)) === legacyValue(original)) {
+    return 'changed';
+  }
   return 'edited since';
 }
 
@@ -112,7 +124,16 @@ async function restore(target: MigrationTarget, b: FileBackup, force: boolean): 
     if (now.ok && now.file.bytes.equals(original)) return { path, outcome: 'unchanged' };
     if (!now.ok && !now.absent) return { path, outcome: 'skipped', reason: `${path} ${now.reason}` };
     if (b.after === null && now.ok) {
-      return { path, outcome: 'skipped', reason: 'another file now sits at this path (the vault entry, or a new file); not overwritten' };
+      if (b.entry && target.putBackLegacy) {
+        // The old script's file in a file vault: the vault's entry took its path.
+        const { service, key } = b.entry;
+        const r = await target.putBackLegacy(service, key, legacyValue(original), path, original, b.mode);
+        if (r === 'restored') return { path, outcome: 'restored', reason: `in place of the vault's ${service} ${key} entry (its value is kept as an encrypted backup)` };
+        if (r === 'changed') {
+          return { path, outcome: 'skipped', reason: `the vault's ${service} ${key} was changed after the migration; not overwritten (the old file's bytes stay in the encrypted journal)` };
+        }
+      }
+      return { path, outcome: 'skipped', reason: 'another file now sits at this path (a new file, or a vault entry not made by this run); not overwritten' };
     }
     if (b.after !== null && !force) {
       if (!now.ok) return { path, outcome: 'skipped', reason: 'the file was removed after the migration; use --force to restore it' };

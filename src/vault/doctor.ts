@@ -93,7 +93,13 @@ export async function doctor(dir: string, opts: DoctorOptions): Promise<DoctorRe
     if (parseEntryName(name)) {
       const text = readIfRegular(path);
       if (text !== undefined && !looksSealed(text)) {
-        add({ level: 'warn', message: 'plaintext credential left by the old shell script (never read as a credential)', path, fix: 'mcp-tokens migrate' });
+        const { service, key } = parseEntryName(name)!;
+        add({
+          level: 'warn',
+          message: 'plaintext credential left by the old shell script (never read as a credential)',
+          path,
+          fix: `mcp-tokens migrate (moves it into the vault and removes it; undo with mcp-tokens migrate --undo), or replace it: mcp-tokens store ${service} ${key}, or remove it: mcp-tokens delete ${service} ${key} (both keep its value as an encrypted backup)`,
+        });
       }
     }
   }

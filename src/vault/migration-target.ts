@@ -63,6 +63,7 @@ export function vaultMigrationTarget(vault: Vault): MigrationTarget {
     async readFileBackup(id) {
       return Buffer.from((await readDoc(vault, dir, id)).content, 'base64');
     },
+    putBackLegacy: (service, key, value, path, bytes, mode) => vault.putBackPlaintext(service, key, value, path, bytes, mode),
   };
 }
 

@@ -3,7 +3,8 @@
  * validates names and values, keeps an encrypted backup of every replaced value, holds the
  * directory lock around read-modify-write sequences, and returns data; it never prints.
  */
-import { join } from 'node:path';
+import { chmodSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { VaultError, isVaultError } from '../errors.js';
 import { entryName, parseEntryName, type EntryName } from '../names.js';
 import { checkValue, fieldSpec, serviceSpec, type ServiceSpec } from '../services/index.js';
@@ -14,7 +15,8 @@ import { fileAd, looksSealed } from '../crypto/format.js';
 import { LocalKeyHandle, type KeyHandle } from '../crypto/keyhandle.js';
 import type { Backend } from '../backends/types.js';
 import { CONFIG_NAME, newKeyHandle, parseConfig, serializeConfig, unwrapKeyHandles, wrapKeyHandles, type FileVaultConfig, type VaultConfig } from './config.js';
-import { cleanStaleTemps, ensureDir, readSecureText, writeAtomic, writeExclusive } from './fsutil.js';
+import { cleanStaleTemps, ensureDir, fsyncDir, readSecureText, removeFile, writeAtomic, writeExclusive } from './fsutil.js';
+import { readLegacyPlain } from './legacy.js';
 import { withLock } from './lock.js';
 import { pausePoint } from './failpoint.js';
 import { rekeyInTx, type RekeyResult } from './rekey.js';
@@ -134,7 +136,7 @@ export class Vault {
         const text = readSecureText(join(dir, name));
         return text !== undefined && !looksSealed(text);
       } catch {
-        return false;
+        return readLegacyPlain(join(dir, name)) !== undefined; // e.g. mode 644: still the old script's file
       }
     });
   }
@@ -317,8 +319,10 @@ export class Vault {
   }
 
   /**
-   * Validate and store; the old value is backed up first. With replacePlaintext (migrate), a
-   * legacy plaintext file at the entry's path counts as "nothing stored" and is replaced.
+   * Validate and store; the old value is backed up first. A plaintext file left by the old shell
+   * script at the entry's path (`{dir}/{service}_{key}`) is replaced: its value is backed up
+   * (encrypted) first, then the file is gone. With replacePlaintext (migrate, which keeps the
+   * file's bytes in its own undo journal and removes it itself) it is only "nothing stored".
    */
   async store(service: string, key: string, value: string, opts: { replacePlaintext?: boolean } = {}): Promise<StoreResult> {
     const { warnings } = checkValue(service, key, value);
@@ -348,24 +352,47 @@ export class Vault {
 
   private async storeIn(tx: Tx, service: string, key: string, value: string, warnings: string[], replacePlaintext: boolean): Promise<StoreResult> {
     const name = entryName(service, key);
+    let legacy = false;
     const old = await tx.backend.get(name).catch((e: unknown) => {
-      if (replacePlaintext && isVaultError(e, 'INTEGRITY') && e.reason === 'legacy-plaintext') return undefined;
+      if (isVaultError(e, 'INTEGRITY') && e.reason === 'legacy-plaintext') {
+        legacy = true;
+        return undefined;
+      }
       throw e;
     });
-    if (old === value) return { name, created: false, changed: false, warnings };
+    // A keychain vault's directory may hold the old script's file beside the keychain entry.
+    const legacyPath = join(this.dir, name);
+    const legacyValue = readLegacyPlain(legacyPath);
+    legacy ||= legacyValue !== undefined;
+    if (old === value && !legacy) return { name, created: false, changed: false, warnings };
     const backup = old === undefined ? undefined : await this.backup(tx, service, key, old);
-    await tx.backend.set(name, value);
+    const legacyBackup = legacy && !replacePlaintext && legacyValue !== undefined ? await this.backup(tx, service, key, legacyValue) : undefined;
+    await tx.backend.set(name, value); // a file vault's entry is renamed over the old file
+    if (legacy && !replacePlaintext) {
+      if (this.backendName !== 'file' && removeFile(legacyPath)) fsyncDir(this.dir);
+      warnings.push(`replaced the old script's plaintext file ${legacyPath}${legacyBackup ? `; its value is kept as an encrypted backup (backups/${legacyBackup})` : ''}`);
+    }
     const stamp = now(this.opts).toISOString();
     const expires = fieldSpec(service, key).secret ? jwtExpiry(value)?.toISOString() : undefined;
     this.setMeta(name, { storedAt: stamp, ...(expires ? { expiresAt: expires } : {}) }, warnings);
-    return { name, created: old === undefined, changed: true, ...(backup ? { backup } : {}), warnings };
+    return { name, created: old === undefined, changed: old !== value || legacy, ...(backup ? { backup } : {}), warnings };
   }
 
-  /** Delete one key, or every key of a service; each value is backed up first. */
+  /**
+   * Delete one key, or every key of a service; each value is backed up first. A plaintext file of
+   * the old script at an entry's path is deleted too, its value backed up (encrypted) first.
+   */
   async delete(service: string, key?: string, { force = false } = {}): Promise<{ deleted: EntryName[]; backups: string[] }> {
     serviceSpec(service);
     return this.transaction(async (tx) => {
-      const names = key !== undefined ? [entryName(service, key)] : (await tx.backend.list()).filter((n) => parseEntryName(n)?.service === service);
+      const ofService = (n: string): EntryName[] => {
+        const p = parseEntryName(n);
+        return p && p.service === service ? [p.name] : [];
+      };
+      const names =
+        key !== undefined
+          ? [entryName(service, key)]
+          : [...new Set([...(await tx.backend.list()).flatMap(ofService), ...Vault.legacyFiles(this.dir).flatMap(ofService)])];
       const deleted: EntryName[] = [];
       const backups: string[] = [];
       for (const name of names.sort()) {
@@ -374,10 +401,18 @@ export class Vault {
         try {
           old = await tx.backend.get(name);
         } catch (e) {
-          if (!(force && e instanceof VaultError && e.code === 'INTEGRITY')) throw e;
+          if (!(isVaultError(e, 'INTEGRITY') && (force || e.reason === 'legacy-plaintext'))) throw e;
         }
+        const legacyPath = join(this.dir, name);
+        const legacyValue = readLegacyPlain(legacyPath);
         if (old !== undefined) backups.push(await this.backup(tx, parts.service, parts.key, old));
-        if (await tx.backend.delete(name)) deleted.push(name);
+        if (legacyValue !== undefined && legacyValue !== old) backups.push(await this.backup(tx, parts.service, parts.key, legacyValue));
+        let gone = await tx.backend.delete(name);
+        if (this.backendName !== 'file' && legacyValue !== undefined && removeFile(legacyPath)) {
+          fsyncDir(this.dir);
+          gone = true;
+        }
+        if (gone) deleted.push(name);
         this.setMeta(name, undefined, []);
       }
       if (deleted.length === 0) {
@@ -386,6 +421,26 @@ export class Vault {
         });
       }
       return { deleted, backups };
+    });
+  }
+
+  /**
+   * `migrate --undo` of an old script's token file in a file vault: the entry service/key sits at
+   * the old file's path. While it still holds `expected`, its value is backed up, then `bytes`
+   * (the old plaintext file) go back at that path with `mode`, under the lock.
+   */
+  async putBackPlaintext(service: string, key: string, expected: string, path: string, bytes: Uint8Array, mode: number): Promise<'restored' | 'not-here' | 'changed'> {
+    const name = entryName(service, key);
+    return this.transaction(async (tx) => {
+      if (tx.config.backend !== 'file' || resolve(join(this.dir, name)) !== resolve(path)) return 'not-here';
+      const now = await tx.backend.get(name).catch(() => undefined);
+      if (now !== expected) return 'changed';
+      await this.backup(tx, service, key, now);
+      writeAtomic(this.dir, name, bytes);
+      // Undo puts the file back as it was, loose mode included (the user's own file, by request).
+      chmodSync(path, mode & 0o777);
+      this.setMeta(name, undefined, []);
+      return 'restored';
     });
   }
 
@@ -516,7 +571,7 @@ export class Vault {
     entryName(service, key);
     return this.transaction(async (tx) => {
       const all = this.backups(service, key);
-      const matching = at === undefined ? all : all.filter((b) => b.stamp === at || b.stamp.startsWith(at));
+      const matching = at === undefined ? all : pickBackup(all, at, service, key);
       const from = matching[matching.length - 1];
       if (!from) {
         throw new VaultError('NOT_FOUND', at ? `No backup of ${service} ${key} at ${at}` : `No backups of ${service} ${key}`, {
@@ -761,4 +816,20 @@ async function chooseBackend(opts: VaultOptions): Promise<CreateInfo> {
     throw new VaultError('BACKEND_UNAVAILABLE', `the OS keychain is not available: ${probe.reason}`, { hint: probe.hint });
   }
   return { backend: 'file', reason: 'no OS keychain was reachable' };
+}
+
+/**
+ * The backups `--at` names: the one whose timestamp it is, else the one it is a prefix of. A prefix
+ * that several timestamps share is refused with the list, so restore never guesses which one.
+ */
+function pickBackup(all: readonly BackupInfo[], at: string, service: string, key: string): BackupInfo[] {
+  const exact = all.filter((b) => b.stamp === at);
+  if (exact.length > 0) return exact;
+  const matching = all.filter((b) => b.stamp.startsWith(at));
+  if (matching.length <= 1) return matching;
+  const shown = matching.slice(-10).reverse().map((b) => `  ${b.stamp}`);
+  const more = matching.length > 10 ? [`  … and ${matching.length - 10} older`] : [];
+  throw new VaultError('USAGE', `--at ${at.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')} matches ${matching.length} backups of ${service} ${key}:\n${[...shown, ...more].join('\n')}`, {
+    hint: `give the whole timestamp, e.g. mcp-tokens restore ${service} ${key} --at ${matching[matching.length - 1]!.stamp}`,
+  });
 }

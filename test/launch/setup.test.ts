@@ -1,9 +1,9 @@
-import { chmodSync, lstatSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isVaultError } from '../../src/errors.js';
 import { formatExports } from '../../src/launch/format.js';
-import { insertBlock, removeBlocks } from '../../src/launch/rcblock.js';
+import { CREATED_NOTE, insertBlock, markCreated, removeBlocks } from '../../src/launch/rcblock.js';
 import {
   applySetup,
   BLOCK_BEGIN,
@@ -11,7 +11,6 @@ import {
   detectShell,
   rcPathFor,
   renderSetupBlock,
-  setupNotes,
   undoSetup,
 } from '../../src/launch/setup.js';
 import { requireShell } from '../helpers/shells.js';
@@ -38,7 +37,7 @@ describe('insertBlock / removeBlocks (text)', () => {
     expect(added.content.split(BLOCK_BEGIN).length).toBe(2);
     const again = insertBlock(added.content, block);
     expect(again).toEqual({ content: added.content, action: 'unchanged' });
-    expect(removeBlocks(added.content)).toEqual({ content: original, removed: 1 });
+    expect(removeBlocks(added.content)).toEqual({ content: original, removed: 1, created: false });
   });
 
   it.each(EXISTING)('%s: a changed block is updated in place and still undoes exactly', (_label, original) => {
@@ -65,12 +64,12 @@ describe('insertBlock / removeBlocks (text)', () => {
   it('two blocks: setup refuses, undo removes both', () => {
     const two = `a\n${block}b\n${block}`;
     expect(() => insertBlock(two, block)).toThrow(/2 mcp-tokens setup blocks/);
-    expect(removeBlocks(two)).toEqual({ content: 'a\nb\n', removed: 2 });
+    expect(removeBlocks(two)).toEqual({ content: 'a\nb\n', removed: 2, created: false });
   });
 
   it('a marker only mentioned inside a line is not a marker', () => {
     const text = `echo "${BLOCK_BEGIN}"\n`;
-    expect(removeBlocks(text)).toEqual({ content: text, removed: 0 });
+    expect(removeBlocks(text)).toEqual({ content: text, removed: 0, created: false });
   });
 });
 
@@ -112,9 +111,42 @@ describe('applySetup / undoSetup (files)', () => {
     const rc = rcPathFor('fish', {}, home);
     expect(rc).toBe(join(home, '.config', 'fish', 'config.fish'));
     expect((await applySetup(rc, renderSetupBlock('fish'))).action).toBe('added');
-    expect(readFileSync(rc, 'utf8')).toBe(renderSetupBlock('fish'));
-    await undoSetup(rc);
-    expect(readFileSync(rc, 'utf8')).toBe('');
+    expect(readFileSync(rc, 'utf8')).toBe(markCreated(renderSetupBlock('fish')));
+    expect((await undoSetup(rc)).action).toBe('deleted'); // setup made it, nothing else is in it
+    expect(existsSync(rc)).toBe(false);
+  });
+
+  it('a created file keeps its mark when the block is refreshed, and is kept when the user added to it', async () => {
+    const rc = join(tempDir(), '.zshrc');
+    await applySetup(rc, renderSetupBlock('zsh'));
+    expect((await applySetup(rc, renderSetupBlock('zsh', { services: ['github'] }))).action).toBe('updated');
+    expect(readFileSync(rc, 'utf8')).toBe(markCreated(renderSetupBlock('zsh', { services: ['github'] })));
+    writeFileSync(rc, `${readFileSync(rc, 'utf8')}alias g=git\n`);
+    expect((await undoSetup(rc)).action).toBe('removed');
+    expect(readFileSync(rc, 'utf8')).toBe('alias g=git\n');
+  });
+
+  it('a file the user had is never deleted, even when the block was all it held', async () => {
+    const dir = tempDir();
+    for (const [name, original] of [['.bashrc', ''], ['.zshrc', '\n']] as const) {
+      const rc = join(dir, name);
+      writeFileSync(rc, original);
+      await applySetup(rc, renderSetupBlock('bash'));
+      expect(readFileSync(rc, 'utf8')).not.toContain(CREATED_NOTE);
+      expect((await undoSetup(rc)).action).toBe('removed');
+      expect(readFileSync(rc, 'utf8')).toBe(original);
+    }
+  });
+
+  it('a created file reached through a link is emptied, not deleted', async () => {
+    const dir = tempDir();
+    const rc = join(dir, '.bashrc');
+    await applySetup(rc, renderSetupBlock('bash'));
+    mkdirSync(join(dir, 'dotfiles'));
+    renameSync(rc, join(dir, 'dotfiles', 'bashrc'));
+    symlinkSync('dotfiles/bashrc', rc);
+    expect((await undoSetup(rc)).action).toBe('removed');
+    expect(readFileSync(join(dir, 'dotfiles', 'bashrc'), 'utf8')).toBe('');
   });
 
   it('a symlinked rc file: the target is edited, the link stays a link', async () => {
@@ -224,20 +256,5 @@ describe('shell detection, paths and notes', () => {
 
   it('refuses a service name that could inject shell code', () => {
     expect(() => renderSetupBlock('bash', { services: ['x; rm -rf ~'] })).toThrow(/Invalid service name/);
-  });
-
-  it('notes: always the run alternative; on a file vault, how to supply the passphrase', () => {
-    const file = setupNotes({ shell: 'bash', backend: 'file' }).join('\n');
-    expect(file).toMatch(/every new shell/);
-    expect(file).toContain('mcp-tokens run');
-    expect(file).toContain('MCP_TOKENS_PASSPHRASE_FILE');
-    expect(file).toContain('$CREDENTIALS_DIRECTORY');
-    expect(setupNotes({ shell: 'fish', backend: 'file' }).join('\n')).toContain('set -gx MCP_TOKENS_PASSPHRASE_FILE');
-    const keychain = setupNotes({ shell: 'zsh', backend: 'keychain' }).join('\n');
-    expect(keychain).not.toContain('MCP_TOKENS_PASSPHRASE_FILE');
-    expect(keychain).toContain('mcp-tokens run');
-    expect(setupNotes({ shell: 'bash', backend: 'file', passphraseFileInBlock: true }).join('\n')).not.toContain(
-      'install -m 600',
-    );
   });
 });

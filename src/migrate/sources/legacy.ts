@@ -18,10 +18,12 @@ export interface LegacyScan {
   /** The bytes read, by path: cleanup only removes a file that still holds exactly these. */
   contents: Map<string, Buffer>;
   refused: Refusal[];
+  /** Files other users could read (the old script wrote with the umask): path → mode. */
+  loose: Map<string, number>;
 }
 
 export async function scanLegacy(dir: string): Promise<LegacyScan> {
-  const scan: LegacyScan = { candidates: [], contents: new Map(), refused: [] };
+  const scan: LegacyScan = { candidates: [], contents: new Map(), refused: [], loose: new Map() };
   for (const f of KNOWN_FIELDS) {
     const path = join(dir, `${f.service}_${f.key}`);
     const value = await readPlain(path, scan);
@@ -77,6 +79,8 @@ async function readPlainFile(path: string, scan: LegacyScan): Promise<string | u
   const value = text.replace(/^\uFEFF/, '').trim();
   if (value === '') return undefined;
   scan.contents.set(path, read.file.bytes);
+  // A loose mode is no reason to refuse the file: it is the reason to move it (and to say so).
+  if ((read.file.mode & 0o077) !== 0) scan.loose.set(path, read.file.mode);
   return value;
 }
 
