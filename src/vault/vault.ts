@@ -342,7 +342,14 @@ export class Vault {
     const warnings = items.map((c) => checkValue(c.service, c.key, c.value).warnings);
     return this.transaction(async (tx) => {
       const stored: (string | undefined)[] = [];
-      for (const c of items) stored.push(await tx.backend.get(entryName(c.service, c.key)));
+      for (const c of items) {
+        // The old script's plaintext file there is replaced (and backed up) as by store.
+        const old = await tx.backend.get(entryName(c.service, c.key)).catch((e: unknown) => {
+          if (isVaultError(e, 'INTEGRITY') && e.reason === 'legacy-plaintext') return undefined;
+          throw e;
+        });
+        stored.push(old);
+      }
       check(stored);
       const results: StoreResult[] = [];
       for (const [i, c] of items.entries()) results.push(await this.storeIn(tx, c.service, c.key, c.value, warnings[i]!, false));
