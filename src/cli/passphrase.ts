@@ -37,13 +37,19 @@ export function passphraseProvider(opts: PassphraseOptions, env: NodeJS.ProcessE
     if (cached) return cached.slice();
     const found = fromSources(prefix, purpose === 'change' ? undefined : opts.fd, env);
     if (!found && opts.noPrompt) throw noSource(prefix);
-    let got = found;
-    if (!got) {
-      got = await fromPrompt(purpose, prefix);
-      prompted.set(prefix, (prompted.get(prefix) ?? 0) + 1);
-    }
+    const got = found ?? (await ask(purpose, prefix));
     cache.set(prefix, got.slice());
     return got;
+  };
+  const ask = async (purpose: PassphrasePurpose, prefix: string): Promise<Uint8Array> => {
+    for (;;) {
+      const got = await fromPrompt(purpose, prefix);
+      const used = (prompted.get(prefix) ?? 0) + 1;
+      prompted.set(prefix, used);
+      // Enter alone is a try too; after the last one the vault refuses the empty passphrase (exit 4).
+      if (got.length > 0 || purpose !== 'unlock' || used >= PROMPT_TRIES) return got;
+      tryAgain('no passphrase typed', PROMPT_TRIES - used);
+    }
   };
   const retry = (purpose: PassphrasePurpose): boolean => {
     const prefix = prefixOf(purpose);

@@ -1,7 +1,7 @@
 /**
  * No-echo prompts on the controlling terminal (/dev/tty), so stdin stays free for piped values.
  * The terminal is in raw mode only while a line is read, and always back in its own mode
- * (echo on) before anything else happens: on Enter, Ctrl-C, Ctrl-D, SIGTERM or SIGHUP.
+ * (echo on) before anything else happens: on Enter, Ctrl-C, Ctrl-D, SIGINT, SIGTERM or SIGHUP.
  * Ctrl-C is a byte in raw mode, not a signal: it cancels with exit 130, as a shell reports it.
  */
 import * as fs from 'node:fs';
@@ -35,8 +35,8 @@ export async function promptHidden(label: string, errors: PromptErrors): Promise
     fs.writeSync(fd, label);
     await new Promise<void>((resolve, reject) => {
       // Killed while the echo is off: give the terminal back first, then stop as the signal would.
-      for (const [sig, n] of [['SIGTERM', 15], ['SIGHUP', 1]] as const) {
-        const onSignal = () => reject(new VaultError('USAGE', `stopped by ${sig}`, { hint: 'nothing was changed', exitCode: 128 + n }));
+      for (const [sig, n] of [['SIGINT', 2], ['SIGTERM', 15], ['SIGHUP', 1]] as const) {
+        const onSignal = () => reject(sig === 'SIGINT' ? cancelled() : new VaultError('USAGE', `stopped by ${sig}`, { hint: 'nothing was changed', exitCode: 128 + n }));
         signals.push([sig, onSignal]);
         process.once(sig, onSignal);
       }

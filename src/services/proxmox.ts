@@ -1,5 +1,5 @@
 import { isAbsolute } from 'node:path';
-import { isHostWithPort } from './validators.js';
+import { checkPemCertificateFile, isHostWithPort } from './validators.js';
 import type { ServiceSpec } from './types.js';
 
 const UUID = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}';
@@ -65,7 +65,8 @@ export const proxmox: ServiceSpec = {
       required: false,
       placeholder: '/path/to/ca.pem',
       description: 'path of a CA certificate file (PEM) that signed the server certificate',
-      validate: (v) => (isAbsolute(v) ? undefined : 'Invalid CA file path: expected an absolute path to a PEM file'),
+      // Checked when stored: a path that is missing or not a certificate would only fail at verify time.
+      validate: (v) => (isAbsolute(v) ? checkPemCertificateFile(v) : 'Invalid CA file path: expected an absolute path to a PEM file'),
     },
   ],
   // Loaded on demand: only `verify` pays for the HTTP/TLS code.

@@ -1,4 +1,6 @@
 /** Validators shared by several services. Each returns an error message or undefined. */
+import { X509Certificate } from 'node:crypto';
+import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
 
 export const MAX_VALUE_BYTES = 16 * 1024;
 
@@ -122,4 +124,39 @@ export function jwtTokenField(env: string, title: string, placeholder: string, d
     validate: (v: string) =>
       isJwt(v) ? undefined : `Invalid ${title} token format: expected ${description.replace(/ \(a JWT\)$/, '')} (a JWT: three base64url parts separated by dots)`,
   } as const;
+}
+
+/** A CA bundle larger than this is not what a Proxmox CA file is (the system bundle is ~220 KiB). */
+const MAX_PEM_BYTES = 1024 * 1024;
+const PEM_CERT_RE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
+
+/**
+ * `path` is a readable file of PEM certificates (one or more, each parsed). O_NONBLOCK: a FIFO
+ * there must be refused at once, not wait for a writer; a directory or device is refused by fstat.
+ */
+export function checkPemCertificateFile(path: string): string | undefined {
+  const expected = 'expected a readable PEM certificate file (-----BEGIN CERTIFICATE-----), such as /etc/pve/pve-root-ca.pem copied from the Proxmox host';
+  const bad = (problem: string) => `Invalid CA file ${path} (${problem}): ${expected}`;
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return bad(code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : `cannot open it: ${code ?? 'error'}`);
+  }
+  try {
+    const st = fstatSync(fd);
+    if (st.isDirectory()) return bad('a directory');
+    if (!st.isFile()) return bad('not a regular file');
+    if (st.size > MAX_PEM_BYTES) return bad('larger than 1 MiB');
+    const text = readFileSync(fd, 'latin1');
+    const certs = text.match(PEM_CERT_RE) ?? [];
+    if (certs.length === 0) return bad('no PEM certificate in it');
+    for (const pem of certs) new X509Certificate(pem);
+    return undefined;
+  } catch (e) {
+    return bad(e instanceof Error && /EISDIR|EACCES|EIO/.test(e.message) ? 'cannot read it' : 'a certificate in it does not parse');
+  } finally {
+    closeSync(fd);
+  }
 }

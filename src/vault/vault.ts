@@ -524,7 +524,7 @@ export class Vault {
     entryName(service, key);
     return this.transaction(async (tx) => {
       const all = this.backups(service, key);
-      const matching = at === undefined ? all : all.filter((b) => b.stamp === at || b.stamp.startsWith(at));
+      const matching = at === undefined ? all : pickBackup(all, at, service, key);
       const from = matching[matching.length - 1];
       if (!from) {
         throw new VaultError('NOT_FOUND', at ? `No backup of ${service} ${key} at ${at}` : `No backups of ${service} ${key}`, {
@@ -769,4 +769,20 @@ async function chooseBackend(opts: VaultOptions): Promise<CreateInfo> {
     throw new VaultError('BACKEND_UNAVAILABLE', `the OS keychain is not available: ${probe.reason}`, { hint: probe.hint });
   }
   return { backend: 'file', reason: 'no OS keychain was reachable' };
+}
+
+/**
+ * The backups `--at` names: the one whose timestamp it is, else the one it is a prefix of. A prefix
+ * that several timestamps share is refused with the list, so restore never guesses which one.
+ */
+function pickBackup(all: readonly BackupInfo[], at: string, service: string, key: string): BackupInfo[] {
+  const exact = all.filter((b) => b.stamp === at);
+  if (exact.length > 0) return exact;
+  const matching = all.filter((b) => b.stamp.startsWith(at));
+  if (matching.length <= 1) return matching;
+  const shown = matching.slice(-10).reverse().map((b) => `  ${b.stamp}`);
+  const more = matching.length > 10 ? [`  … and ${matching.length - 10} older`] : [];
+  throw new VaultError('USAGE', `--at ${at.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')} matches ${matching.length} backups of ${service} ${key}:\n${[...shown, ...more].join('\n')}`, {
+    hint: `give the whole timestamp, e.g. mcp-tokens restore ${service} ${key} --at ${matching[matching.length - 1]!.stamp}`,
+  });
 }

@@ -50,15 +50,15 @@ describe('a wrong passphrase on a terminal', () => {
     expect(r.transcript).not.toContain(PASSPHRASE);
   });
 
-  it('three times: exit 4 after exactly three prompts, every file unchanged', ({ skip }) => {
+  it('three times (Enter alone is a try): exit 4 after exactly three prompts, every file unchanged', ({ skip }) => {
     requirePty(skip);
     const home = cloneVault(seeded);
     const before = snapshot(vaultDir(home));
     const r = onPty(['list'], [
       { expect: 'Vault passphrase: ', send: 'wrong 1\r' },
-      { expect: '(2 tries left)' },
-      { expect: 'Vault passphrase: ', send: 'wrong 2\r' },
-      { expect: '(1 try left)' },
+      { expect: 'wrong passphrase; try again (2 tries left)' },
+      { expect: 'Vault passphrase: ', send: '\r' },
+      { expect: 'no passphrase typed; try again (1 try left)' },
       { expect: 'Vault passphrase: ', send: 'wrong 3\r' },
     ], { home, env });
     restored(r);
@@ -197,13 +197,16 @@ describe('stopping at the prompt of an existing vault', () => {
     expect(snapshot(vaultDir(home))).toEqual(before);
   });
 
-  it('SIGTERM while the echo is off: the terminal is restored, exit 143, nothing written', ({ skip }) => {
+  it.for([
+    ['SIGTERM', 15, 143],
+    ['SIGINT', 2, 130],
+  ] as const)('%s while the echo is off: the terminal is restored, signal %s gives exit %s, nothing written', ([, signal, code], { skip }) => {
     requirePty(skip);
     const home = cloneVault(seeded);
     const before = snapshot(vaultDir(home));
-    const r = onPty(['list'], [{ expect: 'Vault passphrase: ', send: 'corr' }, { expect: '', signal: 15 }], { home, env });
+    const r = onPty(['list'], [{ expect: 'Vault passphrase: ', send: 'corr' }, { expect: '', signal }], { home, env });
     restored(r);
-    expect(r.code, r.transcript).toBe(143);
+    expect(r.code, r.transcript).toBe(code);
     expect(r.transcript).not.toContain('corr');
     expect(snapshot(vaultDir(home))).toEqual(before);
   });

@@ -1,0 +1,8 @@
+// Run by `prepare` before the build. `npm install -g .` on a fresh clone runs prepare before any
+// dependency is installed, and tsc is a dev dependency: say what to do instead of "tsc: not found".
+import { existsSync } from 'node:fs';
+
+if (!existsSync(new URL('../node_modules/typescript/bin/tsc', import.meta.url))) {
+  process.stderr.write('mcp-tokens: building needs the dev dependencies: run `npm ci` in this clone first, then `npm install -g .` (see README, Install)\n');
+  process.exit(1);
+}
