@@ -4,12 +4,13 @@
  * on `lock`, on its absolute or idle timeout, on SIGTERM/SIGINT/SIGHUP, and as soon as vault.json
  * is not the one it was unlocked from (a passwd, rekey or backend move it did not make): checked
  * by a watch on the vault directory and again before every request, so nothing is ever sealed
- * under a key the vault has dropped. No polling: timers and the watch only.
+ * under a key the vault has dropped. It also locks when its socket or token file goes (as with
+ * the runtime directory at logout). No polling: timers and the two watches only.
  */
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { VaultError, isVaultError } from '../errors.js';
 import { LocalKeyHandle } from '../crypto/keyhandle.js';
 import { checkAgentDir, checkSocket, type AgentPaths } from './paths.js';
@@ -171,6 +172,17 @@ export async function startAgent(opts: AgentOptions): Promise<AgentStatus> {
   } catch {
     lock('vault directory gone');
   }
+  // No client can reach an agent whose socket or token file is gone, so it locks. This is also
+  // how it ends with the login: the runtime directory ($XDG_RUNTIME_DIR) is removed when the
+  // user's last session ends (XDG Base Directory spec; systemd-logind and elogind do it).
+  const mine = new Set([basename(paths.socket), basename(paths.token)]);
+  try {
+    fs.watch(paths.dir, { persistent: false }, (_event, name) => {
+      if ((name === null || mine.has(name)) && !reachable(paths, socketIno)) lock('socket removed');
+    }).on('error', () => lock('socket directory gone'));
+  } catch {
+    lock('socket directory gone');
+  }
   return status;
 }
 
@@ -238,6 +250,15 @@ function writeToken(path: string, token: string): void {
     fs.writeSync(fd, `${token}\n`);
   } finally {
     fs.closeSync(fd);
+  }
+}
+
+/** Our socket (the same inode we bound) and our token file are both still in place. */
+function reachable(paths: AgentPaths, ino: number): boolean {
+  try {
+    return fs.lstatSync(paths.socket).ino === ino && fs.lstatSync(paths.token).isFile();
+  } catch {
+    return false;
   }
 }
 

@@ -70,6 +70,7 @@ export function decide(items: readonly PlanItem[], src: Sources, safe: (i: PlanI
         service: i.candidate.service,
         key: i.candidate.key,
         migrated: safe(i),
+        ...(i.candidate.arg !== undefined ? { arg: i.candidate.arg } : {}),
         ...(safe(i) ? {} : { reason: i.reason ?? 'not stored' }),
       }));
       const change = serverChange(server, decisions, { runCommand: src.runCommand, platform: src.platform, inVault, required: requiredKeys });

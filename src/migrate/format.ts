@@ -6,7 +6,7 @@ import { describeLeftover, leftovers } from './left.js';
 import type { Candidate, FileChange, Leftover, MigrationPlan, PlanItem, Refusal } from './types.js';
 
 /** A plan item as `migrate --dry-run --json` prints it: the candidate's facts, its value masked. */
-export type PlanItemJSON = Pick<Candidate, 'kind' | 'source' | 'path' | 'line' | 'envName' | 'server' | 'service' | 'key'> & {
+export type PlanItemJSON = Pick<Candidate, 'kind' | 'source' | 'path' | 'line' | 'envName' | 'server' | 'arg' | 'project' | 'note' | 'service' | 'key'> & {
   value: string;
   action: PlanItem['action'];
   cleanup: PlanItem['cleanup'];
@@ -42,6 +42,9 @@ export function itemToJSON(i: PlanItem): PlanItemJSON {
     ...(c.line !== undefined ? { line: c.line } : {}),
     ...(c.envName !== undefined ? { envName: c.envName } : {}),
     ...(c.server !== undefined ? { server: c.server } : {}),
+    ...(c.arg !== undefined ? { arg: c.arg } : {}),
+    ...(c.project !== undefined ? { project: c.project } : {}),
+    ...(c.note !== undefined ? { note: c.note } : {}),
     service: c.service,
     key: c.key,
     value: c.masked,
@@ -68,6 +71,7 @@ export function describePlan(plan: MigrationPlan): string[] {
     const c = i.candidate;
     const where = [c.path, c.line !== undefined ? `line ${c.line}` : undefined, c.envName].filter(Boolean).join(' ');
     out.push(`  ${i.action.padEnd(8)} ${c.service} ${c.key} ${c.masked}  (${c.source}${where ? `: ${where}` : ''}) → ${CLEANUP_TEXT[i.cleanup]}`);
+    if (c.note) out.push(`           ${c.note}`);
     if (i.reason) out.push(`           ${i.reason}`);
     for (const w of i.warnings) out.push(`           warning: ${w}`);
   }
@@ -77,7 +81,8 @@ export function describePlan(plan: MigrationPlan): string[] {
     else if (f.removedLines.length) out.push(`  edit     ${f.path}: remove line ${f.removedLines.join(', ')}`);
     else out.push(`  rewrite  ${f.path}`);
     for (const s of f.servers) {
-      out.push(`           server ${s.server.map(String).join('.')}: env ${s.removedEnv.join(', ')} removed; command: ${s.launch.join(' ')}`);
+      const removed = s.removedEnv.length ? `env ${s.removedEnv.join(', ')} removed` : 'values moved out of its args';
+      out.push(`           server ${s.server.map(String).join('.')}: ${removed}; command: ${s.launch.join(' ')}`);
       for (const k of s.keptEnv) out.push(`           env ${k.name} kept: ${k.reason}`);
     }
   }

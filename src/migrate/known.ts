@@ -21,8 +21,27 @@ export function fieldByEnv(env: string): KnownField | undefined {
   return KNOWN_FIELDS.find((f) => f.env === env);
 }
 
+/** The type of a service reference: `github@work` → `github`. */
+export function typeOf(service: string): string {
+  const at = service.indexOf('@');
+  return at < 0 ? service : service.slice(0, at);
+}
+
+/** The built-in field of service/key; an instance (`github@work`) has its type's fields. */
 export function knownField(service: string, key: string): KnownField | undefined {
-  return KNOWN_FIELDS.find((f) => f.service === service && f.key === key);
+  const type = typeOf(service);
+  return KNOWN_FIELDS.find((f) => f.service === type && f.key === key);
+}
+
+/** A built-in service type (`github`), whatever the instance. */
+export function isBuiltinType(service: string): boolean {
+  const type = typeOf(service);
+  return KNOWN_FIELDS.some((f) => f.service === type);
+}
+
+/** Secret unless it is a built-in non-secret field (url, host, user): a service of the user's own holds secrets. */
+export function isSecretField(service: string, key: string): boolean {
+  return isBuiltinType(service) ? knownField(service, key)?.secret === true : true;
 }
 
 /**

@@ -4,7 +4,7 @@
  * (conflict, invalid, kept config entry, still set in the environment, rc line not removed).
  * `migrate` exits 0 only when this list is empty.
  */
-import { knownField } from './known.js';
+import { isSecretField } from './known.js';
 import type { Leftover, MigrationPlan, PlanItem } from './types.js';
 
 function stepFor(i: PlanItem): string {
@@ -22,8 +22,8 @@ export function leftovers(plan: MigrationPlan, items: readonly PlanItem[]): Left
   for (const i of items) {
     const c = i.candidate;
     if (i.cleanup !== 'keep' && i.cleanup !== 'report') continue;
-    if (!knownField(c.service, c.key)?.secret) continue; // a URL, host or user left in place is no secret
-    const where = [c.line !== undefined ? `line ${c.line}` : undefined, c.server ? `server '${String(c.server.at(-1))}'` : undefined, c.envName ? (c.kind === 'env' ? `environment variable ${c.envName}` : `env ${c.envName}`) : undefined]
+    if (!isSecretField(c.service, c.key)) continue; // a URL, host or user left in place is no secret
+    const where = [c.line !== undefined ? `line ${c.line}` : undefined, c.server ? `server '${String(c.server.at(-1))}'` : undefined, c.envName ? (c.kind === 'env' ? `environment variable ${c.envName}` : c.arg !== undefined ? `args[${c.arg}] (-e ${c.envName}=…)` : `env ${c.envName}`) : undefined]
       .filter(Boolean)
       .join(' ');
     out.push({ ...(c.path !== undefined ? { path: c.path } : {}), where: where || c.source, masked: c.masked, reason: i.reason ?? 'left in place', step: stepFor(i) });

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { isVaultError } from '../errors.js';
 import { checkValue } from '../services/index.js';
 import { decide, fieldId, type Sources } from './decide.js';
-import { KNOWN_FIELDS } from './known.js';
+import { assignAccounts } from './accounts.js';
+import { KNOWN_FIELDS, typeOf } from './known.js';
 import { adviseLegacy } from './legacy-advice.js';
 import { preflight } from './content.js';
 import { scanLegacy } from './sources/legacy.js';
@@ -35,6 +36,8 @@ export interface PlanOptions {
   overwrite?: boolean;
   /** Command written into rewritten configs (default 'mcp-tokens'). */
   runCommand?: string;
+  /** Let project-level configs set and replace the fields of a service itself (default: their values go to an instance named after the project). */
+  trustProject?: boolean;
 }
 
 export interface PlanInternals {
@@ -67,12 +70,18 @@ export async function planMigration(target: MigrationTarget, o: PlanOptions): Pr
     await scanConfigs(folders.flatMap((f) => projectLocations(f, o.platform)), conf);
   }
 
-  const candidates = [...legacy.candidates, ...scanEnv(o.env), ...text.candidates, ...conf.candidates];
   const vault = new Map<string, string | undefined>();
-  // Every field of every service seen: a server moves to `run` only if run will find them all.
-  const services = new Set(candidates.map((c) => c.service));
-  for (const f of KNOWN_FIELDS.filter((f) => services.has(f.service))) {
-    vault.set(fieldId(f.service, f.key), await target.get(f.service, f.key));
+  const get = async (service: string, key: string): Promise<string | undefined> => {
+    const id = fieldId(service, key);
+    if (!vault.has(id)) vault.set(id, await target.get(service, key));
+    return vault.get(id);
+  };
+  const found = [...legacy.candidates, ...scanEnv(o.env), ...text.candidates, ...conf.candidates];
+  const candidates = await assignAccounts(found, { get, overwrite: o.overwrite ?? false, trustProject: o.trustProject ?? false });
+  // Every field of every service seen: a server moves to `run <service>` only if run will find them all.
+  for (const c of candidates) {
+    await get(c.service, c.key);
+    for (const f of KNOWN_FIELDS.filter((f) => f.service === typeOf(c.service))) await get(c.service, f.key);
   }
   const items = classify(candidates, vault, o.overwrite ?? false);
   adviseLegacy(items, legacy.loose, vault, o.overwrite ?? false);
@@ -121,6 +130,7 @@ export async function planMigration(target: MigrationTarget, o: PlanOptions): Pr
 /** store / same / conflict / invalid / backup for every candidate. */
 function classify(candidates: readonly Candidate[], vault: ReadonlyMap<string, string | undefined>, overwrite: boolean): PlanItem[] {
   const items: PlanItem[] = candidates.map((candidate) => {
+    if (candidate.ignore) return { candidate, action: 'conflict', reason: candidate.ignore, warnings: [], cleanup: 'keep' };
     try {
       const { warnings } = checkValue(candidate.service, candidate.key, candidate.value);
       return { candidate, action: candidate.kind === 'legacy-backup' ? 'backup' : 'store', warnings, cleanup: 'keep' };

@@ -3,18 +3,21 @@
  * `mcp-tokens run <services> -- <original command and args>` so it still gets its variables.
  */
 import { basename } from 'node:path';
-import { KNOWN_FIELDS, knownField } from './known.js';
+import { unsafeExportName } from '../launch/env-names.js';
+import { isBuiltinType, isSecretField, KNOWN_FIELDS, knownField, typeOf } from './known.js';
 import { insertStringArrayAfter, removeProperty, setString, setStringArray } from './jsonc-edit.js';
 import type { ServerEntry } from './sources/configs.js';
 import type { ServerChange } from './types.js';
 
-/** A config env entry and whether its value is (or will be) safely in the vault. */
+/** A config env entry (or Docker `-e NAME=value`) and whether its value is (or will be) safely in the vault. */
 export interface EnvDecision {
   name: string;
   service: string;
   key: string;
   migrated: boolean;
   reason?: string;
+  /** Docker `-e NAME=value`: the index of `NAME=value` in args, which becomes `NAME`. */
+  arg?: number;
 }
 
 export interface LaunchOptions {
@@ -26,66 +29,87 @@ export interface LaunchOptions {
   required: (service: string) => string[];
 }
 
+/** `--env NAME=service.key`: run exports exactly that field under exactly that name. */
+export interface EnvMap {
+  name: string;
+  service: string;
+  key: string;
+}
+
 /**
- * Decide a server's change. A service is moved to `run` only when every one of its env entries
- * here is migrated and every field `run` needs is in the vault; otherwise all of that service's
- * entries stay, so the server keeps working exactly as before for it.
+ * Decide a server's change. A service is moved to `run` only when every one of its entries here
+ * is migrated; otherwise all of that service's entries stay, so the server keeps working exactly
+ * as before for it. The server then receives exactly the variables it had: `run <service>` when
+ * it read the built-in names of every field `run` exports for it, else one `--env NAME=service.key`
+ * per variable (the names it had, nothing more).
  */
 export function serverChange(server: ServerEntry, decisions: readonly EnvDecision[], o: LaunchOptions): ServerChange | undefined {
   const byService = new Map<string, EnvDecision[]>();
   for (const d of decisions) byService.set(d.service, [...(byService.get(d.service) ?? []), d]);
   const services: string[] = [];
+  const maps: EnvMap[] = [];
   const removed: EnvDecision[] = [];
   const kept: { name: string; reason: string }[] = [];
   for (const [service, ds] of byService) {
-    const missing = o.required(service).filter((k) => !o.inVault.has(`${service}/${k}`));
-    const aliased = ds.filter((d) => knownField(d.service, d.key)?.env !== d.name);
-    // e.g. WIKIJS_TOKEN: "${input:wiki-key}" — the client supplies it; `run` would override it.
-    const other = server.env.find((e) => !ds.some((d) => d.name === e.name) && KNOWN_FIELDS.some((f) => f.service === service && f.env === e.name));
     const why =
       ds.find((d) => !d.migrated)?.reason ??
-      (other ? `${other.name} is supplied another way in this server, and 'mcp-tokens run ${service}' would replace it` : undefined) ??
-      (missing.length ? `${service} ${missing.join(', ')} would be missing from the vault, and 'mcp-tokens run ${service}' needs it` : undefined) ??
       (server.command === undefined ? 'the server has no command (a remote server): nothing to launch through mcp-tokens run' : undefined) ??
-      (aliased.length && o.platform === 'win32' ? `the server reads ${aliased[0]!.name}, which mcp-tokens run does not set` : undefined);
-    if (why) kept.push(...ds.map((d) => ({ name: d.name, reason: why })));
-    else {
+      (ds.some((d) => isSecretField(d.service, d.key)) ? undefined : `no secret of ${service} in this server: its settings stay as they are`);
+    if (why) {
+      kept.push(...ds.map((d) => ({ name: d.name, reason: why })));
+      continue;
+    }
+    if (exportsExactly(server, service, ds, o)) {
       services.push(service);
       removed.push(...ds);
+      continue;
     }
+    const unsafe = ds.find((d) => unsafeExportName(d.name));
+    if (unsafe) {
+      kept.push(...ds.map((d) => ({ name: d.name, reason: `mcp-tokens run cannot set ${unsafe.name}: ${unsafeExportName(unsafe.name)!}` })));
+      continue;
+    }
+    removed.push(...ds);
+    maps.push(...ds.map((d) => ({ name: d.name, service: d.service, key: d.key })));
   }
-  if (services.length === 0) return kept.length ? { server: server.path, services, removedEnv: [], keptEnv: kept, launch: [] } : undefined;
-  const aliases = removed.flatMap((d) => {
-    const env = knownField(d.service, d.key)?.env;
-    return env && env !== d.name ? [{ name: d.name, from: env }] : [];
-  });
+  if (removed.length === 0) return kept.length ? { server: server.path, services, removedEnv: [], keptEnv: kept, launch: [] } : undefined;
+  const edits = new Map(removed.flatMap((d) => (d.arg === undefined ? [] : [[d.arg, d.name] as const])));
   return {
     server: server.path,
-    services,
-    removedEnv: removed.map((d) => d.name),
+    services: [...services, ...new Set(maps.map((m) => m.service))],
+    removedEnv: removed.filter((d) => d.arg === undefined).map((d) => d.name),
     keptEnv: kept,
-    launch: launchLine(server.command!, server.args, services, aliases, o.runCommand),
+    launch: launchLine(server.command!, server.args.map((a, i) => edits.get(i) ?? a), services, maps, o.runCommand),
   };
 }
 
-/** The new command line; an entry already launched through `run` gets the services added. */
-export function launchLine(
-  command: string,
-  args: readonly string[],
-  services: readonly string[],
-  aliases: readonly { name: string; from: string }[],
-  runCommand: string,
-): string[] {
+/**
+ * `run <service>` gives the server exactly what it had: a built-in type, every variable under
+ * its built-in name, every field run requires among them (stored), and no other variable of the
+ * service supplied another way here (`"WIKIJS_TOKEN": "${input:key}"`, which run would replace).
+ */
+function exportsExactly(server: ServerEntry, service: string, ds: readonly EnvDecision[], o: LaunchOptions): boolean {
+  if (!isBuiltinType(service)) return false;
+  if (ds.some((d) => knownField(d.service, d.key)?.env !== d.name)) return false;
+  const names = new Set(ds.map((d) => d.key));
+  const required = o.required(service);
+  if (required.some((k) => !names.has(k) || !o.inVault.has(`${service}/${k}`))) return false;
+  const own = KNOWN_FIELDS.filter((f) => f.service === typeOf(service)).map((f) => f.env);
+  return !server.env.some((e) => own.includes(e.name) && !ds.some((d) => d.name === e.name));
+}
+
+/** The new command line; an entry already launched through `run` gets the services and mappings added. */
+export function launchLine(command: string, args: readonly string[], services: readonly string[], maps: readonly EnvMap[], runCommand: string): string[] {
   const sep = args.indexOf('--');
   const wrapped = isRunCommand(command, runCommand) && args[0] === 'run' && sep > 0;
   const before = wrapped ? args.slice(1, sep) : [];
   const inner = wrapped ? args.slice(sep + 1) : [command, ...args];
-  // A server reading another name (GITHUB_TOKEN) gets it from the variable run sets, through a
-  // tiny POSIX shell: the secret is expanded into the environment, never into an argv.
-  const shim = aliases.length
-    ? ['sh', '-c', `${aliases.map((a) => `export ${a.name}="$${a.from}"`).join('; ')}; exec "$@"`, 'mcp-tokens-alias']
-    : [];
-  return [runCommand, 'run', ...before, ...services.filter((s) => !before.includes(s)), '--', ...shim, ...inner];
+  const envArgs = maps.flatMap((m) => ['--env', `${m.name}=${m.service}.${m.key}`]);
+  const added: string[] = [...services.filter((s) => !before.includes(s))];
+  for (let i = 0; i < envArgs.length; i += 2) {
+    if (!before.some((b, j) => b === '--env' && before[j + 1] === envArgs[i + 1])) added.push(envArgs[i]!, envArgs[i + 1]!);
+  }
+  return [runCommand, 'run', ...before, ...added, '--', ...inner];
 }
 
 function isRunCommand(command: string, runCommand: string): boolean {
@@ -101,7 +125,7 @@ export function rewriteConfig(text: string, servers: readonly ServerEntry[], cha
     const server = servers.find((s) => samePath(s.path, c.server));
     if (!server) continue;
     // An `env` left empty goes whole; otherwise only the migrated entries leave it.
-    if (c.removedEnv.length === server.envSize) out = removeProperty(out, [...c.server, 'env']);
+    if (c.removedEnv.length > 0 && c.removedEnv.length === server.envSize) out = removeProperty(out, [...c.server, 'env']);
     else for (const name of c.removedEnv) out = removeProperty(out, [...c.server, 'env', name]);
     const [cmd, ...args] = c.launch;
     out = setString(out, [...c.server, 'command'], cmd!);

@@ -73,6 +73,15 @@ export interface Candidate {
   envName?: string;
   /** Config files: JSON path of the server entry, e.g. ['mcpServers', 'github']. */
   server?: (string | number)[];
+  /** Docker `-e NAME=value` in a server's args: the index of `NAME=value` (rewritten to `NAME`). */
+  arg?: number;
+  /** A project-level config (.mcp.json, .vscode/mcp.json…): the project folder. Its values are untrusted. */
+  project?: string;
+  /** Why the value goes to this service: "a second github account: instance github@work". */
+  note?: string;
+  /** A value that is not used at all (a project's URL for a built-in service): why. */
+  ignore?: string;
+  /** A service (or instance), `github`, `github@work`, or one of the user's own named after a server. */
   service: string;
   key: string;
   /** Masked for display: first 4 + '…' + last 4, or fully masked. */

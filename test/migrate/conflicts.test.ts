@@ -17,7 +17,7 @@ async function inFiles(value: string): Promise<boolean> {
 }
 
 describe('conflicts', () => {
-  it('skips a value that differs from the vault and leaves every source of it untouched', async () => {
+  it("skips a value of the user's own files that differs from the vault; a config server with it becomes an instance", async () => {
     h = await makeHome();
     const vaultToken = githubToken('already-in-vault');
     const target = new TestTarget();
@@ -25,16 +25,25 @@ describe('conflicts', () => {
     const desktop = await h.read('.config/Claude/claude_desktop_config.json');
     const plan = await planMigration(target, h.options({ shellRc: true }));
     const gh = plan.items.filter((i) => i.candidate.service === 'github' && i.candidate.kind !== 'legacy-backup');
-    expect(new Set(gh.map((i) => i.action))).toEqual(new Set(['conflict']));
+    expect(gh.map((i) => [i.candidate.kind, i.action])).toEqual([
+      ['legacy-file', 'conflict'],
+      ['shell-rc', 'conflict'],
+    ]);
     expect(gh[0]!.reason).toMatch(/differs from the value in the vault.*--overwrite/);
+    // Each config server with the other token is a second account: one instance, named after the
+    // first server's client (the server is called "github"), shared by the others with that token.
+    const instances = plan.items.filter((i) => i.candidate.service.startsWith('github@'));
+    expect(new Set(instances.map((i) => i.candidate.service))).toEqual(new Set(['github@claude-desktop']));
+    expect(instances[0]!.candidate.note).toMatch(/a second github account.*github@claude-desktop/);
     const result = await applyMigration(plan, target);
     expect(target.state.values['github/token']).toBe(vaultToken);
+    expect(target.state.values['github@claude-desktop/token']).toBe(CANARIES.GITHUB);
     expect(await h.read('.mcp_tokens/github_token')).toBe(`${CANARIES.GITHUB}\n`);
     expect(await h.read('.bashrc')).toContain(CANARIES.GITHUB);
-    // The Desktop config still loses its hass entries, but the github server is as it was.
     const after = await h.read('.config/Claude/claude_desktop_config.json');
     expect(after).not.toBe(desktop);
-    expect(after).toContain(`"GITHUB_PERSONAL_ACCESS_TOKEN": "${CANARIES.GITHUB}"`);
+    expect(after).toContain('"args": ["run", "github@claude-desktop", "--", "npx", "-y", "@modelcontextprotocol/server-github"]');
+    expect(after).not.toContain(CANARIES.GITHUB);
     expect(after).not.toContain(CANARIES.HASS);
     expect(result.stored.map((s) => `${s.service}/${s.key}`)).not.toContain('github/token');
   });
@@ -51,22 +60,25 @@ describe('conflicts', () => {
     expect(await inFiles(CANARIES.GITHUB)).toBe(false);
   });
 
-  it('does not choose between two different plaintext values, even with --overwrite', async () => {
+  it("does not choose between two different plaintext values of the user's own files, even with --overwrite", async () => {
     h = await makeHome();
     const other = jwt('another-hass-token');
-    const env = join(h.cwd, '.env');
-    await fs.writeFile(env, (await fs.readFile(env, 'utf8')).replace(CANARIES.HASS, other));
+    await fs.writeFile(join(h.legacyDir, 'hass_token'), `${other}\n`, { mode: 0o600 });
     const target = new TestTarget();
     const plan = await planMigration(target, h.options({ overwrite: true }));
     const hass = plan.items.filter((i) => i.candidate.service === 'hass' && i.candidate.key === 'token' && i.action !== 'backup' && i.action !== 'invalid');
-    expect(hass.map((i) => i.action)).toEqual(['conflict', 'conflict']);
+    expect(hass.map((i) => [i.candidate.kind, i.action])).toEqual([
+      ['legacy-file', 'conflict'],
+      ['env-file', 'conflict'],
+    ]);
     expect(hass[0]!.reason).toMatch(/^2 different plaintext values were found for hass token/);
     await applyMigration(plan, target);
     expect(target.state.values['hass/token']).toBeUndefined();
     expect(await inFiles(other)).toBe(true);
-    expect(await inFiles(CANARIES.HASS)).toBe(true);
-    // The hass server keeps its url too: `run hass` could not start without the token.
-    expect(await h.read('.config/Claude/claude_desktop_config.json')).toContain('"HA_URL": "http://homeassistant.local:8123"');
+    // The Claude Desktop server with the .env's token is a second account of the legacy file's.
+    expect(target.state.values['hass@claude-desktop/token']).toBe(CANARIES.HASS);
+    expect(await h.read('.config/Claude/claude_desktop_config.json')).toContain('"hass@claude-desktop"');
+    expect(await h.read(join('project', '.env'))).toContain(CANARIES.HASS);
   });
 
   it('leaves an invalid value where it is and reports why, without echoing it', async () => {
@@ -185,38 +197,37 @@ describe('a server with credentials of two services (--config)', () => {
     await target.store('github', 'token', githubToken('another'));
     const opts = { ...h.options(), clientConfigs: false, envFiles: [], legacyDir: join(h.root, 'none'), configs: [path], env: {} };
     const plan = await planMigration(target, opts);
+    // Its github token is not the vault's: a second account, the instance github@homelab.
     expect(plan.files[0]!.servers[0]).toMatchObject({
-      services: ['hass'],
-      removedEnv: ['HA_URL', 'HA_TOKEN'],
-      keptEnv: [{ name: 'GITHUB_PERSONAL_ACCESS_TOKEN' }],
-      launch: ['mcp-tokens', 'run', 'hass', '--', 'homelab-mcp'],
+      services: ['github@homelab', 'hass'],
+      removedEnv: ['GITHUB_PERSONAL_ACCESS_TOKEN', 'HA_URL', 'HA_TOKEN'],
+      keptEnv: [],
+      launch: ['mcp-tokens', 'run', 'github@homelab', 'hass', '--', 'homelab-mcp'],
     });
     await applyMigration(plan, target);
+    expect(target.state.values['github@homelab/token']).toBe(CANARIES.GITHUB);
+    expect(target.state.values['github/token']).toBe(githubToken('another'));
     expect(await fs.readFile(path, 'utf8')).toBe(`{
   "mcpServers": {
     "homelab": {
       "command": "mcp-tokens",
-      "args": ["run", "hass", "--", "homelab-mcp"],
-      "env": {
-        "GITHUB_PERSONAL_ACCESS_TOKEN": "${CANARIES.GITHUB}"
-      }
+      "args": ["run", "github@homelab", "hass", "--", "homelab-mcp"]
     }
   }
 }
 `);
   });
 
-  it('finds fields a server needs in the vault even when no source holds them any more', async () => {
+  it("gives a server that read only some of a service's variables exactly those, through --env", async () => {
     h = await makeHome();
     const path = join(h.root, 'pve.json');
     await fs.writeFile(path, `{"mcpServers": {"pve": {"command": "pve-mcp", "env": {"PROXMOX_TOKEN": "${CANARIES.PROXMOX}"}}}}`);
     const target = new TestTarget();
     const opts = { ...h.options(), clientConfigs: false, envFiles: [], legacyDir: join(h.root, 'none'), configs: [path], env: {} };
-    expect((await planMigration(target, opts)).files).toEqual([]); // host and user missing: run would refuse
+    // `run proxmox` would need host and user and export them too; the server read only PROXMOX_TOKEN.
     await target.store('proxmox', 'host', 'pve.lan');
-    await target.store('proxmox', 'user', 'root@pam');
     await applyMigration(await planMigration(target, opts), target);
-    expect(await fs.readFile(path, 'utf8')).toBe('{"mcpServers": {"pve": {"command": "mcp-tokens", "args": ["run", "proxmox", "--", "pve-mcp"]}}}');
+    expect(await fs.readFile(path, 'utf8')).toBe('{"mcpServers": {"pve": {"command": "mcp-tokens", "args": ["run", "--env", "PROXMOX_TOKEN=proxmox.token", "--", "pve-mcp"]}}}');
   });
 
   it('reports a --config path that does not exist or is not JSON', async () => {

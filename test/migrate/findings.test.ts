@@ -144,6 +144,12 @@ describe('issue 12 findings', () => {
       // mcp-proxy's JWT is Home Assistant's, told from the server's command line
       [paths.claude, 'API_ACCESS_TOKEN', 'hass/token', 'store'],
       [paths.claude, 'PROXMOX_HOST', 'proxmox/host', 'store'],
+      // a secret of no built-in variable: a service of the user's own named after the server
+      // ("proxmox" is built in, so proxmox-server)
+      [paths.claude, 'PROXMOX_TOKEN_VALUE', 'proxmox-server/proxmox-token-value', 'store'],
+      // Docker -e HA_TOKEN=…, another token than the home-assistant server's: a second account
+      [paths.claude, 'HA_TOKEN', 'hass@hass-docker/token', 'store'],
+      [paths.claude, 'OPENAI_API_KEY', 'openai/openai-api-key', 'store'],
       [paths.vscode, 'GITHUB_PERSONAL_ACCESS_TOKEN', 'github/token', 'store'],
       // found although migrate does not run from the project: ~/.claude.json lists it
       [join(project, '.mcp.json'), 'GITHUB_PERSONAL_ACCESS_TOKEN', 'github/token', 'store'],
@@ -157,10 +163,7 @@ describe('issue 12 findings', () => {
     expect(left).toEqual([
       [paths.dotenv, 'line 2 (commented out, GITHUB_PERSONAL_ACCESS_TOKEN)', mask(GH2)],
       [paths.bashrc, 'line 2 (MY_SERVICE_SECRET)', mask(RC_SECRET)],
-      [paths.claude, "server 'proxmox' env PROXMOX_TOKEN_VALUE", mask(PVE_SECRET)],
-      [paths.claude, "server 'hass-docker' args[4] (-e HA_TOKEN=…)", mask(HA_DOCKER)],
       [paths.claude, "server 'remote-gh' args[3] (--header Authorization: …)", mask(`Bearer ${HEADER}`)],
-      [paths.claude, "server 'openai' env OPENAI_API_KEY", mask(OPENAI)],
       [paths.vscode, "server 'remote' headers.Authorization", mask(`Bearer ${BEARER}`)],
     ]);
     for (const l of result.left) {
@@ -178,8 +181,8 @@ describe('issue 12 findings', () => {
       const isListed = listed.has(mask(v)) || listed.has(mask(`Bearer ${v}`));
       expect(present ? isListed : true, `${name} left silently`).toBe(true);
     }
-    expect(all.some((t) => t.includes(GH))).toBe(false);
-    expect(all.some((t) => t.includes(HA))).toBe(false);
+    for (const v of [GH, HA, HA_DOCKER, OPENAI, PVE_SECRET]) expect(all.some((t) => t.includes(v))).toBe(false);
+    expect(target.state.values).toMatchObject({ 'hass@hass-docker/token': HA_DOCKER, 'openai/openai-api-key': OPENAI, 'proxmox-server/proxmox-token-value': PVE_SECRET });
 
     // VS Code's file keeps its BOM, CRLF line endings and comments, and still parses.
     const vs = await fs.readFile(paths.vscode, 'utf8');
@@ -191,11 +194,16 @@ describe('issue 12 findings', () => {
     expect(doc.servers['github']).toMatchObject({ command: 'mcp-tokens', args: ['run', 'github', '--', 'npx', '-y', '@modelcontextprotocol/server-github'] });
     // The .env keeps its BOM and CRLF; the migrated line is gone, the commented one is listed.
     expect(await fs.readFile(paths.dotenv, 'utf8')).toBe(`\uFEFFNODE_ENV=production\r\n# GITHUB_PERSONAL_ACCESS_TOKEN=${GH2}\r\n`);
-    // mcp-proxy reads API_ACCESS_TOKEN: run sets HA_TOKEN and a tiny shell copies it over.
+    // Each server gets exactly the variables it had: mcp-proxy reads API_ACCESS_TOKEN, Docker
+    // takes HA_TOKEN from its own environment (`-e HA_TOKEN`), openai keeps LOG_LEVEL in env.
     const claude = JSON.parse(await fs.readFile(paths.claude, 'utf8')) as { mcpServers: Record<string, { args: string[]; env?: object }> };
-    expect(claude.mcpServers['home-assistant']!.args.slice(0, 5)).toEqual(['run', 'hass', '--', 'sh', '-c']);
-    expect(claude.mcpServers['home-assistant']!.args[5]).toContain('export API_ACCESS_TOKEN="$HA_TOKEN"');
-    expect(claude.mcpServers['home-assistant']!.env).toBeUndefined();
+    expect(claude.mcpServers['home-assistant']).toEqual({
+      command: 'mcp-tokens',
+      args: ['run', '--env', 'API_ACCESS_TOKEN=hass.token', '--', 'uvx', 'mcp-proxy', 'http://127.0.0.1:8123/mcp_server/sse'],
+    });
+    expect(claude.mcpServers['hass-docker']!.args).toEqual(['run', '--env', 'HA_TOKEN=hass@hass-docker.token', '--', 'docker', 'run', '-i', '--rm', '-e', 'HA_TOKEN', 'ghcr.io/example/ha-mcp']);
+    expect(claude.mcpServers['openai']).toEqual({ command: 'mcp-tokens', args: ['run', '--env', 'OPENAI_API_KEY=openai.openai-api-key', '--', 'npx', 'openai-mcp'], env: { LOG_LEVEL: 'info' } });
+    expect(claude.mcpServers['proxmox']!.env).toEqual({ PROXMOX_HOST: 'pve.lab.example', PROXMOX_TOKEN_NAME: 'root@pam!mcp' });
 
     // Again: nothing to change, the same list left.
     const again = await planMigration(target, options());

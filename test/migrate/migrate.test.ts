@@ -67,7 +67,7 @@ describe('planMigration on a realistic home', () => {
       ].sort(),
     );
     const reasons = plan.items.filter((i) => i.cleanup === 'keep').map((i) => i.reason);
-    expect(reasons[0]).toMatch(/WIKIJS_TOKEN is supplied another way/);
+    expect(reasons[0]).toMatch(/no secret of wikijs in this server/);
     expect(reasons[1]).toMatch(/^Invalid Home Assistant token format/);
   });
 

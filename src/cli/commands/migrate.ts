@@ -16,6 +16,7 @@ export const migrate = new Command('migrate')
   .option('--config <path>', 'also read this MCP client config (repeatable)', collect, [])
   .option('--no-client-configs', "skip the MCP clients' usual config files")
   .option('--no-projects', 'skip the project configs of the projects listed in ~/.claude.json')
+  .option('--trust-project', "let project configs (.mcp.json, .vscode/mcp.json of a folder) set the services' own fields (default: their values go to an instance named after the project)")
   .option('--shell-rc', 'remove export lines from shell rc files (default: only report them)')
   .option('--run-command <cmd>', 'command written into rewritten configs', 'mcp-tokens')
   .option('--force', 'with --undo: also restore files edited since the migration')
@@ -96,6 +97,7 @@ code is 1 while any plaintext secret is left. Every run has an id: --history lis
       projects: opts.projects,
       shellRc: opts.shellRc === true,
       overwrite: opts.overwrite === true,
+      trustProject: opts.trustProject === true,
       runCommand: opts.runCommand,
     };
     // A dry run against a vault that does not exist yet compares with "nothing stored".
@@ -141,6 +143,7 @@ interface MigrateOptions {
   clientConfigs: boolean;
   projects: boolean;
   shellRc?: boolean;
+  trustProject?: boolean;
   runCommand: string;
   force?: boolean;
   json?: boolean;

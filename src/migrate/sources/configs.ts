@@ -4,13 +4,15 @@
  * `~/.claude.json`, also `projects.<path>.mcpServers`. All are read as JSONC, so one scanner
  * handles every file, including a `--config PATH` of any of these shapes.
  */
-import { posix, win32 } from 'node:path';
+import { basename, posix, win32 } from 'node:path';
 import { getNodeValue, findNodeAtLocation, type Node } from 'jsonc-parser';
 import { readNoFollow, unreadable, type ReadFile } from '../fsutil.js';
 import { parseJsonc } from '../jsonc-edit.js';
 import { isSecretName, looksSecret, secretShape } from '../detect.js';
 import { candidate, fieldByEnv, fieldByFormat, isReference, KNOWN_FIELDS, mask } from '../known.js';
 import type { Candidate, Leftover, Refusal } from '../types.js';
+import { keyFromEnv, userServiceName } from '../accounts.js';
+import { unsafeExportName } from '../../launch/env-names.js';
 
 const BUILTIN_NAMES = [...new Set(KNOWN_FIELDS.map((f) => f.service))].join(', ');
 
@@ -20,6 +22,8 @@ export interface ConfigLocation {
   path: string;
   client: string;
   explicit: boolean;
+  /** A project-level config (found in a project folder, not the user's own): the folder. */
+  project?: string;
 }
 
 export interface ConfigPathOptions {
@@ -37,7 +41,7 @@ export function projectLocations(folder: string, platform: NodeJS.Platform): Con
     [p.join(folder, '.mcp.json'), 'Claude Code (project)'],
     [p.join(folder, '.vscode', 'mcp.json'), 'VS Code (workspace)'],
     [p.join(folder, '.cursor', 'mcp.json'), 'Cursor (project)'],
-  ].map(([path, client]) => ({ path: path!, client: `${client!} ${folder}`, explicit: false }));
+  ].map(([path, client]) => ({ path: path!, client: `${client!} ${folder}`, explicit: false, project: folder }));
 }
 
 /** Where each client keeps its config on this platform (user-level and project-level). */
@@ -46,19 +50,27 @@ export function configLocations(o: ConfigPathOptions): ConfigLocation[] {
   const appData = o.env['APPDATA'] ?? p.join(o.home, 'AppData', 'Roaming');
   const xdg = o.env['XDG_CONFIG_HOME'] ?? p.join(o.home, '.config');
   const appDir = o.platform === 'darwin' ? p.join(o.home, 'Library', 'Application Support') : o.platform === 'win32' ? appData : xdg;
-  const list: [string, string][] = [
-    [p.join(appDir, 'Claude', 'claude_desktop_config.json'), 'Claude Desktop'],
-    [p.join(o.home, '.claude.json'), 'Claude Code (user)'],
-    [p.join(o.cwd, '.mcp.json'), 'Claude Code (project)'],
-    [p.join(appDir, 'Code', 'User', 'mcp.json'), 'VS Code (user)'],
-    [p.join(appDir, 'Code - Insiders', 'User', 'mcp.json'), 'VS Code Insiders (user)'],
-    [p.join(o.cwd, '.vscode', 'mcp.json'), 'VS Code (workspace)'],
-    [p.join(o.home, '.cursor', 'mcp.json'), 'Cursor (user)'],
-    [p.join(o.cwd, '.cursor', 'mcp.json'), 'Cursor (project)'],
-    [p.join(o.home, '.codeium', 'windsurf', 'mcp_config.json'), 'Windsurf'],
+  const list: [string, string, boolean][] = [
+    [p.join(appDir, 'Claude', 'claude_desktop_config.json'), 'Claude Desktop', false],
+    [p.join(o.home, '.claude.json'), 'Claude Code (user)', false],
+    [p.join(o.cwd, '.mcp.json'), 'Claude Code (project)', true],
+    [p.join(appDir, 'Code', 'User', 'mcp.json'), 'VS Code (user)', false],
+    [p.join(appDir, 'Code - Insiders', 'User', 'mcp.json'), 'VS Code Insiders (user)', false],
+    [p.join(o.cwd, '.vscode', 'mcp.json'), 'VS Code (workspace)', true],
+    [p.join(o.home, '.cursor', 'mcp.json'), 'Cursor (user)', false],
+    [p.join(o.cwd, '.cursor', 'mcp.json'), 'Cursor (project)', true],
+    [p.join(o.home, '.codeium', 'windsurf', 'mcp_config.json'), 'Windsurf', false],
   ];
   const seen = new Set<string>();
-  return list.filter(([path]) => !seen.has(path) && seen.add(path)).map(([path, client]) => ({ path, client, explicit: false }));
+  return list
+    .filter(([path]) => !seen.has(path) && seen.add(path))
+    // Run from HOME, ~/.cursor/mcp.json is the user's own file, not a project's.
+    .map(([path, client, project]) => ({ path, client, explicit: false, ...(project && !samePlace(o.cwd, o.home, o.platform) ? { project: o.cwd } : {}) }));
+}
+
+function samePlace(a: string, b: string, platform: NodeJS.Platform): boolean {
+  const p = platform === 'win32' ? win32 : posix;
+  return p.resolve(a) === p.resolve(b);
 }
 
 export interface ServerEntry {
@@ -128,8 +140,8 @@ async function scanConfig(location: ConfigLocation, scan: ConfigScan): Promise<v
   const found: Candidate[] = [];
   const left: Leftover[] = [];
   for (const s of servers) {
-    const migrated = addCandidates(location, s, found);
-    left.push(...strays(location, root, s, migrated));
+    const taken = addCandidates(location, s, found);
+    left.push(...strays(location, root, s, taken));
   }
   scan.configs.set(location.path, { location, file: read.file, text, servers, projects: folders });
   scan.candidates.push(...found);
@@ -170,23 +182,53 @@ function findServers(root: Node): ServerEntry[] {
   return out;
 }
 
-/** Adds the server's env entries of built-in fields; returns their names. */
-function addCandidates(location: ConfigLocation, s: ServerEntry, out: Candidate[]): Set<string> {
-  const names = new Set<string>();
+/** What addCandidates took: env names, and the args indices of Docker `-e NAME=value`. */
+interface Taken {
+  env: Set<string>;
+  args: Set<number>;
+}
+
+/** What migrate writes between `run` and `--`: services, `--env`, `NAME=service[@instance].key`. */
+const RUN_ARG = /^(--env|[a-z][a-z0-9-]*(@[a-z][a-z0-9-]*)?|[A-Za-z_][A-Za-z0-9_]*=[a-z][a-z0-9-]*(@[a-z][a-z0-9-]*)?\.[a-z][a-z0-9-]*)$/;
+
+const DOCKER = /^(docker|podman|nerdctl)(\.exe)?$/i;
+
+/**
+ * Adds the server's credentials: env entries (and Docker `-e NAME=value`) of built-in fields, and
+ * the other secrets of its env, which go to a service of the user's own named after the server.
+ */
+function addCandidates(location: ConfigLocation, s: ServerEntry, out: Candidate[]): Taken {
+  const taken: Taken = { env: new Set(), args: new Set() };
   // What the server is (its name, command, args) decides between services a value's shape
   // fits equally: Home Assistant's mcp-proxy reads a JWT as API_ACCESS_TOKEN.
   const context = [s.name, s.command ?? '', ...s.args].join(' ');
-  for (const { name, value } of s.env) {
-    if (value.trim() === '' || isReference(value)) continue;
+  const source = `${location.client} config, server '${s.name}'`;
+  const own = userServiceName(s.name);
+  const add = (name: string, value: string, arg: number | undefined): boolean => {
+    if (value.trim() === '' || isReference(value)) return false;
     const field = fieldByEnv(name) ?? fieldByFormat(name, value, context);
-    if (!field) continue;
-    names.add(name);
-    const source = `${location.client} config, server '${s.name}'`;
-    out.push(
-      candidate({ kind: 'config', source, path: location.path, envName: name, server: s.path, service: field.service, key: field.key }, value),
-    );
+    const key = field ? field.key : looksSecret(name, value) && !unsafeExportName(name) ? keyFromEnv(name) : undefined;
+    const service = field ? field.service : own;
+    if (key === undefined || service === undefined) return false;
+    const fields = { kind: 'config' as const, source, path: location.path, envName: name, server: s.path, service, key };
+    out.push(candidate({ ...fields, ...(arg !== undefined ? { arg } : {}), ...(location.project !== undefined ? { project: location.project } : {}) }, value));
+    return true;
+  };
+  for (const { name, value } of s.env) if (add(name, value, undefined)) taken.env.add(name);
+  // Docker `-e NAME=value` becomes `-e NAME`: docker then takes the value from its own environment, which run sets.
+  if (s.command !== undefined && DOCKER.test(basename(s.command))) {
+    for (let i = 0; i + 1 < s.args.length; i++) {
+      const a = s.args[i]!;
+      const next = s.args[i + 1]!;
+      if (a !== '-e' && a !== '--env') continue;
+      const eq = next.indexOf('=');
+      if (eq > 0 && /^[A-Za-z_][A-Za-z0-9_]*$/.test(next.slice(0, eq)) && !s.env.some((e) => e.name === next.slice(0, eq))) {
+        if (add(next.slice(0, eq), next.slice(eq + 1), i + 1)) taken.args.add(i + 1);
+      }
+      i++;
+    }
   }
-  return names;
+  return taken;
 }
 
 export function stripBom(text: string): string {
@@ -208,13 +250,13 @@ const ARGV_REASON = 'it is in the command line, which other users of this machin
  * `args` (flags, Docker `-e NAME=value`, `--header`), `headers` of remote servers, URLs. Each is
  * listed as left, with what to do.
  */
-function strays(location: ConfigLocation, root: Node, s: ServerEntry, migrated: ReadonlySet<string>): Leftover[] {
+function strays(location: ConfigLocation, root: Node, s: ServerEntry, taken: Taken): Leftover[] {
   const out: Leftover[] = [];
   const at = (where: string, value: string, reason: string, step: string): void => {
     out.push({ path: location.path, where: `server '${s.name}' ${where}`, masked: mask(value), reason, step });
   };
   for (const { name, value } of s.env) {
-    if (migrated.has(name) || isReference(value)) continue;
+    if (taken.env.has(name) || isReference(value)) continue;
     const why = looksSecret(name, value);
     if (why) {
       at(`env ${name}`, value, `${why}, not a variable of a built-in service (${BUILTIN_NAMES}); mcp-tokens cannot hold it`,
@@ -222,11 +264,18 @@ function strays(location: ConfigLocation, root: Node, s: ServerEntry, migrated: 
     }
   }
   const args = s.args;
-  for (let i = 0; i < args.length; i++) {
+  // Already launched through `mcp-tokens run … --`: its own arguments (`--env NAME=service.key`) hold no secret.
+  const dd = args.indexOf('--');
+  const wrapped = args[0] === 'run' && dd > 0 && args.slice(1, dd).every((a) => RUN_ARG.test(a));
+  for (let i = wrapped ? dd + 1 : 0; i < args.length; i++) {
     const a = args[i]!;
     const next = args[i + 1];
     const flag = /^(--?[A-Za-z][A-Za-z0-9-]*)(?:=(.*))?$/.exec(a);
     if ((a === '-e' || a === '--env') && next !== undefined && next.includes('=')) {
+      if (taken.args.has(i + 1)) {
+        i++;
+        continue;
+      }
       const name = next.slice(0, next.indexOf('='));
       const value = next.slice(next.indexOf('=') + 1);
       const why = looksSecret(name, value);
