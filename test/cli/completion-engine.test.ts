@@ -30,6 +30,7 @@ const names: Names = {
     ['mine', new Set(['secret'])],
   ]),
   user: ['openai'],
+  backups: new Map([['github_token', ['20261201T101500000Z', '20261130T090000000Z']]]),
 };
 
 function values(c: Completion): string[] {
@@ -84,6 +85,9 @@ describe('service names, keys and instances', () => {
     [['setup', '--services', 'github,h'], []],
     [['setup', '--services', 'github,o'], ['github,openai']],
     [['--dir', '/x', '-q', 'load', 'mi'], ['mine']],
+    [['restore', 'github', 'token', '--at', ''], ['20261201T101500000Z', '20261130T090000000Z']],
+    [['restore', 'github', 'token', '--at', '202611'], ['20261130T090000000Z']],
+    [['restore', 'mine', 'secret', '--at', ''], []],
   ])('%j → %j', (words, expected) => {
     expect(at(...words)).toEqual(expected);
   });
@@ -120,10 +124,13 @@ describe('vaultNames: names without unlocking', () => {
     const dir = join(tempHome('mcpt-compl-names-'), 'vault');
     mkdirSync(dir, { mode: 0o700 });
     for (const f of ['github@work_token', 'mcp-tokens_links', 'vault.json', 'README', 'Bad_Name']) writeFileSync(join(dir, f), 'x', { mode: 0o600 });
+    mkdirSync(join(dir, 'backups'), { mode: 0o700 });
+    for (const f of ['hass_url.20261130T090000000Z.backup', 'hass_url.20261201T101500000Z.backup', 'junk']) writeFileSync(join(dir, 'backups', f), 'x', { mode: 0o600 });
     writeFileSync(join(dir, 'metadata.json'), JSON.stringify({ v: 1, entries: { hass_url: {}, 'mcp-tokens_age-identity': {} } }), { mode: 0o600 });
     const n = await vaultNames(dir);
     expect([...n.stored.keys()].sort()).toEqual(['github@work', 'hass']);
     expect([...n.types.keys()]).toEqual(expect.arrayContaining(['github', 'hass', 'proxmox', 'wikijs']));
+    expect(n.backups.get('hass_url')).toEqual(['20261201T101500000Z', '20261130T090000000Z']); // newest first
   });
 
   it('an unreadable or missing vault gives the built-in services only', async () => {

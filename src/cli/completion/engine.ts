@@ -25,6 +25,8 @@ export interface Names {
   stored: ReadonlyMap<string, ReadonlySet<string>>;
   /** User service names (services.json), for `services remove`. */
   user: readonly string[];
+  /** Backup timestamps by entry name (`github_token`), newest first, for `restore --at`. */
+  backups: ReadonlyMap<string, readonly string[]>;
 }
 
 /** Option values by the option's attribute name, where commander has no choices for them. */
@@ -72,12 +74,12 @@ export function complete(program: Command, args: readonly string[], names: Names
   const cmd = path[path.length - 1]!;
 
   if (afterDashes >= 0) return afterDashes === 0 ? { kind: 'commands' } : { kind: 'files' };
-  if (pending) return optionValue(pending, current, '', names);
+  if (pending) return optionValue(pending, current, '', names, positionals);
   if (current.startsWith('--') && current.includes('=')) {
     const eq = current.indexOf('=');
     const opt = findOption(path, current.slice(0, eq));
     if (!opt || !(opt.required || opt.optional)) return NONE;
-    return optionValue(opt, current.slice(eq + 1), current.slice(0, eq + 1), names);
+    return optionValue(opt, current.slice(eq + 1), current.slice(0, eq + 1), names, positionals);
   }
   if (current.startsWith('-')) return filter(options(path), current);
 
@@ -113,8 +115,10 @@ function positional(cmd: Command, positionals: readonly string[], current: strin
   return [];
 }
 
-function optionValue(opt: Option, current: string, prefix: string, names: Names): Completion {
-  const values = opt.argChoices ?? OPTION_VALUES[opt.attributeName()];
+function optionValue(opt: Option, current: string, prefix: string, names: Names, positionals: readonly string[]): Completion {
+  // restore <service> <key> --at: that credential's backup timestamps (file names, no value).
+  const stamps = opt.attributeName() === 'at' ? names.backups.get(`${positionals[0]}_${positionals[1]}`) : undefined;
+  const values = opt.argChoices ?? OPTION_VALUES[opt.attributeName()] ?? stamps;
   if (values) return filter(values.map((v) => ({ value: prefix + v })), prefix + current);
   if (PATH_VALUE.test(opt.flags)) return prefix === '' ? { kind: 'files' } : NONE;
   if (opt.attributeName() === 'services') {

@@ -1,9 +1,11 @@
 /**
  * The names completion may offer, read without unlocking anything: the built-in service table,
  * services.json (names and fields; it holds no secret), the entry file names of a file vault and
- * the entry names in metadata.json (which a keychain vault keeps too). No value is ever read, no
+ * the entry names in metadata.json (which a keychain vault keeps too), and backup file names (for
+ * `restore --at`). No value is ever read, no
  * passphrase asked, no agent or keychain contacted. Anything unreadable is simply left out.
  */
+import { join } from 'node:path';
 import { parseEntryName } from '../../names.js';
 import { isReservedService } from '../../vault/reserved.js';
 import type { Names } from './engine.js';
@@ -37,7 +39,15 @@ export async function vaultNames(dir: string): Promise<Names> {
     const { readMetadata } = await import('../../vault/metadata.js');
     for (const name of Object.keys(readMetadata(dir))) add(name);
   });
-  return { types, stored, user };
+  const backups = new Map<string, string[]>();
+  await quietly(async () => {
+    const { BACKUPS_DIR, listBackups } = await import('../../vault/backups.js');
+    for (const b of listBackups(join(dir, BACKUPS_DIR)).reverse()) {
+      const name = `${b.service}_${b.key}`;
+      backups.set(name, [...(backups.get(name) ?? []), b.stamp]);
+    }
+  });
+  return { types, stored, user, backups };
 }
 
 /** Completion is best effort and must never print: a problem only means fewer names. */
