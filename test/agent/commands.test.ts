@@ -66,7 +66,7 @@ describe('migrate and verify through the agent, no passphrase anywhere', () => {
     expect(rewritten).not.toContain(haToken);
     expect(rewritten).not.toContain(stored);
     expect(readFileSync(join(v.dir, 'proxmox_user'), 'utf8')).toMatch(/^\{"v":2,/);
-    expect(readdirSync(join(v.dir, 'backups', 'files')).filter((n) => n.endsWith('.file'))).toHaveLength(1);
+    expect(readdirSync(join(v.dir, 'backups', 'files')).filter((n) => n.endsWith('.file'))).toHaveLength(2);
     // What the agent sealed opens with the passphrase too: the same key, the same formats.
     const vault = await openVault(v.dir);
     try {
@@ -81,7 +81,8 @@ describe('migrate and verify through the agent, no passphrase anywhere', () => {
     const r = await cli(v, ['migrate', '--history', '--json']);
     expect(r.code, r.stderr).toBe(0);
     const runs = JSON.parse(r.stdout) as Array<{ files: Array<{ path: string }> }>;
-    expect(runs.flatMap((run) => run.files.map((f) => f.path))).toEqual([configPath]);
+    // The rewritten config and the replaced plaintext file, each backed up (sealed) first.
+    expect(runs.flatMap((run) => run.files.map((f) => f.path)).sort()).toEqual([configPath, join(v.dir, 'proxmox_user')].sort());
   });
 
   it('migrate --undo restores the config byte for byte', async () => {
