@@ -49,8 +49,7 @@ export async function openBundle(file: Uint8Array, identities: readonly string[]
 export async function planImport(vault: Vault, bundle: Bundle): Promise<PlanItem[]> {
   const plan: PlanItem[] = [];
   for (const c of bundle.credentials) {
-    const old = await vault.get(c.service, c.key);
-    plan.push({ service: c.service, key: c.key, action: old === undefined ? 'add' : old === c.value ? 'same' : 'replace' });
+    plan.push({ service: c.service, key: c.key, action: actionFor(await vault.get(c.service, c.key), c.value) });
   }
   return plan;
 }
@@ -64,16 +63,29 @@ export function refuseConflicts(plan: readonly PlanItem[]): void {
   }
 }
 
-/** Store every credential of a validated bundle; the vault backs up each value it replaces. */
+/**
+ * Store every credential of a validated bundle in one vault transaction: the plan (and the
+ * conflict check without overwrite) is made from what is stored under the lock, so a value
+ * another command stored meanwhile is never replaced unasked, and a rekey or backend move that
+ * ran meanwhile refuses the whole import rather than part of it. The vault backs up each value
+ * it replaces.
+ */
 export async function applyImport(vault: Vault, bundle: Bundle, { overwrite }: { overwrite: boolean }): Promise<ImportResult> {
-  const plan = await planImport(vault, bundle);
-  if (!overwrite) refuseConflicts(plan);
+  let plan: PlanItem[] = [];
+  const results = await vault.storeMany(bundle.credentials, (stored) => {
+    plan = bundle.credentials.map((c, i) => ({ service: c.service, key: c.key, action: actionFor(stored[i], c.value) }));
+    if (!overwrite) refuseConflicts(plan);
+  });
   const warnings: string[] = [];
   const backups: string[] = [];
-  for (const c of bundle.credentials) {
-    const r = await vault.store(c.service, c.key, c.value);
+  results.forEach((r, i) => {
+    const c = bundle.credentials[i]!;
     warnings.push(...r.warnings.map((w) => `${c.service} ${c.key}: ${w}`));
     if (r.backup) backups.push(r.backup);
-  }
+  });
   return { plan, warnings, backups };
+}
+
+function actionFor(old: string | undefined, value: string): PlanItem['action'] {
+  return old === undefined ? 'add' : old === value ? 'same' : 'replace';
 }

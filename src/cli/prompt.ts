@@ -46,10 +46,7 @@ export async function promptHidden(label: string, errors: PromptErrors): Promise
           if (b === 0x03) return reject(cancelled());
           if (b === 0x04 && bytes.length === 0) return reject(errors.endOfInput());
           if (b === 0x7f || b === 0x08) bytes.pop();
-          else if (b === 0x15) {
-            bytes.fill(0); // Ctrl-U: start the line again
-            bytes.length = 0;
-          }
+          else if (b === 0x15) bytes.splice(0).fill(0); // Ctrl-U: start the line again
           else if (b >= 0x20) bytes.push(b);
         }
       });

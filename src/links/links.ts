@@ -49,13 +49,14 @@ function parseLinks(text: string | undefined): Link[] {
 export async function addLink(vault: Vault, link: Link, env: NodeJS.ProcessEnv = process.env): Promise<{ replaced: boolean }> {
   fieldSpec(link.service, link.key);
   checkCommand(link.command, env);
-  if ((await vault.get(link.service, link.key)) !== undefined) {
-    throw new VaultError('USAGE', `${link.service} ${link.key} holds a stored value`, {
-      hint: `a credential is either stored or linked; delete the stored one first: mcp-tokens delete ${link.service} ${link.key}`,
-    });
-  }
   let replaced = false;
-  await updateLinks(vault, (links) => {
+  await updateLinks(vault, async (links, get) => {
+    // Checked under the lock: a store that landed while this command waited is seen here.
+    if ((await get(link.service, link.key)) !== undefined) {
+      throw new VaultError('USAGE', `${link.service} ${link.key} holds a stored value`, {
+        hint: `a credential is either stored or linked; delete the stored one first: mcp-tokens delete ${link.service} ${link.key}`,
+      });
+    }
     const others = links.filter((l) => !(l.service === link.service && l.key === link.key));
     replaced = others.length !== links.length;
     return [...others, link];
@@ -79,10 +80,12 @@ export function showCommand(command: readonly string[]): string {
   return command.map((a) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
 }
 
-/** Read, change and write the map under one vault lock. */
-async function updateLinks(vault: Vault, change: (links: Link[]) => Link[]): Promise<void> {
-  await vault.updateReserved(LINKS_KEY, (old) => {
-    const links = change(parseLinks(old));
+type Get = (service: string, key: string) => Promise<string | undefined>;
+
+/** Read, change and write the map under one vault lock (the map as it is then, not as read before). */
+async function updateLinks(vault: Vault, change: (links: Link[], get: Get) => Link[] | Promise<Link[]>): Promise<void> {
+  await vault.updateReserved(LINKS_KEY, async (old, get) => {
+    const links = await change(parseLinks(old), get);
     links.sort((a, b) => a.service.localeCompare(b.service) || a.key.localeCompare(b.key));
     return JSON.stringify({ v: 1, links });
   });

@@ -189,10 +189,9 @@ function invalid(path: string, at: string, what: string): VaultError {
  */
 export async function addUserService(dir: string, def: z.input<typeof serviceSchema>): Promise<string> {
   const { ensureDir, writeAtomic } = await import('../vault/fsutil.js');
-  const { withLock } = await import('../vault/lock.js');
   ensureDir(dir, true);
   const path = join(dir, USER_SERVICES_FILE);
-  return withLock(dir, async () => {
+  return underLock(dir, async () => {
     const current = readUserServicesFile(dir) ?? { version: 1 as const, services: [] };
     if (current.services.some((s) => s.name === def.name)) {
       throw new VaultError('INVALID_INPUT', `${def.name} is already defined in ${path}`, { hint: `remove it first: mcp-tokens services remove ${def.name}` });
@@ -206,15 +205,30 @@ export async function addUserService(dir: string, def: z.input<typeof serviceSch
 /** Remove a definition (services remove); its stored values stay, as a service of your own. */
 export async function removeUserService(dir: string, serviceName: string): Promise<string> {
   const { ensureDir, writeAtomic } = await import('../vault/fsutil.js');
-  const { withLock } = await import('../vault/lock.js');
   const path = join(dir, USER_SERVICES_FILE);
   const notDefined = () => new VaultError('NOT_FOUND', `${serviceName} is not defined in ${path}`, { hint: 'see the services with: mcp-tokens services' });
   if (!ensureDir(dir, false)) throw notDefined();
-  return withLock(dir, async () => {
+  return underLock(dir, async () => {
     const current = readUserServicesFile(dir);
     if (!current || !current.services.some((s) => s.name === serviceName)) throw notDefined();
     const next = { ...current, services: current.services.filter((s) => s.name !== serviceName) };
     writeAtomic(dir, USER_SERVICES_FILE, `${JSON.stringify(next, null, 2)}\n`);
     return path;
+  });
+}
+
+/**
+ * services.json is read, changed and written under the vault lock, never from a copy read before
+ * it: two `services add` at once keep both definitions (test/cli/race-writers.test.ts). Temp
+ * files of a writer killed mid-write are swept here as by any vault write.
+ */
+async function underLock<T>(dir: string, fn: () => Promise<T>): Promise<T> {
+  const { cleanStaleTemps } = await import('../vault/fsutil.js');
+  const { withLock } = await import('../vault/lock.js');
+  const { pausePoint } = await import('../vault/failpoint.js');
+  await pausePoint('before-lock');
+  return withLock(dir, async () => {
+    cleanStaleTemps(dir);
+    return fn();
   });
 }

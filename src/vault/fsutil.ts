@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { VaultError, ioError } from '../errors.js';
+import { failpoint } from './failpoint.js';
 
 const { O_CREAT, O_EXCL, O_WRONLY, O_RDONLY, O_NOFOLLOW, O_NONBLOCK, O_DIRECTORY } = fs.constants;
 export const TEMP_PREFIX = '.tmp-';
@@ -143,6 +144,7 @@ export function writeAtomic(dir: string, name: string, data: string | Uint8Array
     const st = lstatOrUndefined(target);
     if (st && !st.isFile()) throw notRegular(target, st);
     writeNew(tmp, data);
+    failpoint(`write:${name}`);
     fs.renameSync(tmp, target);
   } catch (e) {
     try {
@@ -154,6 +156,7 @@ export function writeAtomic(dir: string, name: string, data: string | Uint8Array
     throw ioError('write', target, e);
   }
   fsyncDir(dir);
+  failpoint(`wrote:${name}`);
 }
 
 /**

@@ -329,6 +329,34 @@ export class Vault {
     return this.transaction((tx) => this.storeIn(tx, service, key, value, warnings, opts.replacePlaintext === true));
   }
 
+  /**
+   * Store several values in one transaction (import): the values now stored are read under the
+   * lock and handed to `check`, which may refuse (nothing is then written); then each is stored
+   * as by store. What another command stored meanwhile is what `check` sees, never a copy read
+   * before the lock.
+   */
+  async storeMany(
+    items: ReadonlyArray<{ service: string; key: string; value: string }>,
+    check: (stored: ReadonlyArray<string | undefined>) => void = () => undefined,
+  ): Promise<StoreResult[]> {
+    const warnings = items.map((c) => checkValue(c.service, c.key, c.value).warnings);
+    return this.transaction(async (tx) => {
+      const stored: (string | undefined)[] = [];
+      for (const c of items) {
+        // The old script's plaintext file there is replaced (and backed up) as by store.
+        const old = await tx.backend.get(entryName(c.service, c.key)).catch((e: unknown) => {
+          if (isVaultError(e, 'INTEGRITY') && e.reason === 'legacy-plaintext') return undefined;
+          throw e;
+        });
+        stored.push(old);
+      }
+      check(stored);
+      const results: StoreResult[] = [];
+      for (const [i, c] of items.entries()) results.push(await this.storeIn(tx, c.service, c.key, c.value, warnings[i]!, false));
+      return results;
+    });
+  }
+
   private async storeIn(tx: Tx, service: string, key: string, value: string, warnings: string[], replacePlaintext: boolean): Promise<StoreResult> {
     const name = entryName(service, key);
     let legacy = false;
@@ -471,22 +499,42 @@ export class Vault {
     return readMetadata(this.dir);
   }
 
-  /** Record verification results (advisory): one lock, one metadata write. */
-  async recordVerifications(results: ReadonlyArray<{ service: string; key: string; status: string; at: Date }>): Promise<void> {
+  /**
+   * Record verification results (advisory): one lock, one metadata write, metadata.json read
+   * under the lock. `storedAt` is the entry's storedAt when its value was read for the check: an
+   * entry stored again meanwhile keeps no verdict about the value it replaced.
+   */
+  async recordVerifications(results: ReadonlyArray<{ service: string; key: string; status: string; at: Date; storedAt?: string | undefined }>): Promise<void> {
     if (results.length === 0) return;
-    await this.transaction(async () => {
+    await this.metadataTransaction(() => {
       const meta = readMetadata(this.dir);
+      let changed = false;
       for (const r of results) {
         const name = entryName(r.service, r.key);
+        if (meta[name]?.storedAt !== r.storedAt) continue;
         meta[name] = { ...meta[name], verifiedAt: r.at.toISOString(), verifyStatus: r.status };
+        changed = true;
       }
-      writeMetadata(this.dir, meta);
+      if (changed) writeMetadata(this.dir, meta);
     });
   }
 
   /** Record in metadata.json what a bundle held and whom it was sealed to (advisory log). */
   async recordExport(record: ExportRecord): Promise<void> {
-    await this.transaction(async () => appendExport(this.dir, record));
+    await this.metadataTransaction(() => appendExport(this.dir, record));
+  }
+
+  /**
+   * metadata.json alone, read and written under the lock. Nothing is sealed, so neither the key
+   * nor the backend matters: a rekey, passwd or backend move that ran since this vault was opened
+   * does not fail an export or a verify that already did its work.
+   */
+  private async metadataTransaction(fn: () => void): Promise<void> {
+    await pausePoint('before-lock');
+    await withLock(this.dir, async () => {
+      cleanStaleTemps(this.dir);
+      fn();
+    });
   }
 
   /** A reserved entry (vault/reserved.ts): the age identity, the links. */
@@ -502,12 +550,18 @@ export class Vault {
     return this.updateReserved(key, (old) => (old !== undefined && ifAbsent ? old : value));
   }
 
-  /** Read-modify-write of a reserved entry, all in one transaction (concurrent `link`s keep both). */
-  async updateReserved(key: string, update: (old: string | undefined) => string): Promise<string> {
+  /**
+   * Read-modify-write of a reserved entry, all in one transaction (concurrent `link`s keep both).
+   * `update` may read other entries (`get`) as they are under the lock, and throw to write nothing.
+   */
+  async updateReserved(
+    key: string,
+    update: (old: string | undefined, get: (service: string, key: string) => Promise<string | undefined>) => string | Promise<string>,
+  ): Promise<string> {
     const name = entryName(RESERVED_SERVICE, key);
     return this.transaction(async (tx) => {
       const old = await tx.backend.get(name);
-      const value = update(old);
+      const value = await update(old, (service, k) => tx.backend.get(entryName(service, k)));
       if (old === value) return old;
       if (old !== undefined) await this.backup(tx, RESERVED_SERVICE, key, old);
       await tx.backend.set(name, value);

@@ -41,7 +41,8 @@ describe('a wrong passphrase on a terminal', () => {
     const r = onPty(['list'], [
       { expect: 'Vault passphrase: ', send: 'not the passphrase\r' },
       { expect: 'wrong passphrase; try again (2 tries left)' },
-      { expect: 'Vault passphrase: ', send: `${PASSPHRASE}\r` },
+      // Ctrl-U drops what was typed, Backspace the last character
+      { expect: 'Vault passphrase: ', send: `xyz\x15${PASSPHRASE}Q\x7f\r` },
     ], { home, env });
     restored(r);
     expect(r.code, r.transcript).toBe(0);

@@ -55,7 +55,7 @@ export function onPty(args: readonly string[], steps: PtyStep[], opts: { home: s
     argv: [process.execPath, BIN, ...args],
     env: cliEnv(opts.home, opts.env),
     cwd: opts.home,
-    timeout: opts.timeoutS ?? 30,
+    timeout: opts.timeoutS ?? 45, // under the 60 s test timeout, with room for a loaded machine
     steps,
   };
   const r = spawnSync(py, [DRIVER], { input: JSON.stringify(spec), encoding: 'utf8', timeout: (spec.timeout + 10) * 1000 });

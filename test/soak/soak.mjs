@@ -24,6 +24,14 @@
  * changed while this command waited", LOCKED, a not-found delete/restore or "an interrupted
  * rekey must finish" are refusals (counted, not loss); anything else non-zero is a failure.
  *
+ * The newer writers run too, each on what its worker owns: `services add`/`services remove`
+ * (services w<i>x<n> in services.json: each must be defined, or not, as the worker's last
+ * successful command left it), `link`/`unlink` (service w<i>l, linked to a script that prints a
+ * value: the link must give the value of the last successful link, or nothing after an unlink),
+ * `import --overwrite` (a bundle sealed to a soak identity holding a new value of w<i>i: modelled
+ * as a store), `identity` (every successful run prints the same recipient, and so does one run
+ * at the end) and `export all` (each successful export has its record in metadata.json's log).
+ *
  * --keep leaves the vault directory for inspection.
  *
  * Output: operation counts per op (ok / refused / failed) and the verdict on stderr; with
@@ -31,7 +39,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -97,7 +105,10 @@ function classify(op, r) {
   if (r.code === 1 && /the vault changed while this command waited/.test(e)) return 'refused';
   if (/the vault is busy|could not take the lock/.test(e)) return 'refused';
   if (r.code === 2 && /an interrupted rekey must finish|interrupted move|already/.test(e)) return 'refused';
-  if (r.code === 3 && (op === 'delete' || op === 'restore')) return 'refused';
+  if (r.code === 3 && (op === 'delete' || op === 'restore' || op === 'unlink' || op === 'services remove')) return 'refused';
+  // `export all` while every worker's values happen to be deleted (or, read without the lock,
+  // from the backend a move has just emptied) finds nothing to seal: it wrote nothing.
+  if (r.code === 3 && op === 'export' && /nothing to export/.test(e)) return 'refused';
   return 'failed';
 }
 
@@ -108,12 +119,14 @@ function apply(states, f) {
   const out = new Map();
   for (const s of states.values()) {
     const n = f(s);
-    if (n) out.set(key(n), n);
+    if (n !== undefined) out.set(key(n), n);
   }
   return out;
 }
 const storeT = (v) => (s) => ({ cur: v, backups: s.cur === null ? s.backups : [...s.backups, s.cur] });
 const deleteT = (s) => (s.cur === null ? undefined : { cur: null, backups: [...s.backups, s.cur] });
+const linkT = (v) => () => v;
+const unlinkT = (s) => (s === null ? undefined : null);
 const restoreT = (s) =>
   s.backups.length === 0 ? undefined : { cur: s.backups[s.backups.length - 1], backups: s.cur === null ? s.backups : [...s.backups, s.cur] };
 
@@ -164,18 +177,37 @@ async function main() {
   const init = await runCli(['--backend', 'file', 'init', '--kdf', 'interactive'], env);
   if (init.code !== 0) throw new Error(`init failed: ${init.stderr}`);
 
+  // Bundles for import are sealed here, with the built code, to one soak identity (not the
+  // vault's: `identity` runs as an op of its own); link targets are scripts in home.
+  const age = await import(join(REPO, 'dist/bundle/age.js'));
+  const bundleFormat = await import(join(REPO, 'dist/bundle/format.js'));
+  const soakIdentity = await age.newIdentity();
+  const soakRecipient = await age.recipientOf(soakIdentity);
+  const idFile = join(home, 'soak.key');
+  writeFileSync(idFile, `${soakIdentity}\n`, { mode: 0o600 });
+  const files = join(home, 'files');
+  mkdirSync(files, { mode: 0o700 });
+
+  const newer = [['services add', 4], ['services remove', 3], ['link', 4], ['unlink', 2], ['import', 4], ['identity', 2], ['export', 2]];
   const ops = o.keychain
-    ? [['store', 30], ['delete', 10], ['restore', 10], ['rekey', 8], ['passwd', 8], ['prune', 6], ['backend keychain', 7], ['backend file', 7]]
-    : [['store', 34], ['delete', 12], ['restore', 12], ['rekey', 10], ['passwd', 10], ['prune', 8]];
+    ? [['store', 24], ['delete', 8], ['restore', 8], ['rekey', 7], ['passwd', 7], ['prune', 5], ['backend keychain', 6], ['backend file', 6], ...newer]
+    : [['store', 28], ['delete', 10], ['restore', 10], ['rekey', 8], ['passwd', 8], ['prune', 6], ...newer];
   const total = ops.reduce((s, [, w]) => s + w, 0);
 
-  const models = new Map(); // service -> states
+  const models = new Map(); // service -> states (stored values, and imported ones)
+  const linkModels = new Map(); // link service -> set of possible values (null: not linked)
+  const defined = new Map(); // services.json name -> 'yes' | 'no' | 'maybe'
+  const recipients = new Set(); // what successful `identity` runs printed: one value, or a loss
+  const exportsRun = { ok: 0, all: 0 };
   const deadline = Date.now() + o.seconds * 1000;
 
   const worker = async (w) => {
     const rand = rng(seed + w * 7919);
     const mine = [`w${w}a`, `w${w}b`];
-    for (const s of mine) models.set(s, new Map([[key({ cur: null, backups: [] }), { cur: null, backups: [] }]]));
+    const imported = `w${w}i`;
+    const linked = `w${w}l`;
+    for (const s of [...mine, imported]) models.set(s, new Map([[key({ cur: null, backups: [] }), { cur: null, backups: [] }]]));
+    linkModels.set(linked, new Map([[key(null), null]]));
     let n = 0;
     // The first commands (even past the deadline, so a slow machine still runs each op at least
     // once): two stores on one service (so it has a value and a backup for delete and restore),
@@ -190,7 +222,46 @@ async function main() {
       let args;
       let input;
       let t;
-      if (op === 'store') {
+      let target = service; // the model a transition applies to
+      let after; // bookkeeping of the newer writers, given the result
+      if (op === 'services add') {
+        const name = `w${w}x${++n}`;
+        args = ['services', 'add', name, '--field', 'api-key'];
+        after = (r) => defined.set(name, r.code === 0 ? 'yes' : 'maybe');
+      } else if (op === 'services remove') {
+        const candidates = [...defined].filter(([name, st]) => name.startsWith(`w${w}x`) && st !== 'no').map(([name]) => name);
+        const name = candidates.length > 0 ? candidates[Math.floor(rand() * candidates.length)] : `w${w}x0`;
+        args = ['services', 'remove', name];
+        after = (r) => defined.set(name, r.code === 0 || r.code === 3 ? 'no' : 'maybe');
+      } else if (op === 'link') {
+        const v = `link${w}-${++n}-${randomBytes(6).toString('hex')}`;
+        const script = join(files, `print-${w}-${n}.sh`);
+        writeFileSync(script, `#!/bin/sh\nprintf '%s\\n' '${v}'\n`, { mode: 0o755 });
+        args = ['link', linked, 'secret', '--', script];
+        t = linkT(v);
+        target = linked;
+      } else if (op === 'unlink') {
+        args = ['unlink', linked, 'secret'];
+        t = unlinkT;
+        target = linked;
+      } else if (op === 'import') {
+        const v = `imp${w}-${++n}-${randomBytes(6).toString('hex')}`;
+        const bundle = join(files, `bundle-${w}-${n}.age`);
+        const plain = bundleFormat.serializeBundle({ createdAt: new Date().toISOString(), credentials: [{ service: imported, key: 'secret', value: v }] });
+        writeFileSync(bundle, await age.seal([soakRecipient], plain, false), { mode: 0o600 });
+        args = ['import', bundle, '--identity', idFile, '--overwrite'];
+        t = storeT(v);
+        target = imported;
+      } else if (op === 'identity') {
+        args = ['identity'];
+        after = (r) => r.code === 0 && recipients.add(r.stdout.trim());
+      } else if (op === 'export') {
+        args = ['export', 'all', '--to', soakRecipient, '-o', join(files, `export-${w}-${++n}.age`)];
+        after = (r) => {
+          exportsRun.all++;
+          if (r.code === 0) exportsRun.ok++;
+        };
+      } else if (op === 'store') {
         const v = `v${w}-${++n}-${randomBytes(6).toString('hex')}`;
         args = ['store', service, 'secret', '-'];
         input = v;
@@ -210,13 +281,15 @@ async function main() {
       count(op, c);
       journal.push({ w, op: args.join(' '), exit: r.code ?? r.signal, class: c });
       if (c === 'failed') failures.push({ w, args, code: r.code, signal: r.signal, stderr: r.stderr.trim().split('\n').slice(0, 3).join(' | ') });
+      after?.(r);
       if (t) {
-        const before = models.get(service);
-        const after = advance(before, t, r.code === 0);
-        if (after.size === 0) {
-          anomalies.push(`${args.join(' ')} exited 0, but in no possible state of ${service} could it have succeeded`);
-          models.set(service, before);
-        } else models.set(service, after);
+        const m = linkModels.has(target) ? linkModels : models;
+        const before = m.get(target);
+        const next = advance(before, t, r.code === 0);
+        if (next.size === 0) {
+          anomalies.push(`${args.join(' ')} exited 0, but in no possible state of ${target} could it have succeeded`);
+          m.set(target, before);
+        } else m.set(target, next);
       }
     }
   };
@@ -250,6 +323,33 @@ async function main() {
         lost.push(`${when}: ${service} holds ${got ?? 'nothing'}, expected ${[...possible].map((p) => p ?? 'nothing').join(' or ')}`);
       }
     }
+    for (const [service, states] of linkModels) {
+      const possible = new Set(states.values());
+      const got = all[`${service.toUpperCase()}_SECRET`] ?? null;
+      if (!possible.has(got)) lost.push(`${when}: link ${service} gives ${got ?? 'nothing'}, expected ${[...possible].map((p) => p ?? 'nothing').join(' or ')}`);
+    }
+    const svc = await runCli(['services', '--json'], env);
+    if (svc.code !== 0) lost.push(`${when}: services exited ${svc.code}: ${svc.stderr.trim().split('\n')[0]}`);
+    else {
+      const names = new Set(JSON.parse(svc.stdout).map((x) => x.service));
+      for (const [name, st] of defined) {
+        if (st === 'yes' && !names.has(name)) lost.push(`${when}: services.json lost ${name}`);
+        if (st === 'no' && names.has(name)) lost.push(`${when}: services.json still defines the removed ${name}`);
+      }
+    }
+    const id = await runCli(['identity'], env);
+    if (id.code !== 0) lost.push(`${when}: identity exited ${id.code}: ${id.stderr.trim().split('\n')[0]}`);
+    else if (recipients.size > 0 && !recipients.has(id.stdout.trim())) lost.push(`${when}: identity prints ${id.stdout.trim()}, not the identity earlier runs printed`);
+    else recipients.add(id.stdout.trim());
+    if (recipients.size > 1) lost.push(`${when}: identity printed ${recipients.size} different recipients: ${[...recipients].join(', ')}`);
+    let logged = 0;
+    try {
+      logged = (JSON.parse(readFileSync(join(dir, 'metadata.json'), 'utf8')).exports ?? []).length;
+    } catch {
+      /* no metadata.json: no record */
+    }
+    // Each successful export has its record (the log keeps its newest 200).
+    if (logged < Math.min(exportsRun.ok, 200) || logged > exportsRun.all) lost.push(`${when}: the export log holds ${logged} records for ${exportsRun.ok} successful of ${exportsRun.all} exports`);
   };
   await checkValues('after the soak');
   const doctor = await runCli(['doctor'], env);
@@ -292,7 +392,7 @@ async function main() {
   // After the move back, every value must still load (the move carried them all).
   if (moveBack?.code === 0) await checkValues('after the move back to files');
 
-  const exact = [...models.values()].filter((s) => s.size === 1).length;
+  const exact = [...models.values(), ...linkModels.values()].filter((s) => s.size === 1).length;
   const result = {
     seed,
     procs: o.procs,
@@ -303,7 +403,7 @@ async function main() {
     counts,
     commands: journal.length,
     servicesExact: exact,
-    services: models.size,
+    services: models.size + linkModels.size,
     blobsScanned: scanned,
     lost,
     anomalies,
@@ -316,7 +416,7 @@ async function main() {
   log(`${journal.length} commands in ${(soakMs / 1000).toFixed(1)}s; backend at end: ${backendAtEnd}`);
   log(`${'op'.padEnd(17)} ${'ok'.padStart(5)} ${'refused'.padStart(8)} ${'failed'.padStart(7)}`);
   for (const [op, c] of Object.entries(counts).sort()) log(`${op.padEnd(17)} ${String(c.ok).padStart(5)} ${String(c.refused).padStart(8)} ${String(c.failed).padStart(7)}`);
-  log(`${exact}/${models.size} services with one possible value; ${scanned} sealed blobs scanned against ${ids.join(', ')}`);
+  log(`${exact}/${models.size + linkModels.size} services and links with one possible value; ${scanned} sealed blobs scanned against ${ids.join(', ')}`);
   for (const l of lost) log(`LOST ${l}`);
   for (const a of anomalies) log(`ANOMALY ${a}`);
   for (const s of stale) log(`SEALED UNDER A DROPPED KEY ${s}`);

@@ -1,7 +1,8 @@
 /**
  * The randomised soak of issue 10 (test/soak/soak.mjs, also `npm run soak -- --seconds N`),
- * bounded for CI: three processes run random store / delete / restore / rekey / passwd / prune
- * (and, in a private Secret Service, backend moves) against one vault through the built CLI.
+ * bounded for CI: three processes run random store / delete / restore / rekey / passwd / prune,
+ * services add / remove, link / unlink, import, identity and export (and, in a private Secret
+ * Service, backend moves) against one vault through the built CLI.
  * The script's oracle decides: every value a successful command left loads exactly, doctor is
  * clean, no blob is sealed under a key vault.json no longer names. Its per-op counts go to this
  * test's stderr. Weaken the transaction's key/backend check (src/vault/transaction.ts, or read
@@ -23,6 +24,9 @@ interface SoakResult {
   doctor: { code: number; ok: boolean; out: string };
   failures: unknown[];
 }
+
+/** The writers added after the soak was first written; the script checks their effects too. */
+const NEWER = ['services add', 'services remove', 'link', 'unlink', 'import', 'identity', 'export'];
 
 function soak(args: string[], extraEnv: Record<string, string> = {}): Promise<{ code: number | null; result: SoakResult; stderr: string }> {
   return new Promise((resolve, reject) => {
@@ -61,11 +65,12 @@ function expectNothingLost(r: { code: number | null; result: SoakResult; stderr:
   expect(result.blobsScanned).toBeGreaterThan(0);
 }
 
-describe('randomised soak: overlapping commands on one vault lose nothing (issue 10)', { timeout: 240_000 }, () => {
+// The soak itself is bounded (--seconds plus one pass over every op per worker); the margin is for a loaded machine.
+describe('randomised soak: overlapping commands on one vault lose nothing (issue 10)', { timeout: 420_000 }, () => {
   it('file vault: store, delete, restore, rekey, passwd, prune from 3 processes', async () => {
     ensureBuilt();
     const r = await soak(['--seconds', '16', '--procs', '3']);
-    expectNothingLost(r, ['store', 'delete', 'restore', 'rekey', 'passwd', 'prune']);
+    expectNothingLost(r, ['store', 'delete', 'restore', 'rekey', 'passwd', 'prune', ...NEWER]);
   });
 
   it.skipIf(!requireKeyringOrSkip())('keychain session: the same plus backend keychain / backend file moves', async () => {
@@ -74,7 +79,7 @@ describe('randomised soak: overlapping commands on one vault lose nothing (issue
     try {
       const { HOME: _home, ...env } = session.env;
       const r = await soak(['--seconds', '12', '--procs', '3', '--keychain'], env);
-      expectNothingLost(r, ['store', 'delete', 'restore', 'rekey', 'passwd', 'prune', 'backend keychain', 'backend file']);
+      expectNothingLost(r, ['store', 'delete', 'restore', 'rekey', 'passwd', 'prune', 'backend keychain', 'backend file', ...NEWER]);
     } finally {
       await session.stop();
     }

@@ -28,11 +28,15 @@ Sources: the old script's plaintext files in ~/.mcp_tokens (and its backups), th
 environment variables, .env files given with --env-file, and the MCP configs of Claude Desktop,
 Claude Code (.mcp.json, ~/.claude.json), VS Code (.vscode/mcp.json, user mcp.json), Cursor and
 Windsurf. Each value is stored, read back and compared before its plaintext is removed; each
-server entry is rewritten to start through 'mcp-tokens run <service> -- <original command>'; every
-changed file is backed up (encrypted) first. Values that differ from the vault (conflicts) or fail
+server entry is rewritten to start through 'mcp-tokens run <service> -- <original command>', or
+with '--env NAME=service.key' for the names it read, so it gets exactly the variables it had; a
+second account of a service becomes an instance (github@<server>), a server of no built-in
+service a service of your own named after it, and a project config's values an instance named
+after the project (--trust-project lets them set the service's own fields); every changed file
+is backed up (encrypted) first. Values that differ from the vault (conflicts) or fail
 validation are reported and left where they are. Export lines in shell rc files are reported
-with file and line; --shell-rc removes them. Secrets it cannot move (unknown variables, tokens in
-args or headers, commented-out lines) are listed at the end with why and what to do; the exit
+with file and line; --shell-rc removes them. Secrets it cannot move (tokens in args or headers,
+commented-out lines) are listed at the end with why and what to do; the exit
 code is 1 while any plaintext secret is left. Every run has an id: --history lists them,
 --undo <id> undoes one.`,
   )

@@ -69,7 +69,7 @@ Exit 1 when any check fails; 3 when a named service has nothing stored.`,
         const results = reports.flatMap((r, i) =>
           r.live.status === 'skipped'
             ? []
-            : Object.keys(items[i]!.values).map((key) => ({ service: r.service, key, status: r.ok ? 'ok' : r.status, at: new Date(r.checkedAt) })),
+            : Object.keys(items[i]!.values).map((key) => ({ service: r.service, key, status: r.ok ? 'ok' : r.status, at: new Date(r.checkedAt), storedAt: meta[`${r.service}_${key}`]?.storedAt })),
         );
         try {
           await vault.recordVerifications(results);
