@@ -6,17 +6,12 @@
  *      replace it atomically or shred and unlink it.
  * Anything not verified keeps its plaintext source byte-for-byte.
  */
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { basename } from 'node:path';
 import { VaultError } from '../errors.js';
 import { decide, fieldId } from './decide.js';
-import { atomicWrite, readNoFollow, sha256, shredIfUnchanged, type ReadFile } from './fsutil.js';
-import { parseJsonc } from './jsonc-edit.js';
+import { atomicWrite, readNoFollow, sha256, shredIfUnchanged } from './fsutil.js';
 import { planInternals } from './plan.js';
-import { rewriteConfig } from './rewrite.js';
-import { removeLines } from './sources/assign.js';
-import { stripBom } from './sources/configs.js';
+import { newContent } from './content.js';
 import { leftovers } from './left.js';
 import type { FileChange, Leftover, MigrationPlan, MigrationTarget, PlanItem } from './types.js';
 
@@ -190,40 +185,6 @@ async function journalLegacy(
   const id = await target.saveFileBackup({ runId, path, mode: read.file.mode, after: null, entry: { service, key } }, read.file.bytes);
   journaled.set(path, id);
   emit({ type: 'file-saved', path });
-}
-
-function newContent(change: FileChange, file: ReadFile, sources: ReturnType<typeof planInternals>['sources']): Buffer {
-  // A UTF-8 BOM is kept (written back first) but never edited; line endings are kept by the edits.
-  const raw = file.bytes.toString('utf8');
-  const text = stripBom(raw);
-  const bom = raw.length !== text.length ? '\uFEFF' : '';
-  if (change.kind === 'shell-rc') {
-    const out = removeLines(text, new Set(change.removedLines));
-    checkShellSyntax(change.path, out);
-    return Buffer.from(bom + out, 'utf8');
-  }
-  if (change.kind !== 'config') return Buffer.from(bom + removeLines(text, new Set(change.removedLines)), 'utf8');
-  const config = sources.configs.get(change.path)!;
-  const out = rewriteConfig(text, config.servers, change.servers);
-  if (!parseJsonc(out).ok) throw new VaultError('FAILED', `rewriting ${change.path} would not leave valid JSON; the file was not changed`);
-  return Buffer.from(bom + out, 'utf8');
-}
-
-/**
- * An rc file is edited only when the result still parses in its own shell (`bash -n`, `zsh -n`,
- * `fish -n`): removing an `export` inside `if … fi` must not leave a broken startup file. A shell
- * that is not installed cannot vouch for it, so the file is then left as it is, too.
- */
-function checkShellSyntax(path: string, content: string): void {
-  const name = basename(path);
-  const shell = name.endsWith('.fish') ? 'fish' : name.startsWith('.zsh') || name === '.zprofile' ? 'zsh' : 'bash';
-  const env = { PATH: process.env['PATH'] ?? '/usr/bin:/bin' };
-  if (spawnSync(shell, ['-c', 'exit 0'], { env, timeout: 10_000 }).error) {
-    throw new VaultError('FAILED', `${shell} is not available to check that the edited file still parses; remove the line by hand`);
-  }
-  // Through `cat |`: Node hands a child a socket as stdin, which fish refuses to read a script from.
-  const r = spawnSync('sh', ['-c', 'cat | exec "$0" -n', shell], { input: content, encoding: 'utf8', timeout: 10_000, env });
-  if (r.status !== 0) throw new VaultError('FAILED', `removing the line would leave a file ${shell} cannot parse (${shell} -n); remove it by hand`);
 }
 
 function message(e: unknown): string {

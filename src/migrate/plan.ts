@@ -10,6 +10,7 @@ import { decide, fieldId, type Sources } from './decide.js';
 import { assignAccounts } from './accounts.js';
 import { KNOWN_FIELDS, typeOf } from './known.js';
 import { adviseLegacy } from './legacy-advice.js';
+import { preflight } from './content.js';
 import { scanLegacy } from './sources/legacy.js';
 import { scanEnv, scanTextFiles, shellRcPaths, type TextScan } from './sources/env.js';
 import { configLocations, projectLocations, scanConfigs, type ConfigScan } from './sources/configs.js';
@@ -94,7 +95,8 @@ export async function planMigration(target: MigrationTarget, o: PlanOptions): Pr
   };
   const inVault = new Set([...vault].filter(([, v]) => v !== undefined).map(([id]) => id));
   for (const i of items) if (i.action === 'store') inVault.add(fieldId(i.candidate.service, i.candidate.key));
-  const { files, cleanup } = decide(items, sources, (i) => i.action !== 'conflict' && i.action !== 'invalid', inVault);
+  const decided = decide(items, sources, (i) => i.action !== 'conflict' && i.action !== 'invalid', inVault);
+  const { cleanup } = decided;
   for (const i of items) {
     const c = cleanup.get(i);
     if (c) Object.assign(i, c.reason && !i.reason ? { cleanup: c.cleanup, reason: c.reason } : { cleanup: c.cleanup });
@@ -102,6 +104,13 @@ export async function planMigration(target: MigrationTarget, o: PlanOptions): Pr
   const snapshots = new Map<string, Buffer>(legacy.contents);
   for (const [p, f] of text.files) snapshots.set(p, f.file.bytes);
   for (const [p, f] of conf.configs) snapshots.set(p, f.file.bytes);
+  // The checks apply makes on each edit, made now: a dry run refuses what the real run would.
+  const blocked = await preflight(decided.files, sources, snapshots);
+  const files = decided.files.filter((f) => !blocked.has(f.path));
+  for (const i of items) {
+    const why = i.candidate.path !== undefined ? blocked.get(i.candidate.path) : undefined;
+    if (why && i.cleanup !== 'report' && i.cleanup !== 'keep') Object.assign(i, { cleanup: 'keep', reason: `the file will not be changed: ${why}` });
+  }
 
   const stores = new Set(items.filter((i) => i.action === 'store').map((i) => fieldId(i.candidate.service, i.candidate.key)));
   const plan: MigrationPlan = {

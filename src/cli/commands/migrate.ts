@@ -8,7 +8,7 @@ const collect = (v: string, prev: string[]) => [...prev, v];
 
 export const migrate = new Command('migrate')
   .description('move plaintext tokens (old script files, env, .env files, MCP client configs) into the vault')
-  .option('--dry-run', 'show the plan (values masked) and change nothing')
+  .option('--dry-run', 'show the plan (values masked) after every check the real run makes; change nothing; exit as the real run would')
   .option('--undo [run-id]', 'restore the files a migrate run changed, byte for byte (default: the latest run whose changes are in place)')
   .option('--history', 'list the migrate runs that changed files, with their ids and state')
   .option('--overwrite', 'replace vault values that differ from the plaintext (the old value is backed up)')
@@ -115,8 +115,9 @@ code is 1 while any plaintext secret is left. Every run has an id: --history lis
         if (opts.json) json(data);
         else for (const line of m.describePlan(plan)) info(line);
         if (opts.dryRun && plan.pending > 0) info('Dry run: nothing was changed. Run without --dry-run to apply.');
-        // Nothing to do but plaintext left (conflicts, unknown secrets…) is not success.
-        if (!opts.dryRun && data.left.length > 0) process.exitCode = 1;
+        // Nothing to do but plaintext left (conflicts, unknown secrets…) is not success; the dry
+        // run exits as the real run would.
+        if (data.left.length > 0) process.exitCode = 1;
         return;
       }
       if (!opts.json) for (const line of m.describePlan(plan)) info(line);

@@ -1,0 +1,48 @@
+/**
+ * `migrate --dry-run` makes every check the real run makes and writes nothing (issue 12): a case
+ * the real run refuses is refused by the dry run, with the same list of what is left and the same
+ * exit code. The case that used to differ: `--shell-rc` with an export inside `if … fi` — the dry
+ * run planned to edit .bashrc and exited 0, the real run refused the edit (bash -n) and exited 1.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt, githubClassic, passphraseEnv, runCli, tempHome } from '../helpers/cli.js';
+import { seedVault, snapshot } from '../cli/support.js';
+
+beforeAll(() => ensureBuilt());
+
+/** What the last "Left in plaintext" list of a run's stderr names (file, where, masked value). */
+function leftList(stderr: string): string[] {
+  const lines = stderr.split('\n');
+  const start = lines.findLastIndex((l) => /^(Will be left|Left) in plaintext: /.test(l));
+  if (start < 0) return [];
+  return lines.slice(start + 1).filter((l) => /^  \S/.test(l)).map((l) => l.trim());
+}
+
+describe('migrate --dry-run agrees with the real run', () => {
+  it('an rc edit that would break .bashrc: refused by both, the same list left, both exit 1; the dry run writes nothing', async () => {
+    const home = tempHome();
+    const env = passphraseEnv(home);
+    await seedVault(home, [['wikijs', 'url', 'https://wiki.example.com']]);
+    const gh = githubClassic();
+    writeFileSync(join(home, '.bashrc'), `alias ll='ls -l'\nif [ -n "$PS1" ]; then\n  export GITHUB_PERSONAL_ACCESS_TOKEN=${gh}\nfi\n`, { mode: 0o644 });
+    mkdirSync(join(home, '.cursor'));
+    writeFileSync(join(home, '.cursor', 'mcp.json'), `{"mcpServers": {"gh": {"command": "npx", "args": ["-y", "@modelcontextprotocol/server-github"], "env": {"GITHUB_PERSONAL_ACCESS_TOKEN": "${gh}"}}}}\n`);
+    const before = snapshot(home);
+
+    const dry = await runCli(['migrate', '--dry-run', '--shell-rc'], { home, env });
+    expect(snapshot(home)).toEqual(before);
+    expect(dry.stderr).toContain('bash cannot parse');
+    expect(dry.stderr).not.toMatch(/edit +.*\.bashrc/);
+    expect(dry.stderr + dry.stdout).not.toContain(gh);
+
+    const real = await runCli(['migrate', '--shell-rc'], { home, env });
+    expect(real.stderr).toContain('bash cannot parse');
+    expect(real.code).toBe(1);
+    expect(dry.code).toBe(real.code);
+    const left = leftList(real.stderr);
+    expect(left).toEqual([expect.stringMatching(/\.bashrc: line 3 env GITHUB_PERSONAL_ACCESS_TOKEN ghp_/)]);
+    expect(leftList(dry.stderr)).toEqual(left);
+  });
+});
