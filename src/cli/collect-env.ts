@@ -4,7 +4,7 @@ import { VaultError, isVaultError } from '../errors.js';
 import { assertEnvPair, buildEnv, mergeEnvs } from '../launch/env.js';
 import type { EnvMapping } from '../launch/env-map.js';
 import { fieldSpec, serviceSpec, typeSpec } from '../services/index.js';
-import { globals, openVault, vaultDir } from './context.js';
+import { globals, openForRead, vaultDir } from './context.js';
 
 /**
  * Every service's variables, plus each `--env` mapping. A variable that two services would set is
@@ -30,34 +30,41 @@ export async function collectEnv(
     if (names === undefined) return []; // 'all' of nothing is nothing: `eval "$(mcp-tokens load)"` stays quiet
     throw nothingStored();
   }
-  const vault = await openVault(cmd);
-  try {
-    // Links (a secret manager's command) fill in what is not stored: links/resolve.ts.
-    const { readLinks, servicesWithLinks, loadWithLinks } = await import('../links/resolve.js');
-    const links = await readLinks(vault);
-    const mapped = await resolveMappings(mappings, (service) => loadWithLinks(vault, service, links));
-    const parts: Array<{ service: string; env: Record<string, string> }> = [];
-    const stored = names ?? (await servicesWithLinks(vault, links));
-    for (const service of stored) {
-      const { spec, values } = await loadWithLinks(vault, service, links);
-      try {
-        parts.push({ service, env: buildEnv(spec, values) });
-      } catch (e) {
-        if (names || !isVaultError(e, 'NOT_FOUND')) throw e;
-        warn(`${e.message}: skipped. ${e.hint ?? ''}`.trim());
-      }
+  const { vault, value } = await openForRead(cmd, (vault) => readEnv(vault, names, mappings, warn));
+  vault.close();
+  return value;
+}
+
+/** collectEnv's reading part: no writes, no output but the skip warnings. */
+async function readEnv(
+  vault: import('../vault/vault.js').Vault,
+  names: readonly string[] | undefined,
+  mappings: readonly EnvMapping[],
+  warn: (m: string) => void,
+): Promise<Array<[string, string]>> {
+  // Links (a secret manager's command) fill in what is not stored: links/resolve.ts.
+  const { readLinks, servicesWithLinks, loadWithLinks } = await import('../links/resolve.js');
+  const links = await readLinks(vault);
+  const mapped = await resolveMappings(mappings, (service) => loadWithLinks(vault, service, links));
+  const parts: Array<{ service: string; env: Record<string, string> }> = [];
+  const stored = names ?? (await servicesWithLinks(vault, links));
+  for (const service of stored) {
+    const { spec, values } = await loadWithLinks(vault, service, links);
+    try {
+      parts.push({ service, env: buildEnv(spec, values) });
+    } catch (e) {
+      if (names || !isVaultError(e, 'NOT_FOUND')) throw e;
+      warn(`${e.message}: skipped. ${e.hint ?? ''}`.trim());
     }
-    if (parts.length === 0 && mapped.length === 0) {
-      if (names === undefined && mappings.length === 0 && stored.length === 0) return []; // an empty vault
-      throw nothingStored();
-    }
-    const decided = new Set(mapped.map(([name]) => name));
-    const env = mergeEnvs(parts, decided);
-    for (const [name, value] of mapped) env[name] = value;
-    return Object.entries(env);
-  } finally {
-    vault.close();
   }
+  if (parts.length === 0 && mapped.length === 0) {
+    if (names === undefined && mappings.length === 0 && stored.length === 0) return []; // an empty vault
+    throw nothingStored();
+  }
+  const decided = new Set(mapped.map(([name]) => name));
+  const env = mergeEnvs(parts, decided);
+  for (const [name, value] of mapped) env[name] = value;
+  return Object.entries(env);
 }
 
 /** The value of each mapping; a missing field is NOT_FOUND (exit 3) with the store line to run. */

@@ -63,6 +63,39 @@ export async function openVault(cmd: Command, opts: { create?: boolean; kdf?: st
   );
 }
 
+/** How many times a read starts over on a fresh open when vault.json changes under it. */
+const READ_ATTEMPTS = 3;
+
+/**
+ * Open the vault and read with `read`, then check that vault.json is still what was opened.
+ * Reads take no lock (run and load must stay fast), so a backend move, rekey or passwd may run
+ * meanwhile: a move deletes the files a file-vault reader lists, a rekey re-seals what it opens.
+ * What was read then (an empty vault, "not found", "sealed under a newer key") is not trusted:
+ * the vault is opened again and the read repeated. `read` must not write or print. The caller
+ * closes the returned vault.
+ */
+export async function openForRead<T>(cmd: Command, read: (vault: Vault) => Promise<T>): Promise<{ vault: Vault; value: T }> {
+  for (let attempt = 1; attempt <= READ_ATTEMPTS; attempt++) {
+    const vault = await openVault(cmd);
+    let value: T;
+    try {
+      await (await import('../vault/failpoint.js')).pausePoint('before-read');
+      value = await read(vault);
+    } catch (e) {
+      const changed = vault.changedSinceOpen();
+      vault.close();
+      if (!changed) throw e;
+      continue;
+    }
+    if (!vault.changedSinceOpen()) return { vault, value };
+    vault.close();
+  }
+  throw new VaultError('FAILED', `the vault kept changing while this command read it (${READ_ATTEMPTS} tries)`, {
+    hint: 'another mcp-tokens command (rekey, passwd or a backend move) is running; run the command again when it has finished',
+    reason: 'vault-changed',
+  });
+}
+
 /** The agent's key handle for this vault.json; undefined (with a warning saying why) otherwise. */
 async function agentKey(dir: string, configText: string): Promise<import('../vault/vault.js').AgentKey | undefined> {
   const { findAgent, agentKeyHandle } = await import('../agent/client.js');

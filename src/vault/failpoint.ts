@@ -12,7 +12,8 @@
  *    and waits until <path> is removed (at most 120 s, then it goes on; only the first time the
  *    process reaches that step), so a test can run another
  *    command in the window. Steps: `before-lock` (vault opened and unlocked, or for services.json
- *    and the metadata logs the command's work done, lock not yet taken).
+ *    and the metadata logs the command's work done, lock not yet taken); `before-read` (load, run,
+ *    list, export and verify: vault opened and unlocked, nothing read yet).
  */
 import * as fs from 'node:fs';
 

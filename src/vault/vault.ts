@@ -102,6 +102,8 @@ export class Vault {
     keys: KeyHandle[] | undefined,
     private readonly opts: VaultOptions,
     readonly created: CreateInfo | undefined,
+    /** vault.json as this process last read or wrote it: see changedSinceOpen(). */
+    private configText: string,
   ) {
     this.currentConfig = config;
     this.keyHandles = keys;
@@ -206,7 +208,7 @@ export class Vault {
       if (!key && text !== undefined && !config.previous && opts.agent) {
         const agent = await opts.agent(text);
         if (agent) {
-          const vault = new Vault(opts.dir, config, [agent.handle], opts, created);
+          const vault = new Vault(opts.dir, config, [agent.handle], opts, created, text);
           vault.agent = agent;
           return vault;
         }
@@ -216,10 +218,20 @@ export class Vault {
         const { current, previous } = await unlockKeys(opts, config);
         keys = previous ? [current, previous] : [current];
       }
-      return new Vault(opts.dir, config, keys, opts, created);
+      return new Vault(opts.dir, config, keys, opts, created, text ?? serializeConfig(config));
     }
     await loadKeychain();
-    return new Vault(opts.dir, config, undefined, opts, created);
+    return new Vault(opts.dir, config, undefined, opts, created, text ?? serializeConfig(config));
+  }
+
+  /**
+   * True when vault.json is no longer what this vault was opened with (a backend move, rekey or
+   * passwd ran since). Reads take no lock, so a reader checks this after reading: what it read
+   * may come from a state that is gone — a backend move deletes the files a file-vault reader
+   * lists, a rekey re-seals what it opens (cli/context.ts openForRead reads again on a fresh open).
+   */
+  changedSinceOpen(): boolean {
+    return readSecureText(join(this.dir, CONFIG_NAME)) !== this.configText;
   }
 
   private backendFor(config: VaultConfig, keys: readonly KeyHandle[] | undefined): Backend {
@@ -273,7 +285,8 @@ export class Vault {
         keys: () => this.keys(),
         key: () => this.key(),
         writeConfig: (next, keys) => {
-          writeAtomic(this.dir, CONFIG_NAME, serializeConfig(next));
+          this.configText = serializeConfig(next);
+          writeAtomic(this.dir, CONFIG_NAME, this.configText);
           if (keys) {
             for (const k of this.keyHandles ?? []) if (!keys.includes(k)) dispose(k);
             this.keyHandles = keys;
@@ -294,6 +307,7 @@ export class Vault {
     if (text === undefined) throw changedWhileWaiting(`${path} was removed`);
     const found = parseConfig(text, path);
     const opened = this.currentConfig;
+    this.configText = text;
     if (found.backend !== opened.backend) throw changedWhileWaiting(`it moved to the ${found.backend} backend`);
     if (opts.sameConfig && !sameConfig(found, opened)) throw changedWhileWaiting(`${path} was rewritten`);
     if (found.backend === 'file') {
@@ -302,7 +316,8 @@ export class Vault {
       if (found.keyId === undefined) {
         // A vault.json from before key ids: record them, so doctor can tell stale blobs without a key.
         config = { ...found, keyId: this.keyHandles[0]!.id, ...(found.previous && this.keyHandles[1] ? { previousKeyId: this.keyHandles[1].id } : {}) };
-        writeAtomic(this.dir, CONFIG_NAME, serializeConfig(config));
+        this.configText = serializeConfig(config);
+        writeAtomic(this.dir, CONFIG_NAME, this.configText);
       }
       this.currentConfig = config;
     } else {

@@ -85,3 +85,41 @@ describe.skipIf(!RUN)('backend moves racing a store (issue 10)', { timeout: 300_
     await settle(v, await st.release(), late, values, 'file');
   });
 });
+
+/**
+ * A reader (no lock) that opened a file vault just before `backend keychain` moved it: the files
+ * it would list are gone. It must see vault.json changed and read again from the keychain, not
+ * say "No credentials stored" (exit 3) — and the same the other way round.
+ */
+describe.skipIf(!RUN)('backend moves under a reader (issue 10)', { timeout: 300_000 }, () => {
+  const kc = keychainCli();
+  let n = 0;
+
+  it.each([
+    ['file', 'keychain', ['backend', 'keychain']],
+    ['keychain', 'file', ['backend', 'file', '--kdf', 'interactive']],
+  ] as const)('%s → %s: load, list and run held before reading still get every value', async (from, to, move) => {
+    const home = tempHome('mcpt-race-kc-');
+    const dir = join(home, 'vault');
+    const env = { MCP_TOKENS_DIR: dir, MCP_TOKENS_KEYCHAIN_SERVICE: `mcp-tokens-read-${++n}`, MCP_TOKENS_LOCK_TIMEOUT_MS: '120000', ...passphraseEnv(home) };
+    const cli = (args: readonly string[], opts: CliOptions = {}) => kc.run(args, { timeoutMs: 120_000, ...opts, env: { ...env, ...opts.env } });
+    const hold = (args: readonly string[]) => holdAt(kc.spawn, 'before-read', args, { home: kc.home, env });
+    const values = new Map(['k1', 'k2'].map((s) => [s, canary()]));
+    expect((await cli(['--backend', from, 'init', '--kdf', 'interactive'])).code).toBe(0);
+    for (const [s, val] of values) expect((await cli(['store', s, 'secret', '-'], { input: val })).code).toBe(0);
+    const load = await hold(['load', 'k1', '--format', 'json']);
+    const list = await hold(['list', '--json']);
+    const run = await hold(['run', 'k2', '--', process.execPath, '-e', 'process.exit(Object.values(process.env).includes(process.argv[1]) ? 0 : 7)', values.get('k2')!]);
+    const mv = await cli(move);
+    expect(mv.code, mv.stderr).toBe(0);
+    expect(backendOf(dir)).toBe(to);
+    const l = await load.release();
+    expect(l.code, l.stderr).toBe(0);
+    expect(Object.values(JSON.parse(l.stdout) as Record<string, string>)).toEqual([values.get('k1')]);
+    const ls = await list.release();
+    expect(ls.code, ls.stderr).toBe(0);
+    expect((JSON.parse(ls.stdout) as { entries: unknown[] }).entries).toHaveLength(2);
+    expect((await run.release()).code).toBe(0);
+    await expectIntact((args) => cli(args), values);
+  });
+});

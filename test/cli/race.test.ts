@@ -111,3 +111,39 @@ describe('races on one file vault (issue 10)', { timeout: 300_000 }, () => {
     expect((await run(['restore', 'k1', 'secret'])).code).toBe(0);
   });
 });
+
+/**
+ * Readers take no lock: one that opened the vault before a rekey finished holds only the dropped
+ * key, and every entry it then opens is sealed under the new one. It must notice that vault.json
+ * changed under it and read again on a fresh open (cli/context.ts openForRead) — not fail with
+ * "sealed under another key" nor print nothing. Remove the check and load exits 6.
+ */
+describe('readers across a rekey (issue 10)', { timeout: 300_000 }, () => {
+  const holdRead = (args: readonly string[]) => holdAt(spawnCli, 'before-read', args, { home, env });
+
+  it('load, list, run and export held before reading: each reads the values under the new key', async () => {
+    const { mkdirSync, readFileSync } = await import('node:fs');
+    const id = await run(['identity']);
+    expect(id.code, id.stderr).toBe(0);
+    const recipient = id.stdout.trim();
+    const out = join(home, 'env-out');
+    mkdirSync(out);
+    const load = await holdRead(['load', 'k2', '--format', 'json']);
+    const list = await holdRead(['list', '--json']);
+    const runCmd = await holdRead(['run', 'k3', '--env', `GOT=k3.secret`, '--', process.execPath, '-e', `require('fs').writeFileSync(${JSON.stringify(join(out, 'k3'))}, process.env.GOT ?? '')`]);
+    const exp = await holdRead(['export', 'k1', '--to', recipient, '--armor', '-o', join(home, 'k1.age')]);
+    expect((await run(['rekey'])).code).toBe(0);
+    const l = await load.release();
+    expect(l.code, l.stderr).toBe(0);
+    expect(Object.values(JSON.parse(l.stdout) as Record<string, string>)).toEqual([values.get('k2')]);
+    const ls = await list.release();
+    expect(ls.code, ls.stderr).toBe(0);
+    expect(ls.stdout).not.toMatch(/damaged|older-key/);
+    const r = await runCmd.release();
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(join(out, 'k3'), 'utf8')).toBe(values.get('k3'));
+    const e = await exp.release();
+    expect(e.code, e.stderr).toBe(0);
+    await expectIntact(run, values);
+  });
+});

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { VaultError } from '../../errors.js';
-import { openVault } from '../context.js';
+import { openForRead } from '../context.js';
 import { info } from '../output.js';
 
 const collect = (v: string, all: string[]): string[] => [...all, v];
@@ -34,10 +34,9 @@ What was exported, to whom and when is recorded in metadata.json.`,
     }
     const which = services.length === 0 || services.includes('all') ? 'all' : services;
     const { exportBundle } = await import('../../bundle/export.js');
-    const vault = await openVault(this);
+    const now = new Date();
+    const { vault, value: result } = await openForRead(this, (v) => exportBundle(v, which, opts.to, { armor: opts.armor === true, now }));
     try {
-      const now = new Date();
-      const result = await exportBundle(vault, which, opts.to, { armor: opts.armor === true, now });
       if (opts.output !== undefined) {
         const { writeNewFile } = await import('../../bundle/output-file.js');
         writeNewFile(opts.output, result.file);

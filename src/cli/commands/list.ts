@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { splitServiceRef } from '../../names.js';
-import { globals, openVault, vaultDir } from '../context.js';
+import { globals, openForRead, vaultDir } from '../context.js';
 import { data, info, json, table, warn } from '../output.js';
 import { ageDays, shortDate } from '../time.js';
 
@@ -17,12 +17,11 @@ export const list = new Command('list')
       else info('No credentials stored. Please run: mcp-tokens store <service> <key>   # asks for the value without echo');
       return;
     }
-    const vault = await openVault(this);
+    const { readLinks, showCommand } = await import('../../links/links.js');
+    const { fieldSpec } = await import('../../services/index.js');
+    const { vault, value: read } = await openForRead(this, async (v) => ({ entries: await v.list(), links: await readLinks(v) }));
     try {
-      const entries = await vault.list();
-      const { readLinks, showCommand } = await import('../../links/links.js');
-      const { fieldSpec } = await import('../../services/index.js');
-      const links = await readLinks(vault);
+      const { entries, links } = read;
       const now = new Date();
       const linkRows = links.map((l) => {
         const f = fieldSpec(l.service, l.key);

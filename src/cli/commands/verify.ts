@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { VaultError } from '../../errors.js';
-import { openVault, globals, vaultDir } from '../context.js';
+import { openForRead, globals, vaultDir } from '../context.js';
 import { json, useColor, warn } from '../output.js';
 
 export const verify = new Command('verify')
@@ -32,8 +32,8 @@ Exit 1 when any check fails; 3 when a named service has nothing stored.`,
     }
     const { verifyAll } = await import('../../verify/run.js');
     const { formatVerifyTable } = await import('../../verify/report.js');
-    const vault = await openVault(this);
-    try {
+    // Read (and checked against a concurrent move or rekey) before anything goes over the network.
+    const { vault, value: read } = await openForRead(this, async (vault) => {
       const { readLinks, servicesWithLinks, loadWithLinks } = await import('../../links/resolve.js');
       const links = await readLinks(vault);
       const stored = await servicesWithLinks(vault, links);
@@ -57,6 +57,10 @@ Exit 1 when any check fails; 3 when a named service has nothing stored.`,
           return { spec, values, storedAt: stored ? new Date(stored) : undefined };
         }),
       );
+      return { names, meta, items };
+    });
+    try {
+      const { names, meta, items } = read;
       // On a terminal: one status line per service, rewritten in place as its check finishes.
       const live = !opts.json && process.stderr.isTTY === true;
       if (live) for (const name of names) process.stderr.write(`  ${name}: checking…\n`);
