@@ -46,6 +46,9 @@ const notes = [];
 const started = Date.now();
 const machine = machineLine();
 const only = opts.only === 'agent';
+// With --only agent, the rows the agent is compared with join its group: sampled round-robin
+// with it, a change of load on this shared machine cannot tilt the ratios.
+const agentPeers = [];
 
 try {
   const home = join(root, 'home');
@@ -83,11 +86,11 @@ try {
     // The same user service without and with services.json: the difference is what reading and
     // validating the file (zod) adds to a run.
     if (only) {
-      group('keychain', [
+      agentPeers.push(
         { id: 'floor: keychain read', cmd: NODE, args: [join(REPO, 'bench/floors/keychain-read.mjs'), 'mcp-tokens', 'github/token'], env: kenv },
         { id: 'keychain: load github', ...mt(kc.env, 'load', 'github') },
         { id: 'keychain: run github -- true', ...mt(kc.env, 'run', 'github', '--', 'true') },
-      ]);
+      );
     }
   }
   if (kc && !only) {
@@ -140,6 +143,10 @@ try {
         jobs.push({ id: 'peer: dotenvx run -- true', cmd: dotenvx, args: ['run', '--quiet', '--', 'true'], env: base, cwd });
       } else notes.push('dotenvx run: skipped (npm i -g @dotenvx/dotenvx, or set BENCH_PEERS to a prefix holding it)');
     }
+    if (only) {
+      agentPeers.push(...jobs.slice(1)); // load and run with the passphrase (Argon2id)
+      continue;
+    }
     group(`file vault, --kdf ${p.name}`, jobs, p.runs, p.warmup);
     if (p.runs < opts.runs) notes.push(`--kdf ${p.name}: ${p.runs} runs after ${p.warmup} warm-up (Argon2id takes seconds per run here)`);
   }
@@ -148,7 +155,8 @@ try {
   // Its rows share the vault with the rows above; those find no agent (no XDG_RUNTIME_DIR there).
   const agent = startAgent(root, files.default);
   cleanups.unshift(agent.stop);
-  group('unlock agent (file vault, --kdf default)', [
+  group(only ? 'unlock agent and what it is compared with' : 'unlock agent (file vault, --kdf default)', [
+    ...agentPeers,
     { id: 'agent: load github', ...mt(agent.env, 'load', 'github') },
     { id: 'agent: run github -- true', ...mt(agent.env, 'run', 'github', '--', 'true') },
     { id: 'agent: list', ...mt(agent.env, 'list') },

@@ -70,10 +70,13 @@ describe('a wrong passphrase on a terminal', () => {
     expect(snapshot(vaultDir(home))).toEqual(before);
   });
 
-  it('from MCP_TOKENS_PASSPHRASE_FILE is refused at once: no prompt, no second try', ({ skip }) => {
+  it.for([
+    ['MCP_TOKENS_PASSPHRASE_FILE', (home: string) => passphraseEnv(home, 'not the passphrase')],
+    ['MCP_TOKENS_PASSPHRASE', () => ({ MCP_TOKENS_PASSPHRASE: 'not the passphrase' })],
+  ] as const)('from %s is refused at once: no prompt, no second try', ([, source], { skip }) => {
     requirePty(skip);
     const home = cloneVault(seeded);
-    const r = onPty(['list'], [], { home, env: { ...env, ...passphraseEnv(home, 'not the passphrase') } });
+    const r = onPty(['list'], [], { home, env: { ...env, ...source(home) } });
     restored(r);
     expect(r.code, r.transcript).toBe(4);
     expect(r.transcript).not.toContain('Vault passphrase');
@@ -132,6 +135,7 @@ describe('a new passphrase on a terminal', () => {
 /** Ways to abandon the creation of a vault, with the exit code each must give. */
 const abandoned: Array<[string, string[], PtyStep[], number]> = [
   ['Ctrl-C at the value prompt', ['store', 'github', 'token'], [{ expect: 'github token: ', send: 'ghp_partly\x03' }], 130],
+  ['Ctrl-D at the value prompt', ['store', 'github', 'token'], [{ expect: 'github token: ', send: '\x04' }], 2],
   ['Ctrl-C at the new passphrase', ['store', 'myapp', 'token'], [
     { expect: 'myapp token: ', send: 'VALUE\r' },
     { expect: 'New vault passphrase: ', send: 'half typ\x03' },
