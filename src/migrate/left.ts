@@ -23,7 +23,7 @@ export function leftovers(plan: MigrationPlan, items: readonly PlanItem[]): Left
     const c = i.candidate;
     if (i.cleanup !== 'keep' && i.cleanup !== 'report') continue;
     if (!isSecretField(c.service, c.key)) continue; // a URL, host or user left in place is no secret
-    const where = [c.line !== undefined ? `line ${c.line}` : undefined, c.server ? `server '${String(c.server.at(-1))}'` : undefined, c.envName ? (c.kind === 'env' ? `environment variable ${c.envName}` : c.arg !== undefined ? `args[${c.arg}] (-e ${c.envName}=…)` : `env ${c.envName}`) : undefined]
+    const where = [c.line !== undefined ? `line ${c.line}` : undefined, c.server ? `server '${String(c.server.at(-1))}'` : undefined, c.envName ? (c.kind === 'env' ? `environment variable ${c.envName}` : c.arg !== undefined ? `args[${c.arg}] (${c.envName})` : `env ${c.envName}`) : undefined]
       .filter(Boolean)
       .join(' ');
     out.push({ ...(c.path !== undefined ? { path: c.path } : {}), where: where || c.source, masked: c.masked, reason: i.reason ?? 'left in place', step: stepFor(i) });

@@ -16,8 +16,9 @@ export interface EnvDecision {
   key: string;
   migrated: boolean;
   reason?: string;
-  /** Docker `-e NAME=value`: the index of `NAME=value` in args, which becomes `NAME`. */
+  /** A value in args (Docker `-e NAME=value`, mcp-remote `--header`): its index, and what it becomes. */
   arg?: number;
+  argAfter?: string;
 }
 
 export interface LaunchOptions {
@@ -73,7 +74,7 @@ export function serverChange(server: ServerEntry, decisions: readonly EnvDecisio
     maps.push(...ds.map((d) => ({ name: d.name, service: d.service, key: d.key })));
   }
   if (removed.length === 0) return kept.length ? { server: server.path, services, removedEnv: [], keptEnv: kept, launch: [] } : undefined;
-  const edits = new Map(removed.flatMap((d) => (d.arg === undefined ? [] : [[d.arg, d.name] as const])));
+  const edits = new Map(removed.flatMap((d) => (d.arg === undefined ? [] : [[d.arg, d.argAfter ?? d.name] as const])));
   return {
     server: server.path,
     services: [...services, ...new Set(maps.map((m) => m.service))],

@@ -73,8 +73,10 @@ export interface Candidate {
   envName?: string;
   /** Config files: JSON path of the server entry, e.g. ['mcpServers', 'github']. */
   server?: (string | number)[];
-  /** Docker `-e NAME=value` in a server's args: the index of `NAME=value` (rewritten to `NAME`). */
+  /** A value in a server's args (Docker `-e NAME=value`, mcp-remote `--header`): its index… */
   arg?: number;
+  /** …and what that argument becomes once the value is in the vault (`NAME`, `Authorization:${AUTH_HEADER}`). */
+  argAfter?: string;
   /** A project-level config (.mcp.json, .vscode/mcp.json…): the project folder. Its values are untrusted. */
   project?: string;
   /** Why the value goes to this service: "a second github account: instance github@work". */

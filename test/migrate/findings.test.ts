@@ -149,6 +149,8 @@ describe('issue 12 findings', () => {
       [paths.claude, 'PROXMOX_TOKEN_VALUE', 'proxmox-server/proxmox-token-value', 'store'],
       // Docker -e HA_TOKEN=…, another token than the home-assistant server's: a second account
       [paths.claude, 'HA_TOKEN', 'hass@hass-docker/token', 'store'],
+      // mcp-remote --header "Authorization: Bearer …": mcp-remote expands ${AUTH_HEADER} itself
+      [paths.claude, 'AUTH_HEADER', 'remote-gh/auth-header', 'store'],
       [paths.claude, 'OPENAI_API_KEY', 'openai/openai-api-key', 'store'],
       [paths.vscode, 'GITHUB_PERSONAL_ACCESS_TOKEN', 'github/token', 'store'],
       // found although migrate does not run from the project: ~/.claude.json lists it
@@ -163,7 +165,6 @@ describe('issue 12 findings', () => {
     expect(left).toEqual([
       [paths.dotenv, 'line 2 (commented out, GITHUB_PERSONAL_ACCESS_TOKEN)', mask(GH2)],
       [paths.bashrc, 'line 2 (MY_SERVICE_SECRET)', mask(RC_SECRET)],
-      [paths.claude, "server 'remote-gh' args[3] (--header Authorization: …)", mask(`Bearer ${HEADER}`)],
       [paths.vscode, "server 'remote' headers.Authorization", mask(`Bearer ${BEARER}`)],
     ]);
     for (const l of result.left) {
@@ -171,7 +172,6 @@ describe('issue 12 findings', () => {
       expect(l.step.length).toBeGreaterThan(10);
     }
     expect(result.left.find((l) => l.where.includes('headers'))!.step).toMatch(/"inputs".*"password": true/);
-    expect(result.left.find((l) => l.where.includes('--header'))!.reason).toMatch(/other users of this machine/);
 
     // Every fixture secret is gone from HOME or listed as left (by its masked form).
     const listed = new Set(result.left.map((l) => l.masked));
@@ -181,7 +181,7 @@ describe('issue 12 findings', () => {
       const isListed = listed.has(mask(v)) || listed.has(mask(`Bearer ${v}`));
       expect(present ? isListed : true, `${name} left silently`).toBe(true);
     }
-    for (const v of [GH, HA, HA_DOCKER, OPENAI, PVE_SECRET]) expect(all.some((t) => t.includes(v))).toBe(false);
+    for (const v of [GH, HA, HA_DOCKER, OPENAI, PVE_SECRET, HEADER]) expect(all.some((t) => t.includes(v))).toBe(false);
     expect(target.state.values).toMatchObject({ 'hass@hass-docker/token': HA_DOCKER, 'openai/openai-api-key': OPENAI, 'proxmox-server/proxmox-token-value': PVE_SECRET });
 
     // VS Code's file keeps its BOM, CRLF line endings and comments, and still parses.
@@ -202,6 +202,8 @@ describe('issue 12 findings', () => {
       args: ['run', '--env', 'API_ACCESS_TOKEN=hass.token', '--', 'uvx', 'mcp-proxy', 'http://127.0.0.1:8123/mcp_server/sse'],
     });
     expect(claude.mcpServers['hass-docker']!.args).toEqual(['run', '--env', 'HA_TOKEN=hass@hass-docker.token', '--', 'docker', 'run', '-i', '--rm', '-e', 'HA_TOKEN', 'ghcr.io/example/ha-mcp']);
+    expect(claude.mcpServers['remote-gh']!.args).toEqual(['run', '--env', 'AUTH_HEADER=remote-gh.auth-header', '--', 'npx', 'mcp-remote', 'https://api.example.com/mcp', '--header', 'Authorization:${AUTH_HEADER}']);
+    expect(target.state.values['remote-gh/auth-header']).toBe(`Bearer ${HEADER}`);
     expect(claude.mcpServers['openai']).toEqual({ command: 'mcp-tokens', args: ['run', '--env', 'OPENAI_API_KEY=openai.openai-api-key', '--', 'npx', 'openai-mcp'], env: { LOG_LEVEL: 'info' } });
     expect(claude.mcpServers['proxmox']!.env).toEqual({ PROXMOX_HOST: 'pve.lab.example', PROXMOX_TOKEN_NAME: 'root@pam!mcp' });
 

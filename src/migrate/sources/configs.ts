@@ -191,6 +191,9 @@ interface Taken {
 /** What migrate writes between `run` and `--`: services, `--env`, `NAME=service[@instance].key`. */
 const RUN_ARG = /^(--env|[a-z][a-z0-9-]*(@[a-z][a-z0-9-]*)?|[A-Za-z_][A-Za-z0-9_]*=[a-z][a-z0-9-]*(@[a-z][a-z0-9-]*)?\.[a-z][a-z0-9-]*)$/;
 
+/** mcp-remote, as `npx mcp-remote`, `mcp-remote@1.2.3`, or its installed `mcp-remote/dist/proxy.js`. */
+const MCP_REMOTE = /(^|[\\/])mcp-remote(@[^\\/\s]*)?$|mcp-remote[\\/]dist[\\/]proxy\.js$/;
+
 const DOCKER = /^(docker|podman|nerdctl)(\.exe)?$/i;
 
 /**
@@ -204,14 +207,18 @@ function addCandidates(location: ConfigLocation, s: ServerEntry, out: Candidate[
   const context = [s.name, s.command ?? '', ...s.args].join(' ');
   const source = `${location.client} config, server '${s.name}'`;
   const own = userServiceName(s.name);
-  const add = (name: string, value: string, arg: number | undefined): boolean => {
+  const add = (name: string, value: string, arg?: { at: number; after: string; note: string; secret: boolean }): boolean => {
     if (value.trim() === '' || isReference(value)) return false;
-    const field = fieldByEnv(name) ?? fieldByFormat(name, value, context);
-    const key = field ? field.key : looksSecret(name, value) && !unsafeExportName(name) ? keyFromEnv(name) : undefined;
+    const field = arg?.secret ? undefined : (fieldByEnv(name) ?? fieldByFormat(name, value, context));
+    const key = field ? field.key : (arg?.secret || looksSecret(name, value)) && !unsafeExportName(name) ? keyFromEnv(name) : undefined;
     const service = field ? field.service : own;
     if (key === undefined || service === undefined) return false;
     const fields = { kind: 'config' as const, source, path: location.path, envName: name, server: s.path, service, key };
-    out.push(candidate({ ...fields, ...(arg !== undefined ? { arg } : {}), ...(location.project !== undefined ? { project: location.project } : {}) }, value));
+    const extra = {
+      ...(arg ? { arg: arg.at, argAfter: arg.after, note: arg.note } : {}),
+      ...(location.project !== undefined ? { project: location.project } : {}),
+    };
+    out.push(candidate({ ...fields, ...extra }, value));
     return true;
   };
   for (const { name, value } of s.env) if (add(name, value, undefined)) taken.env.add(name);
@@ -223,8 +230,30 @@ function addCandidates(location: ConfigLocation, s: ServerEntry, out: Candidate[
       if (a !== '-e' && a !== '--env') continue;
       const eq = next.indexOf('=');
       if (eq > 0 && /^[A-Za-z_][A-Za-z0-9_]*$/.test(next.slice(0, eq)) && !s.env.some((e) => e.name === next.slice(0, eq))) {
-        if (add(next.slice(0, eq), next.slice(eq + 1), i + 1)) taken.args.add(i + 1);
+        const name = next.slice(0, eq);
+        const note = `Docker's -e ${name}=… becomes -e ${name}: docker takes the value from its own environment, which mcp-tokens run sets`;
+        if (add(name, next.slice(eq + 1), { at: i + 1, after: name, note, secret: false })) taken.args.add(i + 1);
       }
+      i++;
+    }
+  }
+  // mcp-remote expands ${VAR} in its --header values from its own environment (its documented
+  // way to keep a header out of the client's config): the header's value moves to the vault.
+  // Not in VS Code, which substitutes `${…}` in args itself.
+  const remote = s.args.some((a) => MCP_REMOTE.test(a)) || (s.command !== undefined && MCP_REMOTE.test(s.command));
+  if (remote && !location.client.startsWith('VS Code')) {
+    for (let i = 0; i + 1 < s.args.length; i++) {
+      if (s.args[i] !== '--header') continue;
+      const next = s.args[i + 1]!;
+      const colon = next.indexOf(':');
+      const header = colon > 0 ? next.slice(0, colon).trim() : '';
+      const value = colon > 0 ? next.slice(colon + 1).trim() : '';
+      const secret = /^authorization$/i.test(header) ? value.length >= 8 : looksSecret(header, value) !== undefined;
+      if (!/^[A-Za-z0-9-]{1,64}$/.test(header) || !secret || isReference(value)) continue;
+      const name = /^authorization$/i.test(header) ? 'AUTH_HEADER' : `${header.toUpperCase().replace(/-/g, '_')}_HEADER`;
+      if (s.env.some((e) => e.name === name)) continue;
+      const note = `mcp-remote reads the header from \${${name}} in its --header argument: the value moves to the vault and mcp-tokens run sets ${name}`;
+      if (add(name, value, { at: i + 1, after: `${header}:\${${name}}`, note, secret: true })) taken.args.add(i + 1);
       i++;
     }
   }
@@ -285,6 +314,10 @@ function strays(location: ConfigLocation, root: Node, s: ServerEntry, taken: Tak
       }
       i++;
     } else if ((a === '--header' || a === '-H') && next !== undefined) {
+      if (taken.args.has(i + 1)) {
+        i++;
+        continue;
+      }
       const colon = next.indexOf(':');
       const name = colon > 0 ? next.slice(0, colon).trim() : '';
       const value = colon > 0 ? next.slice(colon + 1).trim() : next;
