@@ -106,8 +106,10 @@ function classify(op, r) {
   if (/the vault is busy|could not take the lock/.test(e)) return 'refused';
   if (r.code === 2 && /an interrupted rekey must finish|interrupted move|already/.test(e)) return 'refused';
   if (r.code === 3 && (op === 'delete' || op === 'restore' || op === 'unlink' || op === 'services remove')) return 'refused';
-  // `export all` while every worker's values happen to be deleted (or, read without the lock,
-  // from the backend a move has just emptied) finds nothing to seal: it wrote nothing.
+  // A reader whose vault changed under it three times in a row (rekeys, moves) gives up cleanly.
+  if (r.code === 1 && /the vault kept changing while this command read it/.test(e)) return 'refused';
+  // `export all` while every worker's values happen to be deleted finds nothing to seal: it wrote
+  // nothing. (A move emptying the backend under it is no excuse: readers read again, see openForRead.)
   if (r.code === 3 && op === 'export' && /nothing to export/.test(e)) return 'refused';
   return 'failed';
 }
