@@ -106,6 +106,9 @@ function classify(op, r) {
   if (/the vault is busy|could not take the lock/.test(e)) return 'refused';
   if (r.code === 2 && /an interrupted rekey must finish|interrupted move|already/.test(e)) return 'refused';
   if (r.code === 3 && (op === 'delete' || op === 'restore' || op === 'unlink' || op === 'services remove')) return 'refused';
+  // passwd dealt to a worker while a move has the vault in the keychain: refused, nothing written
+  // ("has no passphrase"; a move landing after passwd opened is caught by the transaction instead).
+  if (r.code === 2 && op === 'passwd' && /keeps its credentials in the OS keychain and has no passphrase/.test(e)) return 'refused';
   // A reader whose vault changed under it three times in a row (rekeys, moves) gives up cleanly.
   if (r.code === 1 && /the vault kept changing while this command read it/.test(e)) return 'refused';
   // `export all` while every worker's values happen to be deleted finds nothing to seal: it wrote
