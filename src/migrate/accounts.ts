@@ -3,7 +3,7 @@
  * vault. One service holds one account: a config server whose values differ from the ones the
  * service holds (or will hold) is a second account and becomes an instance named after the server
  * (`github@work`), instead of a conflict. A project-level config (`.mcp.json`, `.vscode/mcp.json`
- * of a repository) is not the user's own: unless `trustProject`, its values never set or replace
+ * of a repository) or a `.env` inside a repository is not the user's own: unless `trustProject`, its values never set or replace
  * a field of the service itself (a cloned repository's HA_URL must not receive the user's token);
  * they go to an instance named after the project.
  */
@@ -94,13 +94,15 @@ export async function assignAccounts(candidates: readonly Candidate[], o: Accoun
       }
     }
   }
+  // A .env of a repository is grouped like a config (as one "server"): untrusted unless --trust-project.
+  const grouped = (c: Candidate): boolean => c.kind === 'config' || (c.project !== undefined && !o.trustProject);
   for (const c of candidates) {
-    if (c.kind !== 'config' && c.kind !== 'legacy-backup' && valid(c) && !primary.has(id(c.service, c.key))) primary.set(id(c.service, c.key), c.value);
+    if (!grouped(c) && c.kind !== 'legacy-backup' && valid(c) && !primary.has(id(c.service, c.key))) primary.set(id(c.service, c.key), c.value);
   }
 
   const groups = new Map<string, Candidate[]>();
   for (const c of candidates) {
-    if (c.kind !== 'config') continue;
+    if (!grouped(c)) continue;
     const g = `${c.path}\0${JSON.stringify(c.server)}\0${c.service}`;
     groups.set(g, [...(groups.get(g) ?? []), c]);
   }

@@ -13,6 +13,7 @@ import { adviseLegacy } from './legacy-advice.js';
 import { preflight } from './content.js';
 import { scanLegacy } from './sources/legacy.js';
 import { scanEnv, scanTextFiles, shellRcPaths, type TextScan } from './sources/env.js';
+import { repositoryOf } from './sources/repository.js';
 import { configLocations, projectLocations, scanConfigs, type ConfigScan } from './sources/configs.js';
 import type { LinkTarget } from './fsutil.js';
 import type { Candidate, MigrationPlan, MigrationTarget, PlanItem } from './types.js';
@@ -62,7 +63,14 @@ export function planInternals(plan: MigrationPlan): PlanInternals {
 export async function planMigration(target: MigrationTarget, o: PlanOptions): Promise<MigrationPlan> {
   const legacy = await scanLegacy(o.legacyDir ?? join(o.home, '.mcp_tokens'));
   const text: TextScan = { candidates: [], files: new Map(), refused: [], left: [] };
-  await scanTextFiles((o.envFiles ?? []).map((path) => ({ path, dialect: 'dotenv' as const })), 'env-file', text, true);
+  // A .env in a repository (a cloned project's) is untrusted like the project's .mcp.json.
+  const envFiles = await Promise.all(
+    (o.envFiles ?? []).map(async (path) => {
+      const project = await repositoryOf(path, o.home);
+      return { path, dialect: 'dotenv' as const, ...(project !== undefined ? { project } : {}) };
+    }),
+  );
+  await scanTextFiles(envFiles, 'env-file', text, true);
   await scanTextFiles(shellRcPaths(o.home), 'shell-rc', text, false);
   const conf: ConfigScan = { candidates: [], configs: new Map(), refused: [], left: [] };
   const explicit = (o.configs ?? []).map((path) => ({ path, client: 'MCP', explicit: true }));

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
-import { globals, openVault, vaultDir } from '../context.js';
+import { checkCreateVault, globals, openVault, vaultDir } from '../context.js';
 import { info, json, warn } from '../output.js';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -12,11 +12,11 @@ export const migrate = new Command('migrate')
   .option('--undo [run-id]', 'restore the files a migrate run changed, byte for byte (default: the latest run whose changes are in place)')
   .option('--history', 'list the migrate runs that changed files, with their ids and state')
   .option('--overwrite', 'replace vault values that differ from the plaintext (the old value is backed up)')
-  .option('--env-file <path>', 'also read this .env file (repeatable)', collect, [])
+  .option('--env-file <path>', 'also read this .env file (repeatable; one inside a repository is untrusted like a project config)', collect, [])
   .option('--config <path>', 'also read this MCP client config (repeatable)', collect, [])
   .option('--no-client-configs', "skip the MCP clients' usual config files")
   .option('--no-projects', 'skip the project configs of the projects listed in ~/.claude.json')
-  .option('--trust-project', "let project configs (.mcp.json, .vscode/mcp.json of a folder) set the services' own fields (default: their values go to an instance named after the project)")
+  .option('--trust-project', "let project configs (.mcp.json, .vscode/mcp.json of a folder) and --env-file files inside a repository set the services' own fields (default: their values go to an instance named after the project)")
   .option('--shell-rc', 'remove export lines from shell rc files (default: only report them)')
   .option('--run-command <cmd>', 'command written into rewritten configs', 'mcp-tokens')
   .option('--force', 'with --undo: also restore files edited since the migration')
@@ -104,9 +104,12 @@ code is 1 while any plaintext secret is left. Every run has an id: --history lis
       trustProject: opts.trustProject === true,
       runCommand: opts.runCommand,
     };
-    // A dry run against a vault that does not exist yet compares with "nothing stored".
+    // A dry run against a vault that does not exist yet makes every check creating it would make
+    // (backend, folder, passphrase source: same refusal, same exit code), writes nothing, and
+    // compares with "nothing stored".
     const exists = Vault.exists(dir);
-    const vault = exists || !opts.dryRun ? await openVault(this, { create: true }) : undefined;
+    const toCreate = !exists && opts.dryRun ? await checkCreateVault(this) : undefined;
+    const vault = toCreate ? undefined : await openVault(this, { create: true });
     try {
       const target = vault ? vaultMigrationTarget(vault) : emptyTarget();
       const plan = await m.planMigration(target, planOpts);

@@ -43,22 +43,29 @@ export function shellRcPaths(home: string): { path: string; dialect: Dialect }[]
 }
 
 export async function scanTextFiles(
-  files: readonly { path: string; dialect: Dialect }[],
+  files: readonly { path: string; dialect: Dialect; project?: string }[],
   kind: 'env-file' | 'shell-rc',
   scan: TextScan,
   explicit: boolean,
 ): Promise<void> {
-  for (const { path, dialect } of files) {
+  for (const { path, dialect, project } of files) {
     if (scan.files.has(path)) continue;
     try {
-      await scanTextFile(path, dialect, kind, scan, explicit); // adds to `scan` only at its end
+      await scanTextFile(path, dialect, kind, scan, explicit, project); // adds to `scan` only at its end
     } catch (e) {
       scan.refused.push({ path, reason: unreadable(e), mayHoldSecrets: true });
     }
   }
 }
 
-async function scanTextFile(path: string, dialect: Dialect, kind: 'env-file' | 'shell-rc', scan: TextScan, explicit: boolean): Promise<void> {
+async function scanTextFile(
+  path: string,
+  dialect: Dialect,
+  kind: 'env-file' | 'shell-rc',
+  scan: TextScan,
+  explicit: boolean,
+  project: string | undefined,
+): Promise<void> {
   const read = await readSource(path, MAX_TEXT_BYTES);
   if (!read.ok) {
     // A missing rc file is normal; a missing --env-file is worth saying.
@@ -94,7 +101,7 @@ async function scanTextFile(path: string, dialect: Dialect, kind: 'env-file' | '
     }
     if (!a || !field || a.value === '' || isReference(a.value)) continue;
     if (a.wholeLine) removable.add(line);
-    found.push(candidate({ kind, source, path, line, envName: a.name, service: field.service, key: field.key }, a.value));
+    found.push(candidate({ kind, source, path, line, envName: a.name, ...(project !== undefined ? { project } : {}), service: field.service, key: field.key }, a.value));
   }
   scan.candidates.push(...found);
   scan.left.push(...left);
