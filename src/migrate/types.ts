@@ -2,6 +2,7 @@
  * Types of the migration core. The vault implements MigrationTarget; migrate never talks to a
  * backend directly, so every value it stores is validated, backed up and locked by the vault.
  */
+import type { UnlockAtStart } from './unlock.js';
 
 /**
  * What migrate needs from the vault. Every method may throw a VaultError (locked keychain, disk
@@ -119,6 +120,8 @@ export interface ServerChange {
   keptEnv: { name: string; reason: string }[];
   /** The new command line: command then args. */
   launch: string[];
+  /** How `mcp-tokens run` will open the vault when the client starts the server (plans made with `access`). */
+  unlock?: UnlockAtStart;
 }
 
 export interface FileChange {
