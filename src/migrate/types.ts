@@ -77,6 +77,8 @@ export interface Candidate {
   arg?: number;
   /** …and what that argument becomes once the value is in the vault (`NAME`, `Authorization:${AUTH_HEADER}`). */
   argAfter?: string;
+  /** Arguments removed whole instead (mcp-proxy's `--headers Authorization 'Bearer …'`): their indices. */
+  argDrop?: number[];
   /** A project-level config (.mcp.json, .vscode/mcp.json…): the project folder. Its values are untrusted. */
   project?: string;
   /** Why the value goes to this service: "a second github account: instance github@work". */
