@@ -45,22 +45,32 @@ export function backendChoice(g: GlobalOptions): BackendChoice | undefined {
  * (no passphrase, no Argon2id); with agent: false (passwd, rekey, backend) it always asks.
  */
 export async function openVault(cmd: Command, opts: { create?: boolean; kdf?: string; agent?: boolean } = {}): Promise<Vault> {
+  const { Vault } = await import('../vault/vault.js');
+  return Vault.open(await vaultOptions(cmd, opts), { create: opts.create === true });
+}
+
+/**
+ * What openVault(cmd, { create: true }) would meet creating the vault — the backend it would
+ * choose, a folder it can make, a passphrase source or terminal — checked without writing or
+ * prompting (migrate --dry-run). Throws the error the creation would.
+ */
+export async function checkCreateVault(cmd: Command): Promise<import('../vault/vault.js').CreateInfo> {
+  const { Vault } = await import('../vault/vault.js');
+  return Vault.checkCreate(await vaultOptions(cmd));
+}
+
+async function vaultOptions(cmd: Command, opts: { kdf?: string; agent?: boolean } = {}): Promise<import('../vault/vault.js').VaultOptions> {
   const g = globals(cmd);
   const dir = vaultDir(g);
-  const { Vault } = await import('../vault/vault.js');
-  const kdf = opts.kdf as import('../crypto/kdf.js').KdfPreset | undefined;
-  return Vault.open(
-    {
-      dir,
-      backend: backendChoice(g),
-      agent: opts.agent === false ? undefined : (text: string) => agentKey(dir, text),
-      kdf,
-      // Loaded here: the prompt's tty code is dead weight on a keychain vault's start-up path.
-      passphrase: (await import('./passphrase.js')).passphraseProvider({ fd: g.passphraseFd }),
-      keychainService: process.env['MCP_TOKENS_KEYCHAIN_SERVICE'] || undefined,
-    },
-    { create: opts.create === true },
-  );
+  return {
+    dir,
+    backend: backendChoice(g),
+    agent: opts.agent === false ? undefined : (text: string) => agentKey(dir, text),
+    kdf: opts.kdf as import('../crypto/kdf.js').KdfPreset | undefined,
+    // Loaded here: the prompt's tty code is dead weight on a keychain vault's start-up path.
+    passphrase: (await import('./passphrase.js')).passphraseProvider({ fd: g.passphraseFd }),
+    keychainService: process.env['MCP_TOKENS_KEYCHAIN_SERVICE'] || undefined,
+  };
 }
 
 /** How many times a read starts over on a fresh open when vault.json changes under it. */

@@ -15,7 +15,7 @@ import { VaultError, isVaultError } from '../errors.js';
 import { readSecure } from '../vault/fsutil.js';
 import type { PassphraseProvider, PassphrasePurpose } from '../vault/vault.js';
 import { printError } from './output.js';
-import { promptHidden, type PromptErrors } from './prompt.js';
+import { hasTerminal, promptHidden, type PromptErrors } from './prompt.js';
 
 export const PROMPT_TRIES = 3;
 export const MIN_NEW_PASSPHRASE = 8;
@@ -36,7 +36,7 @@ export function passphraseProvider(opts: PassphraseOptions, env: NodeJS.ProcessE
     const cached = cache.get(prefix);
     if (cached) return cached.slice();
     const found = fromSources(prefix, purpose === 'change' ? undefined : opts.fd, env);
-    if (!found && opts.noPrompt) throw noSource(prefix);
+    if (!found && opts.noPrompt) throw noSource(prefix, purpose);
     const got = found ?? (await ask(purpose, prefix));
     cache.set(prefix, got.slice());
     return got;
@@ -60,7 +60,15 @@ export function passphraseProvider(opts: PassphraseOptions, env: NodeJS.ProcessE
     tryAgain('wrong passphrase', PROMPT_TRIES - used);
     return true;
   };
-  return Object.assign(provide, { retry });
+  const check = async (purpose: PassphrasePurpose): Promise<void> => {
+    const prefix = prefixOf(purpose);
+    if (cache.has(prefix)) return;
+    const found = fromSources(prefix, purpose === 'change' ? undefined : opts.fd, env);
+    // Kept for the call that follows: an fd can be read only once.
+    if (found) return void cache.set(prefix, found);
+    if (opts.noPrompt || !hasTerminal()) throw noSource(prefix, purpose);
+  };
+  return Object.assign(provide, { retry, check });
 }
 
 function fromSources(prefix: string, fdOption: string | undefined, env: NodeJS.ProcessEnv): Uint8Array | undefined {
@@ -116,7 +124,7 @@ function stripNewline(buf: Buffer): Uint8Array {
 
 async function fromPrompt(purpose: PassphrasePurpose, prefix: string): Promise<Uint8Array> {
   const errors: PromptErrors = {
-    noTerminal: () => noSource(prefix),
+    noTerminal: () => noSource(prefix, purpose),
     endOfInput: () => new VaultError('NO_PASSPHRASE', 'no passphrase given (end of input)', { hint: 'nothing was changed' }),
   };
   if (purpose === 'unlock') return promptHidden('Vault passphrase: ', errors);
@@ -152,10 +160,16 @@ function tryAgain(why: string, left: number): void {
 }
 
 /** No source and no terminal; prefix says which passphrase (passwd's new one has its own variables). */
-function noSource(prefix: string): VaultError {
+function noSource(prefix: string, purpose: PassphrasePurpose): VaultError {
   if (prefix === 'MCP_TOKENS_NEW_PASSPHRASE') {
     return new VaultError('NO_PASSPHRASE', 'the new passphrase is needed and there is no terminal to ask on', {
       hint: 'set MCP_TOKENS_NEW_PASSPHRASE_FILE to a 0600 file holding the new passphrase (or MCP_TOKENS_NEW_PASSPHRASE_FD)',
+    });
+  }
+  if (purpose === 'create') {
+    // There is no vault yet, so nothing to unlock: the new vault's passphrase must come from somewhere.
+    return new VaultError('NO_PASSPHRASE', 'a new file vault needs a passphrase and there is no terminal to ask on', {
+      hint: 'run the command on a terminal to choose one, or set MCP_TOKENS_PASSPHRASE_FILE to a 0600 file holding it, or pass --passphrase-fd N',
     });
   }
   return new VaultError('NO_PASSPHRASE', 'the file vault needs a passphrase and there is no terminal to ask on', {

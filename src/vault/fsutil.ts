@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { VaultError, ioError } from '../errors.js';
 import { failpoint } from './failpoint.js';
 
@@ -78,6 +78,43 @@ export function ensureDir(path: string, create: boolean): boolean {
   }
   checkStat(path, fs.lstatSync(path), 'dir');
   return true;
+}
+
+/**
+ * What ensureDir(path, true) and then writing `name` in it would meet, checked without creating
+ * anything: the same refusals with the same messages. A dry run makes this check where the real
+ * run would create the vault, and create() makes it before it asks for a passphrase.
+ */
+export function checkCreatable(path: string, name: string): void {
+  if (ensureDir(path, false)) {
+    try {
+      fs.accessSync(path, fs.constants.W_OK | fs.constants.X_OK);
+    } catch (e) {
+      throw ioError('write', join(path, name), e);
+    }
+    return;
+  }
+  // mkdir -p makes the missing part: the nearest existing ancestor must be a folder we can write.
+  let above = dirname(path);
+  for (;;) {
+    let st: fs.Stats | undefined;
+    try {
+      st = fs.statSync(above);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      // A dangling symbolic link on the way: mkdir -p fails there with this very ENOENT.
+      if (code !== 'ENOENT' || dirname(above) === above || lstatOrUndefined(above)) throw ioError('create directory', path, e);
+      above = dirname(above);
+      continue;
+    }
+    if (!st.isDirectory()) throw ioError('create directory', path, Object.assign(new Error(`${above} is not a directory`), { code: 'ENOTDIR' }));
+    try {
+      fs.accessSync(above, fs.constants.W_OK | fs.constants.X_OK);
+    } catch (e) {
+      throw ioError('create directory', path, e);
+    }
+    return;
+  }
 }
 
 /**

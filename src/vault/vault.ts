@@ -15,7 +15,7 @@ import { fileAd, looksSealed } from '../crypto/format.js';
 import { LocalKeyHandle, type KeyHandle } from '../crypto/keyhandle.js';
 import type { Backend } from '../backends/types.js';
 import { CONFIG_NAME, newKeyHandle, parseConfig, serializeConfig, unwrapKeyHandles, wrapKeyHandles, type FileVaultConfig, type VaultConfig } from './config.js';
-import { cleanStaleTemps, ensureDir, fsyncDir, readSecureText, removeFile, writeAtomic, writeExclusive } from './fsutil.js';
+import { checkCreatable, cleanStaleTemps, ensureDir, fsyncDir, readSecureText, removeFile, writeAtomic, writeExclusive } from './fsutil.js';
 import { readLegacyPlain } from './legacy.js';
 import { withLock } from './lock.js';
 import { pausePoint } from './failpoint.js';
@@ -35,6 +35,11 @@ export type PassphrasePurpose = 'unlock' | 'create' | 'change';
 export interface PassphraseProvider {
   (purpose: PassphrasePurpose): Promise<Uint8Array>;
   retry?: ((purpose: PassphrasePurpose) => boolean) | undefined;
+  /**
+   * Make sure a passphrase can be had without asking for it yet: a source is read (and kept for
+   * the call that follows) or there is a terminal to ask on; throws the error the call would.
+   */
+  check?: ((purpose: PassphrasePurpose) => Promise<void>) | undefined;
 }
 
 export interface VaultOptions {
@@ -170,7 +175,7 @@ export class Vault {
     if (ensureDir(dir, false) && readSecureText(join(dir, CONFIG_NAME)) !== undefined) {
       throw new VaultError('USAGE', `a vault already exists in ${dir}`, { hint: 'use it as it is, or pass --dir for another one' });
     }
-    const choice = await chooseBackend(opts);
+    const choice = await Vault.checkCreate(opts);
     const createdAt = now(opts).toISOString();
     let config: VaultConfig;
     let key: LocalKeyHandle | undefined;
@@ -201,6 +206,22 @@ export class Vault {
       return Vault.open({ ...opts, backend: 'auto' });
     }
     return Vault.fromConfig(opts, config, choice, key);
+  }
+
+  /**
+   * Every check create() makes before it writes, made without writing or prompting: the backend it
+   * would choose (the keychain probe), a folder it can make and write vault.json in, and for a
+   * file vault a passphrase source or a terminal to ask on. create() starts with it, and a dry run
+   * (migrate --dry-run) calls it where the real run would create the vault, so both refuse alike.
+   */
+  static async checkCreate(opts: VaultOptions): Promise<CreateInfo> {
+    const choice = await chooseBackend(opts);
+    checkCreatable(opts.dir, CONFIG_NAME);
+    if (choice.backend === 'file') {
+      if (!opts.passphrase) throw noPassphrase();
+      await opts.passphrase.check?.('create');
+    }
+    return choice;
   }
 
   private static async fromConfig(opts: VaultOptions, config: VaultConfig, created: CreateInfo | undefined, key?: LocalKeyHandle, text?: string): Promise<Vault> {
@@ -802,16 +823,18 @@ function keychainOpts(opts: VaultOptions): { service?: string } {
 }
 
 async function needPassphrase(opts: VaultOptions, purpose: PassphrasePurpose): Promise<Uint8Array> {
-  if (!opts.passphrase) {
-    throw new VaultError('NO_PASSPHRASE', 'this file vault needs its passphrase and none was given', {
-      hint: 'set MCP_TOKENS_PASSPHRASE_FILE (a 0600 file), pass --passphrase-fd N, or run on a terminal to be prompted',
-    });
-  }
+  if (!opts.passphrase) throw noPassphrase();
   const p = await opts.passphrase(purpose);
   if (p.length === 0) {
     throw new VaultError('NO_PASSPHRASE', 'the passphrase is empty', { hint: 'choose a non-empty passphrase' });
   }
   return p;
+}
+
+function noPassphrase(): VaultError {
+  return new VaultError('NO_PASSPHRASE', 'this file vault needs its passphrase and none was given', {
+    hint: 'set MCP_TOKENS_PASSPHRASE_FILE (a 0600 file), pass --passphrase-fd N, or run on a terminal to be prompted',
+  });
 }
 
 /** The file vault's keys from its passphrase; a refused one is asked again while the provider offers to. */

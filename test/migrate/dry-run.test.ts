@@ -4,7 +4,7 @@
  * exit code. The case that used to differ: `--shell-rc` with an export inside `if … fi` — the dry
  * run planned to edit .bashrc and exited 0, the real run refused the edit (bash -n) and exited 1.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, githubClassic, passphraseEnv, runCli, tempHome } from '../helpers/cli.js';
@@ -44,5 +44,62 @@ describe('migrate --dry-run agrees with the real run', () => {
     const left = leftList(real.stderr);
     expect(left).toEqual([expect.stringMatching(/\.bashrc: line 3 env GITHUB_PERSONAL_ACCESS_TOKEN ghp_/)]);
     expect(leftList(dry.stderr)).toEqual(left);
+  });
+});
+
+/**
+ * With no vault yet, the real run creates one first; the dry run makes the same checks (backend,
+ * a folder it can make, a passphrase source for a new file vault) without creating anything, and
+ * refuses with the same message and exit code. These used to pass the dry run (exit 0) and fail
+ * the real run.
+ */
+describe('migrate --dry-run with no vault yet checks what creating it would meet', () => {
+  function homeWithConfig(): { home: string; gh: string } {
+    const home = tempHome();
+    const gh = githubClassic();
+    mkdirSync(join(home, '.cursor'));
+    writeFileSync(join(home, '.cursor', 'mcp.json'), `{"mcpServers": {"gh": {"command": "npx", "args": ["-y", "@modelcontextprotocol/server-github"], "env": {"GITHUB_PERSONAL_ACCESS_TOKEN": "${gh}"}}}}\n`);
+    return { home, gh };
+  }
+
+  async function bothRefuse(home: string, env: Record<string, string>, message: RegExp, code: number): Promise<void> {
+    const before = snapshot(home);
+    const dry = await runCli(['migrate', '--dry-run'], { home, env });
+    expect(snapshot(home)).toEqual(before);
+    const real = await runCli(['migrate'], { home, env });
+    expect(snapshot(home)).toEqual(before);
+    expect(real.code, real.stderr).toBe(code);
+    expect(real.stderr).toMatch(message);
+    expect(dry.code, dry.stderr).toBe(real.code);
+    expect(dry.stderr).toBe(real.stderr);
+  }
+
+  it('no passphrase source and no terminal for a new file vault: both exit 4 with the same message', async () => {
+    const { home } = homeWithConfig();
+    await bothRefuse(home, {}, /a new file vault needs a passphrase and there is no terminal to ask on\n  hint: .*MCP_TOKENS_PASSPHRASE_FILE/, 4);
+  });
+
+  it('a vault folder that cannot be made (a dangling symbolic link on its path): both refuse alike', async () => {
+    const { home } = homeWithConfig();
+    symlinkSync(join(home, 'gone'), join(home, 'link'));
+    const env = { ...passphraseEnv(home), MCP_TOKENS_DIR: join(home, 'link', 'vault') };
+    await bothRefuse(home, env, /cannot create directory .*link\/vault \(ENOENT\)/, 1);
+  });
+
+  it('a regular file where ~/.mcp_tokens should be: both refuse alike', async () => {
+    const { home } = homeWithConfig();
+    writeFileSync(join(home, '.mcp_tokens'), 'not a folder\n', { mode: 0o600 });
+    await bothRefuse(home, passphraseEnv(home), /refusing to use .*\.mcp_tokens: it is not a directory/, 1);
+  });
+
+  it('a dry run that passes these checks still creates nothing', async () => {
+    const { home, gh } = homeWithConfig();
+    const env = passphraseEnv(home);
+    const before = snapshot(home);
+    const dry = await runCli(['migrate', '--dry-run'], { home, env });
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stderr).toContain('Dry run: nothing was changed.');
+    expect(dry.stderr + dry.stdout).not.toContain(gh);
+    expect(snapshot(home)).toEqual(before);
   });
 });

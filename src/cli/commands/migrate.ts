@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
-import { globals, openVault, vaultDir } from '../context.js';
+import { checkCreateVault, globals, openVault, vaultDir } from '../context.js';
 import { info, json, warn } from '../output.js';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -104,9 +104,12 @@ code is 1 while any plaintext secret is left. Every run has an id: --history lis
       trustProject: opts.trustProject === true,
       runCommand: opts.runCommand,
     };
-    // A dry run against a vault that does not exist yet compares with "nothing stored".
+    // A dry run against a vault that does not exist yet makes every check creating it would make
+    // (backend, folder, passphrase source: same refusal, same exit code), writes nothing, and
+    // compares with "nothing stored".
     const exists = Vault.exists(dir);
-    const vault = exists || !opts.dryRun ? await openVault(this, { create: true }) : undefined;
+    const toCreate = !exists && opts.dryRun ? await checkCreateVault(this) : undefined;
+    const vault = toCreate ? undefined : await openVault(this, { create: true });
     try {
       const target = vault ? vaultMigrationTarget(vault) : emptyTarget();
       const plan = await m.planMigration(target, planOpts);
