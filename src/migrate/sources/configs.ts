@@ -6,7 +6,7 @@
  */
 import { basename, posix, win32 } from 'node:path';
 import { getNodeValue, findNodeAtLocation, type Node } from 'jsonc-parser';
-import { readNoFollow, unreadable, type ReadFile } from '../fsutil.js';
+import { readSource, unreadable, type ReadFile } from '../fsutil.js';
 import { parseJsonc } from '../jsonc-edit.js';
 import { isSecretName, looksSecret, secretShape } from '../detect.js';
 import { candidate, fieldByEnv, fieldByFormat, isReference, KNOWN_FIELDS, mask } from '../known.js';
@@ -116,13 +116,16 @@ export async function scanConfigs(locations: readonly ConfigLocation[], scan: Co
 }
 
 async function scanConfig(location: ConfigLocation, scan: ConfigScan): Promise<void> {
-  const read = await readNoFollow(location.path, MAX_CONFIG_BYTES);
+  const read = await readSource(location.path, MAX_CONFIG_BYTES);
   if (!read.ok) {
     if (!read.absent || location.explicit) {
       scan.refused.push({ path: location.path, reason: read.absent ? 'does not exist' : `${read.reason}: check it by hand for tokens`, mayHoldSecrets: !read.absent });
     }
     return;
   }
+  // One file reached by two paths (a link and its target, both listed) is read and edited once.
+  const real = read.file.target ?? location.path;
+  if ([...scan.configs.values()].some((c) => (c.file.target ?? c.location.path) === real)) return;
   // A UTF-8 BOM (Windows editors) is not JSON: parse without it; apply puts it back.
   const text = stripBom(read.file.bytes.toString('utf8'));
   const parsed = parseJsonc(text);
