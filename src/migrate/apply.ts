@@ -9,7 +9,8 @@
 import { randomBytes } from 'node:crypto';
 import { VaultError } from '../errors.js';
 import { decide, fieldId } from './decide.js';
-import { atomicWrite, readNoFollow, sha256, shredIfUnchanged } from './fsutil.js';
+import { atomicWrite, readNoFollow, readSource, sha256, shredIfUnchanged } from './fsutil.js';
+import { pausePoint } from '../vault/failpoint.js';
 import { planInternals } from './plan.js';
 import { newContent } from './content.js';
 import { leftovers } from './left.js';
@@ -29,6 +30,8 @@ export interface ApplyOptions {
 
 export interface FileOutcome {
   path: string;
+  /** A symlink followed: the file that was (or would have been) written; the link is never replaced. */
+  target?: string;
   outcome: 'rewritten' | 'removed' | 'replaced-by-vault' | 'skipped' | 'failed';
   reason?: string;
   backupId?: string;
@@ -136,35 +139,46 @@ async function changeFile(
   emit: (e: ApplyEvent) => void,
   journaled: ReadonlyMap<string, string>,
 ): Promise<FileOutcome> {
-  const { sources, snapshots } = planInternals(plan);
+  const { sources, snapshots, links } = planInternals(plan);
   const path = change.path;
   const before = snapshots.get(path);
   const saved = journaled.get(path);
+  // A symlink the plan followed: it must still lead to the same file (same inode), which is the
+  // one backed up and replaced; the link itself is left as it is.
+  const link = change.kind === 'legacy' ? undefined : links.get(path);
+  const written = link?.target ?? path;
+  const shown = link ? { target: link.target } : {};
+  const readNow = (): ReturnType<typeof readNoFollow> => (link ? readSource(path, 64 * 1024 * 1024, link) : readNoFollow(path, 64 * 1024 * 1024));
   try {
-    const read = await readNoFollow(path, 64 * 1024 * 1024);
+    const read = await readNow();
     // The file backend may already have replaced a legacy file with its encrypted entry.
     if (!read.ok || !before || !read.file.bytes.equals(before)) {
       if (change.kind === 'legacy') return { path, outcome: 'replaced-by-vault', ...(saved ? { backupId: saved } : {}) };
-      return { path, outcome: 'skipped', reason: 'changed since it was read; re-run migrate' };
+      const why = !read.ok && link && !read.absent ? `${path} ${read.reason}` : 'changed since it was read; re-run migrate';
+      return { path, ...shown, outcome: 'skipped', reason: why };
     }
     const after = change.kind === 'legacy' ? undefined : newContent(change, read.file, sources);
-    const backupId = saved ?? (await target.saveFileBackup({ runId, path, mode: read.file.mode, after: after ? sha256(after) : null }, read.file.bytes));
+    const meta = { runId, path: written, ...(link ? { link: path } : {}), mode: read.file.mode, after: after ? sha256(after) : null };
+    const backupId = saved ?? (await target.saveFileBackup(meta, read.file.bytes));
     if (!saved) emit({ type: 'file-saved', path });
     if (!after) {
       const r = await shredIfUnchanged(path, read.file.bytes);
       emit({ type: 'file-changed', path });
       return { path, outcome: r === 'removed' ? 'removed' : 'replaced-by-vault', backupId };
     }
-    // Another program (Claude Code rewrites ~/.claude.json) may have written meanwhile.
-    const again = await readNoFollow(path, 64 * 1024 * 1024);
+    await pausePoint('before-write');
+    // Another program (Claude Code rewrites ~/.claude.json) may have written meanwhile, or a
+    // link been pointed elsewhere.
+    const again = await readNow();
     if (!again.ok || !again.file.bytes.equals(read.file.bytes)) {
-      return { path, outcome: 'skipped', reason: 'changed while migrating; re-run migrate', backupId };
+      const why = !again.ok && link && !again.absent ? `${path} ${again.reason}` : 'changed while migrating; re-run migrate';
+      return { path, ...shown, outcome: 'skipped', reason: why, backupId };
     }
-    await atomicWrite(path, after, read.file.mode);
+    await atomicWrite(written, after, read.file.mode);
     emit({ type: 'file-changed', path });
-    return { path, outcome: 'rewritten', backupId };
+    return { path, ...shown, outcome: 'rewritten', backupId };
   } catch (e) {
-    return { path, outcome: 'failed', reason: message(e) };
+    return { path, ...shown, outcome: 'failed', reason: message(e) };
   }
 }
 

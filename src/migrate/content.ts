@@ -58,7 +58,8 @@ export async function preflight(files: readonly FileChange[], sources: Sources, 
   const refused = new Map<string, string>();
   for (const f of files) {
     try {
-      await fs.access(dirname(f.path), constants.W_OK | constants.X_OK);
+      // The temp file goes beside the file written: a followed link's target, not the link.
+      await fs.access(dirname(f.target ?? f.path), constants.W_OK | constants.X_OK);
       const bytes = snapshots.get(f.path);
       if (f.kind !== 'legacy' && bytes) newContent(f, { bytes }, sources);
     } catch (e) {

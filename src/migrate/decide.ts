@@ -11,7 +11,7 @@ import type { Cleanup, FileChange, PlanItem } from './types.js';
 export interface Sources {
   configs: Map<string, ConfigFile>;
   /** .env and rc files: lines that can be removed whole. */
-  textFiles: Map<string, { removable: Set<number> }>;
+  textFiles: Map<string, { removable: Set<number>; file?: { target?: string } }>;
   shellRc: boolean;
   runCommand: string;
   platform: NodeJS.Platform;
@@ -37,7 +37,8 @@ export function decide(items: readonly PlanItem[], src: Sources, safe: (i: PlanI
   const cleanup: Decision['cleanup'] = new Map();
   const files = new Map<string, FileChange>();
   const file = (path: string, kind: FileChange['kind'], source: string): FileChange => {
-    const f = files.get(path) ?? { path, kind, source, servers: [], removedLines: [], unlink: false };
+    const target = src.configs.get(path)?.file.target ?? src.textFiles.get(path)?.file?.target;
+    const f = files.get(path) ?? { path, ...(target !== undefined ? { target } : {}), kind, source, servers: [], removedLines: [], unlink: false };
     files.set(path, f);
     return f;
   };
@@ -72,6 +73,7 @@ export function decide(items: readonly PlanItem[], src: Sources, safe: (i: PlanI
         migrated: safe(i),
         ...(i.candidate.arg !== undefined ? { arg: i.candidate.arg } : {}),
         ...(i.candidate.argAfter !== undefined ? { argAfter: i.candidate.argAfter } : {}),
+        ...(i.candidate.argDrop !== undefined ? { argDrop: i.candidate.argDrop } : {}),
         ...(safe(i) ? {} : { reason: i.reason ?? 'not stored' }),
       }));
       const change = serverChange(server, decisions, { runCommand: src.runCommand, platform: src.platform, inVault, required: requiredKeys });

@@ -77,9 +77,11 @@ export function describePlan(plan: MigrationPlan): string[] {
   }
   if (plan.files.length) out.push(`Files to change: ${plan.files.length} (each backed up, encrypted, first; undo with 'mcp-tokens migrate --undo')`);
   for (const f of plan.files) {
-    if (f.unlink) out.push(`  remove   ${f.path}`);
-    else if (f.removedLines.length) out.push(`  edit     ${f.path}: remove line ${f.removedLines.join(', ')}`);
-    else out.push(`  rewrite  ${f.path}`);
+    // A followed symlink: the link as found, and the file that is rewritten (the link stays).
+    const shown = f.target !== undefined ? `${f.path} → ${f.target} (symbolic link followed; its target is rewritten, the link stays)` : f.path;
+    if (f.unlink) out.push(`  remove   ${shown}`);
+    else if (f.removedLines.length) out.push(`  edit     ${shown}: remove line ${f.removedLines.join(', ')}`);
+    else out.push(`  rewrite  ${shown}`);
     for (const s of f.servers) {
       const removed = s.removedEnv.length ? `env ${s.removedEnv.join(', ')} removed` : 'values moved out of its args';
       out.push(`           server ${s.server.map(String).join('.')}: ${removed}; command: ${s.launch.join(' ')}`);

@@ -1,11 +1,15 @@
 /**
- * File access for migrate: never follow a symlink, never write in place. A rewritten file goes to
- * a temp file in the same directory (O_EXCL|O_NOFOLLOW, the original's mode), is fsynced and
- * renamed over the original, so a crash leaves either the old or the new file, never half of one.
+ * File access for migrate: never follow a symlink blindly, never write in place. A rewritten file
+ * goes to a temp file in the same directory (O_EXCL|O_NOFOLLOW, the original's mode), is fsynced
+ * and renamed over the original, so a crash leaves either the old or the new file, never half of
+ * one. A client config or rc file that is a symlink (dotfiles managers) is followed to its final
+ * target only when that target is the user's own (see readSource); the rename then happens at the
+ * target's path, so the link itself is never replaced.
  */
 import { constants, promises as fs } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
+import type { Stats } from 'node:fs';
 import { ioError, VaultError } from '../errors.js';
 
 export interface ReadFile {
@@ -13,6 +17,8 @@ export interface ReadFile {
   mode: number;
   ino: number;
   dev: number;
+  /** The real path of the file read, when the path given was a symlink that was followed. */
+  target?: string;
 }
 
 export type ReadResult = { ok: true; file: ReadFile } | { ok: false; absent: boolean; reason: string };
@@ -37,6 +43,86 @@ export async function readNoFollow(path: string, maxBytes: number): Promise<Read
   } finally {
     await handle.close();
   }
+}
+
+/** Where a followed link led when the plan read it: apply writes only if it still leads there. */
+export interface LinkTarget {
+  target: string;
+  ino: number;
+  dev: number;
+}
+
+/**
+ * Read a client config, .env or rc file, following it when it is a symlink to a file of the
+ * user's own. The link (or chain of links) is followed only when its final target is a regular
+ * file owned by the user, not writable by other users, in a folder owned by the user (or root)
+ * that other users cannot write to (a sticky folder such as /tmp excepted: there nobody but the
+ * owner may rename or remove the file). Otherwise another user could choose what migrate reads
+ * (their token into the user's vault) or swap the file between the check and the write. A group
+ * write bit is accepted only for the user's own primary group (a user-private group, what umask
+ * 002 on Debian/Ubuntu gives). Refusals name both paths.
+ *
+ * With `expect` (apply, for a path the plan followed) the link must still lead to the same
+ * target, the same inode: anything else is refused as changed since the plan.
+ */
+export async function readSource(path: string, maxBytes: number, expect?: LinkTarget): Promise<ReadResult> {
+  let link: Stats;
+  try {
+    link = await fs.lstat(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return { ok: false, absent: true, reason: 'absent' };
+    return { ok: false, absent: false, reason: `cannot be read (${code ?? 'error'})` };
+  }
+  if (!link.isSymbolicLink()) {
+    if (expect) return { ok: false, absent: false, reason: `is no longer a symbolic link to ${expect.target} (changed since the plan); re-run migrate` };
+    return readNoFollow(path, maxBytes);
+  }
+  const to = await fs.readlink(path).catch(() => '?');
+  let target: string;
+  try {
+    target = await fs.realpath(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP') return { ok: false, absent: false, reason: `is a symbolic link (to ${to}) in a loop of links; not followed` };
+    if (code === 'ENOENT' || code === 'ENOTDIR') return { ok: false, absent: false, reason: `is a dangling symbolic link (to ${to}, which does not exist); not followed` };
+    return { ok: false, absent: false, reason: `is a symbolic link (to ${to}) that cannot be resolved (${code ?? 'error'}); not followed` };
+  }
+  if (expect && target !== expect.target) {
+    return { ok: false, absent: false, reason: `now leads to ${target}, not to ${expect.target} as when the plan was made; re-run migrate` };
+  }
+  const why = await untrusted(target);
+  if (why) return { ok: false, absent: false, reason: `is a symbolic link to ${target}, ${why}; not followed` };
+  // realpath resolved every link: O_NOFOLLOW refuses a target swapped for a link since.
+  const read = await readNoFollow(target, maxBytes);
+  if (!read.ok) return read.absent ? { ok: false, absent: false, reason: `is a symbolic link to ${target}, which is gone; re-run migrate` } : { ...read, reason: `is a symbolic link to ${target}, which ${read.reason}` };
+  if (expect && (read.file.ino !== expect.ino || read.file.dev !== expect.dev)) {
+    return { ok: false, absent: false, reason: `is a symbolic link to ${target}, which was replaced by another file since the plan; re-run migrate` };
+  }
+  // Checked on the path, read through a handle: the file read must be the file checked.
+  const still = await fs.lstat(target).catch(() => undefined);
+  if (!still || still.ino !== read.file.ino || still.dev !== read.file.dev || (await fs.realpath(path).catch(() => '')) !== target) {
+    return { ok: false, absent: false, reason: `is a symbolic link to ${target}, which changed while it was read; re-run migrate` };
+  }
+  return { ok: true, file: { ...read.file, target } };
+}
+
+/** Why a link's final target may not be followed, or undefined when it is the user's own. */
+async function untrusted(target: string): Promise<string | undefined> {
+  const me = typeof process.getuid === 'function' ? process.getuid() : undefined;
+  const group = typeof process.getgid === 'function' ? process.getgid() : undefined;
+  if (me === undefined) return 'and links are not followed on this platform';
+  const st = await fs.lstat(target);
+  if (!st.isFile()) return 'which is not a regular file';
+  if (st.uid !== me) return `which is owned by another user (uid ${st.uid}), not by you`;
+  if (st.mode & 0o002 || (st.mode & 0o020 && st.gid !== group)) return `which other users can write to (mode ${(st.mode & 0o777).toString(8)})`;
+  const dir = await fs.stat(dirname(target));
+  if (dir.uid !== me && dir.uid !== 0) return `whose folder ${dirname(target)} is owned by another user (uid ${dir.uid})`;
+  const sticky = (dir.mode & 0o1000) !== 0;
+  if (!sticky && (dir.mode & 0o002 || (dir.mode & 0o020 && dir.gid !== group))) {
+    return `whose folder ${dirname(target)} other users can write to (mode ${(dir.mode & 0o777).toString(8)}): they could swap the file`;
+  }
+  return undefined;
 }
 
 /**

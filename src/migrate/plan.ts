@@ -17,6 +17,7 @@ import { scanLegacy } from './sources/legacy.js';
 import { scanEnv, scanTextFiles, shellRcPaths, type TextScan } from './sources/env.js';
 import { repositoryOf } from './sources/repository.js';
 import { configLocations, projectLocations, scanConfigs, type ConfigScan } from './sources/configs.js';
+import type { LinkTarget } from './fsutil.js';
 import type { Candidate, MigrationPlan, MigrationTarget, PlanItem } from './types.js';
 
 export interface PlanOptions {
@@ -49,6 +50,8 @@ export interface PlanInternals {
   sources: Sources;
   /** Bytes of every file read, by path: apply refuses to edit a file that changed since. */
   snapshots: Map<string, Buffer>;
+  /** Files read through a symlink, by the link's path: apply writes only if it still leads there. */
+  links: Map<string, LinkTarget>;
   /** Vault value per `service/key` when the plan was made. */
   vault: Map<string, string | undefined>;
 }
@@ -116,6 +119,10 @@ export async function planMigration(target: MigrationTarget, o: PlanOptions): Pr
   const snapshots = new Map<string, Buffer>(legacy.contents);
   for (const [p, f] of text.files) snapshots.set(p, f.file.bytes);
   for (const [p, f] of conf.configs) snapshots.set(p, f.file.bytes);
+  const links = new Map<string, LinkTarget>();
+  for (const [p, { file }] of [...text.files, ...conf.configs]) {
+    if (file.target !== undefined) links.set(p, { target: file.target, ino: file.ino, dev: file.dev });
+  }
   // The checks apply makes on each edit, made now: a dry run refuses what the real run would.
   const blocked = await preflight(decided.files, sources, snapshots);
   const files = decided.files.filter((f) => !blocked.has(f.path));
@@ -146,7 +153,7 @@ export async function planMigration(target: MigrationTarget, o: PlanOptions): Pr
     runCommand: sources.runCommand,
     platform: o.platform,
   };
-  internalsOf.set(plan, { sources, snapshots, vault });
+  internalsOf.set(plan, { sources, snapshots, links, vault });
   return plan;
 }
 

@@ -41,8 +41,10 @@ export interface MigrationTarget {
 export interface FileBackupInput {
   /** One id per `migrate` run; ids sort by time, so the last run is the greatest. */
   runId: string;
-  /** Absolute path of the file. */
+  /** Absolute path of the file (the one read and written: a followed symlink's target). */
   path: string;
+  /** The symlink migrate found and followed to `path`; it is never written. */
+  link?: string;
   /** Permission bits of the original (restored with them). */
   mode: number;
   /** SHA-256 (hex) of what migrate writes in its place, or null when it removes the file. */
@@ -78,6 +80,8 @@ export interface Candidate {
   arg?: number;
   /** …and what that argument becomes once the value is in the vault (`NAME`, `Authorization:${AUTH_HEADER}`). */
   argAfter?: string;
+  /** Arguments removed whole instead (mcp-proxy's `--headers Authorization 'Bearer …'`): their indices. */
+  argDrop?: number[];
   /** A project-level config (.mcp.json, .vscode/mcp.json…): the project folder. Its values are untrusted. */
   project?: string;
   /** Why the value goes to this service: "a second github account: instance github@work". */
@@ -125,7 +129,10 @@ export interface ServerChange {
 }
 
 export interface FileChange {
+  /** The path as found (a client's config path, a --config or --env-file path). */
   path: string;
+  /** When `path` is a symlink to a file of the user's own: that file, which is the one rewritten. */
+  target?: string;
   kind: 'config' | 'env-file' | 'shell-rc' | 'legacy';
   source: string;
   servers: ServerChange[];

@@ -22,6 +22,8 @@ export interface UndoOptions {
 
 export interface UndoOutcome {
   path: string;
+  /** The symlink the run followed to `path`; undo writes `path` and leaves the link as it is. */
+  link?: string;
   outcome: 'restored' | 'unchanged' | 'skipped' | 'failed';
   reason?: string;
 }
@@ -37,7 +39,8 @@ export interface RunSummary {
   runId: string;
   /** When its first file was backed up (ISO). */
   startedAt: string;
-  files: { path: string; state: FileState }[];
+  /** `link`: the symlink the run followed to `path` (the file it changed). */
+  files: { path: string; link?: string; state: FileState }[];
   /** 'in place': every change is still there; 'undone': none is; 'partly': some. */
   state: 'in place' | 'undone' | 'partly';
 }
@@ -81,7 +84,7 @@ export async function listRuns(target: MigrationTarget): Promise<RunSummary[]> {
   const out: RunSummary[] = [];
   for (const [runId, backups] of byRun(await target.listFileBackups())) {
     const files = [];
-    for (const b of backups) files.push({ path: b.path, state: await stateOf(target, b) });
+    for (const b of backups) files.push({ path: b.path, ...(b.link !== undefined ? { link: b.link } : {}), state: await stateOf(target, b) });
     const changed = files.filter((f) => f.state === 'changed').length;
     const state = changed === files.length ? 'in place' : changed === 0 && files.every((f) => f.state === 'original') ? 'undone' : 'partly';
     out.push({ runId, startedAt: backups[0]!.createdAt, files, state });
@@ -109,7 +112,10 @@ export async function undoMigration(target: MigrationTarget, o: UndoOptions = {}
   }
   if (runId === undefined) return { runId, files: [], ok: true };
   const files: UndoOutcome[] = [];
-  for (const b of runs.get(runId)!) files.push(await restore(target, b, o.force ?? false));
+  for (const b of runs.get(runId)!) {
+    const r = await restore(target, b, o.force ?? false);
+    files.push(b.link !== undefined ? { path: r.path, link: b.link, outcome: r.outcome, ...(r.reason !== undefined ? { reason: r.reason } : {}) } : r);
+  }
   return { runId, files, ok: files.every((f) => f.outcome !== 'failed') };
 }
 

@@ -1,6 +1,6 @@
 /**
  * Files migrate cannot read are never skipped silently (issue 12): a client config over 64 MB and
- * a symlinked config are listed as left, with the reason. And an old script's token file whose
+ * a symlink to another user's config are listed as left, with the reason. And an old script's token file whose
  * value differs from the vault's is no dead end: the vault's value stays, the file's becomes an
  * encrypted backup, the file is removed, and undo puts it back byte for byte with its mode.
  */
@@ -28,7 +28,7 @@ async function home(): Promise<string> {
 const options = (h: string) => ({ home: h, cwd: h, platform: 'linux' as const, env: {}, legacyDir: join(h, '.mcp_tokens') });
 
 describe('files migrate cannot read are listed as left', () => {
-  it('a config over 64 MB and a symlinked config: each listed with its reason', async () => {
+  it("a config over 64 MB and a symlink to another user's config: each listed with its reason", async () => {
     const h = await home();
     await fs.mkdir(join(h, '.cursor'));
     const big = join(h, '.cursor', 'mcp.json');
@@ -37,13 +37,14 @@ describe('files migrate cannot read are listed as left', () => {
     await handle.close();
     const real = join(root!, 'elsewhere.json');
     await fs.writeFile(real, `{"mcpServers": {"g": {"command": "x", "env": {"GITHUB_PERSONAL_ACCESS_TOKEN": "${githubToken('left-link')}"}}}}\n`);
+    await fs.chown(real, 65534, 65534); // another user's file: a link to it is not followed
     await fs.mkdir(join(h, '.codeium', 'windsurf'), { recursive: true });
     const link = join(h, '.codeium', 'windsurf', 'mcp_config.json');
     await fs.symlink(real, link);
     const plan = await planMigration(new TestTarget(), options(h));
     const left = leftovers(plan, plan.items);
     expect(left.find((l) => l.path === big)).toMatchObject({ where: 'the whole file', reason: expect.stringMatching(/larger than 67108864 bytes/) });
-    expect(left.find((l) => l.path === link)).toMatchObject({ where: 'the whole file', reason: expect.stringMatching(/symbolic link/) });
+    expect(left.find((l) => l.path === link)).toMatchObject({ where: 'the whole file', reason: expect.stringMatching(/symbolic link to .*elsewhere\.json, which is owned by another user \(uid 65534\)/) });
   });
 });
 

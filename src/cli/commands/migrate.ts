@@ -60,7 +60,7 @@ code is 1 while any plaintext secret is left. Every run has an id: --history lis
         else {
           for (const r of runs) {
             info(`${r.runId}  ${r.startedAt}  ${r.state}  (${r.files.length} file${r.files.length === 1 ? '' : 's'})`);
-            for (const f of r.files) info(`    ${f.state.padEnd(12)} ${f.path}`);
+            for (const f of r.files) info(`    ${f.state.padEnd(12)} ${f.link !== undefined ? `${f.link} → ${f.path}` : f.path}`);
           }
           info("Undo one with: mcp-tokens migrate --undo <run-id>");
         }
@@ -79,7 +79,7 @@ code is 1 while any plaintext secret is left. Every run has an id: --history lis
         else if (!r.runId) info('No migration to undo: no run has changes in place (see mcp-tokens migrate --history).');
         else {
           info(`Undoing migrate run ${r.runId}:`);
-          for (const f of r.files) info(`  ${f.outcome.padEnd(9)} ${f.path}${f.reason ? `: ${f.reason}` : ''}`);
+          for (const f of r.files) info(`  ${f.outcome.padEnd(9)} ${f.link !== undefined ? `${f.link} → ${f.path}` : f.path}${f.reason ? `: ${f.reason}` : ''}`);
         }
         if (!r.ok) process.exitCode = 1;
       } finally {
@@ -132,7 +132,7 @@ code is 1 while any plaintext secret is left. Every run has an id: --history lis
       if (opts.json) json(result);
       else {
         info(`Stored ${result.stored.length} value${result.stored.length === 1 ? '' : 's'}; imported ${result.backupsImported} old backup${result.backupsImported === 1 ? '' : 's'}.`);
-        for (const f of result.files) info(`  ${f.outcome.padEnd(17)} ${f.path}${f.reason ? `: ${f.reason}` : ''}`);
+        for (const f of result.files) info(`  ${f.outcome.padEnd(17)} ${f.path}${f.target !== undefined ? ` → ${f.target}` : ''}${f.reason ? `: ${f.reason}` : ''}`);
         for (const f of result.failed) warn(`${f.service} ${f.key} was not migrated: ${f.error} (its plaintext is untouched)`);
         if (result.files.length) info(`Undo the file changes with: mcp-tokens migrate --undo ${result.runId}`);
         for (const line of m.describeLeft(result.left)) info(line);

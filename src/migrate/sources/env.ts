@@ -4,7 +4,7 @@
  * tool (gh), and removing it would break that tool.
  */
 import { join } from 'node:path';
-import { readNoFollow, unreadable, type ReadFile } from '../fsutil.js';
+import { readSource, unreadable, type ReadFile } from '../fsutil.js';
 import { looksSecret, secretShape } from '../detect.js';
 import { candidate, fieldByEnv, isReference, KNOWN_FIELDS, mask } from '../known.js';
 import type { Candidate, Leftover, Refusal } from '../types.js';
@@ -66,7 +66,7 @@ async function scanTextFile(
   explicit: boolean,
   project: string | undefined,
 ): Promise<void> {
-  const read = await readNoFollow(path, MAX_TEXT_BYTES);
+  const read = await readSource(path, MAX_TEXT_BYTES);
   if (!read.ok) {
     // A missing rc file is normal; a missing --env-file is worth saying.
     if (!read.absent || explicit) {
