@@ -77,7 +77,8 @@ export function unlockAtStart(env: readonly { name: string; value: string }[], a
     return {
       via: 'agent',
       launcher: true,
-      detail: `the unlock agent running now${limits.length ? ` (${limits.join(', ')})` : ''}: no passphrase needed until 'mcp-tokens lock', its timeout, logout or a reboot`,
+      // Worded without "passphrase": nothing is asked, and a run through the agent says none.
+      detail: `the unlock agent running now${limits.length ? ` (${limits.join(', ')})` : ''}: works until 'mcp-tokens lock', its timeout, logout or a reboot`,
       fix: `then ${unlock}`,
     };
   }

@@ -112,10 +112,11 @@ describe('migrate on a file vault an agent serves', () => {
     expect(r.code, r.stderr).toBe(0);
     const u = unlocks(r.stdout)['gh']!;
     expect(u).toMatchObject({ via: 'agent', launcher: true });
-    expect(u.detail).toMatch(/^the unlock agent running now \(locks at \d{4}-.*\): no passphrase needed until 'mcp-tokens lock', its timeout, logout or a reboot$/);
+    expect(u.detail).toMatch(/^the unlock agent running now \(locks at \d{4}-.*\): works until 'mcp-tokens lock', its timeout, logout or a reboot$/);
     expect(u.fix).toBe("then run 'mcp-tokens unlock' before starting the client");
     const text = await cli(v, ['migrate', '--dry-run']);
-    expect(text.stderr).toContain("unlock at start: the unlock agent running now");
+    expect(text.stderr).toContain('unlock at start: the unlock agent running now');
+    expect(text.stderr).not.toMatch(/passphrase/i); // through the agent nothing asks for one
     expect(text.stderr).not.toContain('Unlock: ');
 
     expect((await cli(v, ['lock'])).code).toBe(0);
