@@ -73,6 +73,7 @@ export function decide(items: readonly PlanItem[], src: Sources, safe: (i: PlanI
         migrated: safe(i),
         ...(i.candidate.arg !== undefined ? { arg: i.candidate.arg } : {}),
         ...(i.candidate.argAfter !== undefined ? { argAfter: i.candidate.argAfter } : {}),
+        ...(i.candidate.argDrop !== undefined ? { argDrop: i.candidate.argDrop } : {}),
         ...(safe(i) ? {} : { reason: i.reason ?? 'not stored' }),
       }));
       const change = serverChange(server, decisions, { runCommand: src.runCommand, platform: src.platform, inVault, required: requiredKeys });

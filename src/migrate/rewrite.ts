@@ -19,6 +19,8 @@ export interface EnvDecision {
   /** A value in args (Docker `-e NAME=value`, mcp-remote `--header`): its index, and what it becomes. */
   arg?: number;
   argAfter?: string;
+  /** Arguments removed whole instead: their indices. */
+  argDrop?: number[];
 }
 
 export interface LaunchOptions {
@@ -75,12 +77,13 @@ export function serverChange(server: ServerEntry, decisions: readonly EnvDecisio
   }
   if (removed.length === 0) return kept.length ? { server: server.path, services, removedEnv: [], keptEnv: kept, launch: [] } : undefined;
   const edits = new Map(removed.flatMap((d) => (d.arg === undefined ? [] : [[d.arg, d.argAfter ?? d.name] as const])));
+  const drops = new Set(removed.flatMap((d) => d.argDrop ?? []));
   return {
     server: server.path,
     services: [...services, ...new Set(maps.map((m) => m.service))],
     removedEnv: removed.filter((d) => d.arg === undefined).map((d) => d.name),
     keptEnv: kept,
-    launch: launchLine(server.command!, server.args.map((a, i) => edits.get(i) ?? a), services, maps, o.runCommand),
+    launch: launchLine(server.command!, server.args.flatMap((a, i) => (drops.has(i) ? [] : [edits.get(i) ?? a])), services, maps, o.runCommand),
   };
 }
 

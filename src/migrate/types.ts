@@ -2,6 +2,7 @@
  * Types of the migration core. The vault implements MigrationTarget; migrate never talks to a
  * backend directly, so every value it stores is validated, backed up and locked by the vault.
  */
+import type { UnlockAtStart } from './unlock.js';
 
 /**
  * What migrate needs from the vault. Every method may throw a VaultError (locked keychain, disk
@@ -79,6 +80,8 @@ export interface Candidate {
   arg?: number;
   /** …and what that argument becomes once the value is in the vault (`NAME`, `Authorization:${AUTH_HEADER}`). */
   argAfter?: string;
+  /** Arguments removed whole instead (mcp-proxy's `--headers Authorization 'Bearer …'`): their indices. */
+  argDrop?: number[];
   /** A project-level config (.mcp.json, .vscode/mcp.json…): the project folder. Its values are untrusted. */
   project?: string;
   /** Why the value goes to this service: "a second github account: instance github@work". */
@@ -126,6 +129,8 @@ export interface ServerChange {
    * wins), removed with the rewrite; each says whether it held the value clients use or another.
    */
   duplicates?: string[];
+  /** How `mcp-tokens run` will open the vault when the client starts the server (plans made with `access`). */
+  unlock?: UnlockAtStart;
 }
 
 export interface FileChange {

@@ -17,7 +17,9 @@ function leftList(stderr: string): string[] {
   const lines = stderr.split('\n');
   const start = lines.findLastIndex((l) => /^(Will be left|Left) in plaintext: /.test(l));
   if (start < 0) return [];
-  return lines.slice(start + 1).filter((l) => /^  \S/.test(l)).map((l) => l.trim());
+  // The list ends at the next unindented line (the summary, the Unlock paragraph…).
+  const end = lines.findIndex((l, i) => i > start && !l.startsWith(' '));
+  return lines.slice(start + 1, end < 0 ? undefined : end).filter((l) => /^  \S/.test(l)).map((l) => l.trim());
 }
 
 describe('migrate --dry-run agrees with the real run', () => {

@@ -218,6 +218,39 @@ describe('issue 12 findings', () => {
     expect(await snapshot()).toEqual(before);
   });
 
+  it("mcp-proxy's --headers Authorization 'Bearer …' moves to API_ACCESS_TOKEN, which it reads instead; other header arguments stay listed", async () => {
+    const { options } = await home();
+    const PROXY = jwt('findings-proxy');
+    const OTHER = jwt('findings-proxy-other');
+    const config = await write('.cursor/mcp.json', `${JSON.stringify({
+      mcpServers: {
+        // Home Assistant's official server, the token on mcp-proxy's command line (as its README's example).
+        hass: { command: 'uvx', args: ['mcp-proxy', '--headers', 'Authorization', `Bearer ${PROXY}`, 'http://127.0.0.1:8123/mcp_server/sse'] },
+        // Two Authorization headers: which one mcp-proxy sends is not ours to guess; left, listed.
+        twice: { command: 'mcp-proxy', args: ['-H', 'Authorization', `Bearer ${OTHER}`, '-H', 'Authorization', `Bearer ${OTHER}`, 'http://127.0.0.1:8123/sse'] },
+      },
+    }, null, 2)}\n`);
+    const target = new TestTarget();
+    const plan = await planMigration(target, options({ configs: [config], clientConfigs: false, envFiles: [] }));
+    const item = plan.items.find((i) => i.candidate.path === config && i.candidate.server?.at(-1) === 'hass');
+    expect(item?.candidate.envName).toBe('API_ACCESS_TOKEN');
+    expect(`${item?.candidate.service}/${item?.candidate.key}`).toBe('hass/token');
+    expect(item?.candidate.note).toMatch(/mcp-proxy reads API_ACCESS_TOKEN instead of --headers Authorization/);
+    const result = await applyMigration(plan, target);
+    expect(result.ok).toBe(true);
+    expect(target.state.values['hass/token']).toBe(PROXY);
+    const doc = JSON.parse(await fs.readFile(config, 'utf8')) as { mcpServers: Record<string, { command: string; args: string[] }> };
+    expect(doc.mcpServers['hass']).toEqual({
+      command: 'mcp-tokens',
+      args: ['run', '--env', 'API_ACCESS_TOKEN=hass.token', '--', 'uvx', 'mcp-proxy', 'http://127.0.0.1:8123/mcp_server/sse'],
+    });
+    expect(result.left.some((l) => l.where.startsWith("server 'hass'"))).toBe(false);
+    expect(doc.mcpServers['twice']!.args.filter((a) => a.includes(OTHER))).toHaveLength(2);
+    expect(result.left.filter((l) => l.where.startsWith("server 'twice'")).map((l) => l.masked)).toEqual([mask(`Bearer ${OTHER}`), mask(`Bearer ${OTHER}`)]);
+    expect((await fs.readFile(config, 'utf8')).includes(PROXY)).toBe(false);
+    expect((await planMigration(target, options({ configs: [config], clientConfigs: false, envFiles: [] }))).pending).toBe(0);
+  });
+
   it('--no-projects (projects: false) skips the projects listed in ~/.claude.json', async () => {
     const { options, project } = await home();
     const plan = await planMigration(new TestTarget(), options({ projects: false }));

@@ -293,6 +293,9 @@ const MCP_REMOTE = /(^|[\\/])mcp-remote(@[^\\/\s]*)?$|mcp-remote[\\/]dist[\\/]pr
 
 const DOCKER = /^(docker|podman|nerdctl)(\.exe)?$/i;
 
+/** mcp-proxy (sparfenyuk/mcp-proxy), as a command, `uvx mcp-proxy` or `mcp-proxy@0.8`. */
+const MCP_PROXY = /(^|[\\/])mcp-proxy(@[^\\/\s]*)?(\.exe)?$/i;
+
 /**
  * Adds the server's credentials: env entries (and Docker `-e NAME=value`) of built-in fields, and
  * the other secrets of its env, which go to a service of the user's own named after the server.
@@ -304,7 +307,7 @@ function addCandidates(location: ConfigLocation, s: ServerEntry, out: Candidate[
   const context = [s.name, s.command ?? '', ...s.args].join(' ');
   const source = `${location.client} config, server '${s.name}'`;
   const own = userServiceName(s.name);
-  const add = (name: string, value: string, arg?: { at: number; after: string; note: string; secret: boolean }): boolean => {
+  const add = (name: string, value: string, arg?: { at: number; after: string; note: string; secret: boolean; drop?: number[] }): boolean => {
     if (value.trim() === '' || isReference(value)) return false;
     const field = arg?.secret ? undefined : (fieldByEnv(name) ?? fieldByFormat(name, value, context));
     const key = field ? field.key : (arg?.secret || looksSecret(name, value)) && !unsafeExportName(name) ? keyFromEnv(name) : undefined;
@@ -313,6 +316,7 @@ function addCandidates(location: ConfigLocation, s: ServerEntry, out: Candidate[
     const fields = { kind: 'config' as const, source, path: location.path, envName: name, server: s.path, service, key };
     const extra = {
       ...(arg ? { arg: arg.at, argAfter: arg.after, note: arg.note } : {}),
+      ...(arg?.drop ? { argDrop: arg.drop } : {}),
       ...(location.project !== undefined ? { project: location.project } : {}),
     };
     out.push(candidate({ ...fields, ...extra }, value));
@@ -352,6 +356,26 @@ function addCandidates(location: ConfigLocation, s: ServerEntry, out: Candidate[
       const note = `mcp-remote reads the header from \${${name}} in its --header argument: the value moves to the vault and mcp-tokens run sets ${name}`;
       if (add(name, value, { at: i + 1, after: `${header}:\${${name}}`, note, secret: true })) taken.args.add(i + 1);
       i++;
+    }
+  }
+  // mcp-proxy (Home Assistant's official server runs through it) reads API_ACCESS_TOKEN instead
+  // of `--headers Authorization 'Bearer …'`, its documented alternative: the three arguments go.
+  const viaCommand = s.command !== undefined && MCP_PROXY.test(s.command);
+  const proxyAt = viaCommand ? -1 : s.args.findIndex((a) => MCP_PROXY.test(a));
+  if ((viaCommand || proxyAt >= 0) && !s.env.some((e) => e.name === 'API_ACCESS_TOKEN')) {
+    const sep = s.args.indexOf('--', proxyAt + 1); // after `--`: the arguments of the command it spawns
+    const end = sep < 0 ? s.args.length : sep;
+    const flags: number[] = [];
+    for (let i = proxyAt + 1; i + 2 < end; i++) {
+      if ((s.args[i] === '-H' || s.args[i] === '--headers') && /^authorization$/i.test(s.args[i + 1]!)) flags.push(i);
+    }
+    const i = flags[0];
+    const bearer = flags.length === 1 && i !== undefined ? /^Bearer\s+(\S{8,})$/i.exec(s.args[i + 2]!) : null;
+    if (i !== undefined && bearer && !isReference(bearer[1]!)) {
+      const note = "mcp-proxy reads API_ACCESS_TOKEN instead of --headers Authorization 'Bearer …' (its documented alternative): the token moves to the vault, the three arguments are removed and mcp-tokens run sets API_ACCESS_TOKEN";
+      if (add('API_ACCESS_TOKEN', bearer[1]!, { at: i + 2, after: '', note, secret: false, drop: [i, i + 1, i + 2] })) {
+        for (const k of [i, i + 1, i + 2]) taken.args.add(k);
+      }
     }
   }
   return taken;
@@ -394,6 +418,7 @@ function strays(location: ConfigLocation, root: Node, s: ServerEntry, taken: Tak
   const dd = args.indexOf('--');
   const wrapped = args[0] === 'run' && dd > 0 && args.slice(1, dd).every((a) => RUN_ARG.test(a));
   for (let i = wrapped ? dd + 1 : 0; i < args.length; i++) {
+    if (taken.args.has(i)) continue; // moved to the vault (mcp-proxy's header arguments)
     const a = args[i]!;
     const next = args[i + 1];
     const flag = /^(--?[A-Za-z][A-Za-z0-9-]*)(?:=(.*))?$/.exec(a);
