@@ -37,8 +37,10 @@ is backed up (encrypted) first. Values that differ from the vault (conflicts) or
 validation are reported and left where they are. Export lines in shell rc files are reported
 with file and line; --shell-rc removes them. Secrets it cannot move (tokens in args or headers,
 commented-out lines) are listed at the end with why and what to do; the exit
-code is 1 while any plaintext secret is left. Every run has an id: --history lists them,
---undo <id> undoes one.`,
+code is 1 while any plaintext secret is left. Under each rewritten server the plan says how it
+will unlock when its client starts it (keychain, the unlock agent running now, a passphrase
+file in its env), or that it will fail from a desktop launcher and what to do. Every run has
+an id: --history lists them, --undo <id> undoes one.`,
   )
   .action(async function (this: Command, opts: MigrateOptions) {
     const m = await import('../../migrate/index.js');
