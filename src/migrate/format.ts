@@ -86,6 +86,7 @@ export function describePlan(plan: MigrationPlan): string[] {
       const removed = s.removedEnv.length ? `env ${s.removedEnv.join(', ')} removed` : 'values moved out of its args';
       out.push(`           server ${s.server.map(String).join('.')}: ${removed}; command: ${s.launch.join(' ')}`);
       for (const k of s.keptEnv) out.push(`           env ${k.name} kept: ${k.reason}`);
+      for (const d of s.duplicates ?? []) out.push(`           duplicate key removed: ${d}`);
       if (s.unlock) out.push(`           unlock at start: ${s.unlock.detail}${s.unlock.fix ? ` — ${s.unlock.fix}` : ''}`);
     }
   }

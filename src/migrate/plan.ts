@@ -58,6 +58,11 @@ export interface PlanInternals {
 
 const internalsOf = new WeakMap<MigrationPlan, PlanInternals>();
 
+/** The plan's sources, or undefined for a plan not made by planMigration. */
+export function planSources(plan: MigrationPlan): Sources | undefined {
+  return internalsOf.get(plan)?.sources;
+}
+
 export function planInternals(plan: MigrationPlan): PlanInternals {
   const i = internalsOf.get(plan);
   if (!i) throw new Error('applyMigration needs a plan made by planMigration in this process');
