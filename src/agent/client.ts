@@ -20,8 +20,12 @@ export interface AgentConnection {
 
 export type Found = { connection: AgentConnection; paths: AgentPaths } | { notice?: string; paths?: AgentPaths; unsafe?: VaultError };
 
-/** The agent serving vaultDir, if one is up and sound; otherwise why not (no notice: simply none). */
-export async function findAgent(vaultDir: string, env: NodeJS.ProcessEnv = process.env): Promise<Found> {
+/**
+ * The agent serving vaultDir, if one is up and sound; otherwise why not (no notice: simply none).
+ * timeoutMs bounds the connect and hello (a hung agent then counts as none): for callers that
+ * only ask whether an agent is there (migrate's plan), never for one that needs the key.
+ */
+export async function findAgent(vaultDir: string, env: NodeJS.ProcessEnv = process.env, { timeoutMs }: { timeoutMs?: number } = {}): Promise<Found> {
   const dir = resolve(vaultDir);
   let paths: AgentPaths;
   let token: string | undefined;
@@ -35,9 +39,10 @@ export async function findAgent(vaultDir: string, env: NodeJS.ProcessEnv = proce
   }
   const stale = `the agent socket ${paths.socket} is stale (no agent answers; killed?)`;
   if (token === undefined) return { notice: stale, paths };
-  const socket = await connect(paths.socket);
+  const socket = await connect(paths.socket, timeoutMs);
   if (!socket) return { notice: stale, paths };
   const connection = wrap(socket);
+  const timer = timeoutMs === undefined ? undefined : setTimeout(() => connection.close(), timeoutMs);
   try {
     const hello = await connection.request('hello', { token });
     const status = hello['status'] as AgentStatus | undefined;
@@ -54,6 +59,8 @@ export async function findAgent(vaultDir: string, env: NodeJS.ProcessEnv = proce
   } catch {
     connection.close();
     return { notice: stale, paths };
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -88,11 +95,12 @@ function b64(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
 }
 
-function connect(path: string): Promise<net.Socket | undefined> {
+function connect(path: string, timeoutMs?: number): Promise<net.Socket | undefined> {
   return new Promise((resolvePromise) => {
     const s = net.connect(path);
-    s.once('connect', () => resolvePromise(s));
-    s.once('error', () => resolvePromise(undefined));
+    const timer = timeoutMs === undefined ? undefined : setTimeout(() => (s.destroy(), resolvePromise(undefined)), timeoutMs);
+    s.once('connect', () => (clearTimeout(timer), resolvePromise(s)));
+    s.once('error', () => (clearTimeout(timer), resolvePromise(undefined)));
   });
 }
 

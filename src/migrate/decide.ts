@@ -81,7 +81,13 @@ export function decide(items: readonly PlanItem[], src: Sources, safe: (i: PlanI
         const kept = change?.keptEnv.find((k) => k.name === i.candidate.envName);
         cleanup.set(i, kept ? { cleanup: 'keep', reason: kept.reason } : { cleanup: 'rewrite' });
       }
-      if (change && change.services.length > 0) file(path, 'config', config.location.client).servers.push(change);
+      if (change && change.services.length > 0) {
+        const dups = config.shadowed.filter((d) => d.server && samePath(d.server, server.path));
+        if (dups.length) {
+          change.duplicates = dups.map((d) => `${d.where} ${d.masked}: ${d.same ? 'the same value as the one clients use' : 'a different value, which clients never read; it is not stored, only kept in the encrypted backup of the file (undo brings it back)'}`);
+        }
+        file(path, 'config', config.location.client).servers.push(change);
+      }
     }
   }
   for (const f of files.values()) f.removedLines.sort((a, b) => a - b);

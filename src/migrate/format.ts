@@ -86,6 +86,8 @@ export function describePlan(plan: MigrationPlan): string[] {
       const removed = s.removedEnv.length ? `env ${s.removedEnv.join(', ')} removed` : 'values moved out of its args';
       out.push(`           server ${s.server.map(String).join('.')}: ${removed}; command: ${s.launch.join(' ')}`);
       for (const k of s.keptEnv) out.push(`           env ${k.name} kept: ${k.reason}`);
+      for (const d of s.duplicates ?? []) out.push(`           duplicate key removed: ${d}`);
+      if (s.unlock) out.push(`           unlock at start: ${s.unlock.detail}${s.unlock.fix ? ` — ${s.unlock.fix}` : ''}`);
     }
   }
   for (const r of plan.refused) out.push(`Not read: ${r.path} ${r.reason}`);
@@ -99,4 +101,20 @@ export function describePlan(plan: MigrationPlan): string[] {
 export function describeLeft(left: readonly Leftover[], title = 'Left in plaintext'): string[] {
   if (left.length === 0) return [];
   return [`${title}: ${left.length} (each with why, and what to do by hand)`, ...left.flatMap(describeLeftover)];
+}
+
+/**
+ * Once per run, after the summary: the rewritten servers that will fail to start from a desktop
+ * launcher, and what to do (each server's line in the plan says why). Nothing when none will.
+ */
+export function describeUnlockSummary(files: readonly FileChange[]): string[] {
+  const failing = files.flatMap((f) => f.servers.filter((s) => s.unlock && !s.unlock.launcher).map((s) => ({ f, s })));
+  if (failing.length === 0) return [];
+  const n = failing.length;
+  const first = failing[0]!.s.unlock!;
+  return [
+    `Unlock: ${n} rewritten server${n === 1 ? '' : 's'} will fail to start from a desktop launcher (a client started from its icon has no terminal to ask for the passphrase):`,
+    ...failing.map(({ f, s }) => `  ${f.path}: server ${s.server.map(String).join('.')}`),
+    `  To start ${n === 1 ? 'it' : 'them'}: ${first.fix ?? "run 'mcp-tokens unlock' before starting the client"}.`,
+  ];
 }

@@ -21,7 +21,8 @@ export interface ReadFile {
   target?: string;
 }
 
-export type ReadResult = { ok: true; file: ReadFile } | { ok: false; absent: boolean; reason: string };
+/** A refusal's `step`: what the user can do by hand, when there is something better than "check it". */
+export type ReadResult = { ok: true; file: ReadFile } | { ok: false; absent: boolean; reason: string; step?: string; tooLarge?: true };
 
 /** Read a regular file without following a symlink; absent or refused files are results, not throws. */
 export async function readNoFollow(path: string, maxBytes: number): Promise<ReadResult> {
@@ -37,7 +38,9 @@ export async function readNoFollow(path: string, maxBytes: number): Promise<Read
   try {
     const st = await handle.stat();
     if (!st.isFile()) return { ok: false, absent: false, reason: 'is not a regular file' };
-    if (st.size > maxBytes) return { ok: false, absent: false, reason: `is larger than ${maxBytes} bytes` };
+    if (st.size > maxBytes) {
+      return { ok: false, absent: false, tooLarge: true, reason: `is larger than ${maxBytes / (1024 * 1024)} MiB (${maxBytes} bytes), the most migrate reads, so it was not read at all` };
+    }
     const bytes = await handle.readFile();
     return { ok: true, file: { bytes, mode: st.mode & 0o7777, ino: st.ino, dev: st.dev } };
   } finally {
@@ -84,15 +87,16 @@ export async function readSource(path: string, maxBytes: number, expect?: LinkTa
     target = await fs.realpath(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ELOOP') return { ok: false, absent: false, reason: `is a symbolic link (to ${to}) in a loop of links; not followed` };
-    if (code === 'ENOENT' || code === 'ENOTDIR') return { ok: false, absent: false, reason: `is a dangling symbolic link (to ${to}, which does not exist); not followed` };
+    const step = `fix or remove the link ${path} (it leads nowhere, so the client reads no servers from it either), then re-run mcp-tokens migrate`;
+    if (code === 'ELOOP') return { ok: false, absent: false, reason: `is a symbolic link (to ${to}) in a loop of links; not followed`, step };
+    if (code === 'ENOENT' || code === 'ENOTDIR') return { ok: false, absent: false, reason: `is a dangling symbolic link (to ${to}, which does not exist); not followed`, step };
     return { ok: false, absent: false, reason: `is a symbolic link (to ${to}) that cannot be resolved (${code ?? 'error'}); not followed` };
   }
   if (expect && target !== expect.target) {
     return { ok: false, absent: false, reason: `now leads to ${target}, not to ${expect.target} as when the plan was made; re-run migrate` };
   }
   const why = await untrusted(target);
-  if (why) return { ok: false, absent: false, reason: `is a symbolic link to ${target}, ${why}; not followed` };
+  if (why) return { ok: false, absent: false, reason: `is a symbolic link to ${target}, ${why}; not followed`, step: linkStep(path, target) };
   // realpath resolved every link: O_NOFOLLOW refuses a target swapped for a link since.
   const read = await readNoFollow(target, maxBytes);
   if (!read.ok) return read.absent ? { ok: false, absent: false, reason: `is a symbolic link to ${target}, which is gone; re-run migrate` } : { ...read, reason: `is a symbolic link to ${target}, which ${read.reason}` };
@@ -105,6 +109,10 @@ export async function readSource(path: string, maxBytes: number, expect?: LinkTa
     return { ok: false, absent: false, reason: `is a symbolic link to ${target}, which changed while it was read; re-run migrate` };
   }
   return { ok: true, file: { ...read.file, target } };
+}
+
+function linkStep(link: string, target: string): string {
+  return `check ${target} by hand for tokens; if it is meant to be your own file, make it one (owned by you, in a folder only you can write, not writable by others) or replace the link ${link} with a copy of it, then re-run mcp-tokens migrate`;
 }
 
 /** Why a link's final target may not be followed, or undefined when it is the user's own. */

@@ -5,7 +5,7 @@
  * only the bytes it must: a removed property takes its own line(s) with it, a replaced value is
  * rendered in the style (one line or one item per line) of the value it replaces.
  */
-import { applyEdits, findNodeAtLocation, parseTree, type Edit, type JSONPath, type Node, type ParseError } from 'jsonc-parser';
+import { applyEdits, parseTree, type Edit, type JSONPath, type Node, type ParseError } from 'jsonc-parser';
 
 /**
  * Deepest nesting allowed. jsonc-parser (and the walks over its tree) recurse once per level, so
@@ -48,6 +48,70 @@ export function parseJsonc(text: string): JsoncParse {
   return { ok: true, root };
 }
 
+/**
+ * The node at `path` as JSON.parse (and so every client) sees it: where an object holds a key
+ * twice, the last occurrence wins. (jsonc-parser's findNodeAtLocation takes the first.)
+ */
+export function findLast(root: Node, path: JSONPath): Node | undefined {
+  let node: Node | undefined = root;
+  for (const segment of path) {
+    if (!node) return undefined;
+    if (typeof segment === 'string') {
+      if (node.type !== 'object') return undefined;
+      const prop: Node | undefined = (node.children ?? []).filter((p) => p.children?.[0]?.value === segment).at(-1);
+      node = prop?.children?.[1];
+    } else {
+      if (node.type !== 'array') return undefined;
+      node = node.children?.[segment];
+    }
+  }
+  return node;
+}
+
+/** The properties of an object node that a later property of the same name overrides. */
+export function shadowedProperties(object: Node): Node[] {
+  const props = object.type === 'object' ? (object.children ?? []) : [];
+  return props.filter((p, i) => props.slice(i + 1).some((q) => q.children?.[0]?.value === p.children?.[0]?.value));
+}
+
+/**
+ * Remove what no client ever reads from the server entry at `path`: earlier entries of the same
+ * name in its container, and inside it, at any depth, every property a later one of the same name
+ * overrides (a duplicated `env`, `args`, or env variable). The last occurrence, the one clients
+ * use, stays. One property at a time, re-parsing in between: every edit sees exact offsets.
+ */
+export function removeShadowed(text: string, path: JSONPath): string {
+  let out = text;
+  for (let guard = 0; guard < 10_000; guard++) {
+    const root = tree(out);
+    const container = findLast(root, path.slice(0, -1));
+    const name = path.at(-1);
+    const earlier = container?.type === 'object' ? shadowedProperties(container).find((p) => p.children?.[0]?.value === name) : undefined;
+    const inner = earlier ?? firstShadowedWithin(findLast(root, path));
+    if (!inner) return out;
+    out = removePropertyNode(out, inner);
+  }
+  throw new Error('too many duplicate keys to remove');
+}
+
+function firstShadowedWithin(node: Node | undefined): Node | undefined {
+  if (!node) return undefined;
+  if (node.type === 'object') {
+    const own = shadowedProperties(node)[0];
+    if (own) return own;
+    for (const p of node.children ?? []) {
+      const found = firstShadowedWithin(p.children?.[1]);
+      if (found) return found;
+    }
+  } else if (node.type === 'array') {
+    for (const c of node.children ?? []) {
+      const found = firstShadowedWithin(c);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
 function tree(text: string): Node {
   const parsed = parseJsonc(text);
   if (!parsed.ok) throw new Error(`not editable: ${parsed.reason}`);
@@ -55,7 +119,7 @@ function tree(text: string): Node {
 }
 
 function propertyAt(text: string, path: JSONPath): Node | undefined {
-  const value = findNodeAtLocation(tree(text), path);
+  const value = findLast(tree(text), path);
   return value?.parent?.type === 'property' ? value.parent : undefined;
 }
 
@@ -76,7 +140,12 @@ const indentOf = (text: string, at: number): string => /^[ \t]*/.exec(text.slice
 /** Remove the property at `path` with its comma; a property alone on its line takes the line. */
 export function removeProperty(text: string, path: JSONPath): string {
   const prop = propertyAt(text, path);
-  if (!prop?.parent) return text;
+  return prop ? removePropertyNode(text, prop) : text;
+}
+
+/** Remove one property node (of a tree parsed from `text`) with its comma. */
+function removePropertyNode(text: string, prop: Node): string {
+  if (!prop.parent) return text;
   const siblings = prop.parent.children ?? [];
   const index = siblings.indexOf(prop);
   let start = prop.offset;
@@ -111,13 +180,13 @@ export function removeProperty(text: string, path: JSONPath): string {
 
 /** Replace the value at `path` with `items` (strings), keeping the array style it had. */
 export function setStringArray(text: string, path: JSONPath, items: readonly string[]): string {
-  const node = findNodeAtLocation(tree(text), path);
+  const node = findLast(tree(text), path);
   if (!node) return text;
   return applyEdits(text, [{ offset: node.offset, length: node.length, content: renderArray(text, node, items) }]);
 }
 
 export function setString(text: string, path: JSONPath, value: string): string {
-  const node = findNodeAtLocation(tree(text), path);
+  const node = findLast(tree(text), path);
   if (!node) return text;
   return applyEdits(text, [{ offset: node.offset, length: node.length, content: JSON.stringify(value) }]);
 }

@@ -5,6 +5,8 @@
  * `migrate` exits 0 only when this list is empty.
  */
 import { isSecretField } from './known.js';
+import { planSources } from './plan.js';
+import { samePath } from './rewrite.js';
 import type { Leftover, MigrationPlan, PlanItem } from './types.js';
 
 function stepFor(i: PlanItem): string {
@@ -29,8 +31,22 @@ export function leftovers(plan: MigrationPlan, items: readonly PlanItem[]): Left
     out.push({ ...(c.path !== undefined ? { path: c.path } : {}), where: where || c.source, masked: c.masked, reason: i.reason ?? 'left in place', step: stepFor(i) });
   }
   out.push(...plan.left);
+  // Secrets under duplicate keys clients never read: gone with their server's rewrite, else left.
+  for (const [path, config] of planSources(plan)?.configs ?? []) {
+    for (const d of config.shadowed) {
+      const rewritten = d.server !== undefined && items.some((i) => i.cleanup === 'rewrite' && i.candidate.path === path && i.candidate.server !== undefined && samePath(i.candidate.server, d.server!));
+      if (rewritten) continue;
+      out.push({
+        path,
+        where: d.where,
+        masked: d.masked,
+        reason: `${d.why} under a key that appears again later in the same object: clients read only the last one, so this value is never used, but it is plaintext in the file all the same`,
+        step: 'delete this earlier duplicate by hand (keep the last one, which clients use), then re-run mcp-tokens migrate',
+      });
+    }
+  }
   for (const r of plan.refused) {
-    if (r.mayHoldSecrets) out.push({ path: r.path, where: 'the whole file', masked: '', reason: r.reason, step: 'open it and move any token out of it by hand' });
+    if (r.mayHoldSecrets) out.push({ path: r.path, where: 'the whole file', masked: '', reason: r.reason, step: r.step ?? 'open it and move any token out of it by hand' });
   }
   return out;
 }

@@ -11,6 +11,8 @@ import { assignAccounts } from './accounts.js';
 import { KNOWN_FIELDS, typeOf } from './known.js';
 import { adviseLegacy } from './legacy-advice.js';
 import { preflight } from './content.js';
+import { samePath } from './rewrite.js';
+import { unlockAtStart, type VaultAccess } from './unlock.js';
 import { scanLegacy } from './sources/legacy.js';
 import { scanEnv, scanTextFiles, shellRcPaths, type TextScan } from './sources/env.js';
 import { repositoryOf } from './sources/repository.js';
@@ -40,6 +42,8 @@ export interface PlanOptions {
   runCommand?: string;
   /** Let project-level configs set and replace the fields of a service itself (default: their values go to an instance named after the project). */
   trustProject?: boolean;
+  /** The vault the rewritten servers will open (see vaultAccess): each server's `unlock` says how. */
+  access?: VaultAccess;
 }
 
 export interface PlanInternals {
@@ -53,6 +57,11 @@ export interface PlanInternals {
 }
 
 const internalsOf = new WeakMap<MigrationPlan, PlanInternals>();
+
+/** The plan's sources, or undefined for a plan not made by planMigration. */
+export function planSources(plan: MigrationPlan): Sources | undefined {
+  return internalsOf.get(plan)?.sources;
+}
 
 export function planInternals(plan: MigrationPlan): PlanInternals {
   const i = internalsOf.get(plan);
@@ -125,6 +134,17 @@ export async function planMigration(target: MigrationTarget, o: PlanOptions): Pr
   for (const i of items) {
     const why = i.candidate.path !== undefined ? blocked.get(i.candidate.path) : undefined;
     if (why && i.cleanup !== 'report' && i.cleanup !== 'keep') Object.assign(i, { cleanup: 'keep', reason: `the file will not be changed: ${why}` });
+  }
+
+  if (o.access) {
+    for (const f of files) {
+      const config = sources.configs.get(f.path);
+      for (const s of f.servers) {
+        // What the client will start the server with: the env entries the rewrite keeps.
+        const kept = (config?.servers.find((e) => samePath(e.path, s.server))?.env ?? []).filter((e) => !s.removedEnv.includes(e.name));
+        s.unlock = unlockAtStart(kept, o.access, o.platform);
+      }
+    }
   }
 
   const stores = new Set(items.filter((i) => i.action === 'store').map((i) => fieldId(i.candidate.service, i.candidate.key)));

@@ -5,7 +5,7 @@
 import { basename } from 'node:path';
 import { unsafeExportName } from '../launch/env-names.js';
 import { isBuiltinType, isSecretField, KNOWN_FIELDS, knownField, typeOf } from './known.js';
-import { insertStringArrayAfter, removeProperty, setString, setStringArray } from './jsonc-edit.js';
+import { insertStringArrayAfter, removeProperty, removeShadowed, setString, setStringArray } from './jsonc-edit.js';
 import type { ServerEntry } from './sources/configs.js';
 import type { ServerChange } from './types.js';
 
@@ -128,6 +128,9 @@ export function rewriteConfig(text: string, servers: readonly ServerEntry[], cha
     if (c.services.length === 0) continue;
     const server = servers.find((s) => samePath(s.path, c.server));
     if (!server) continue;
+    // Duplicate keys: clients use the last; the earlier ones (an older copy of the entry, an
+    // overridden `env` or variable) go, so no copy of a secret stays behind.
+    out = removeShadowed(out, c.server);
     // An `env` left empty goes whole; otherwise only the migrated entries leave it.
     if (c.removedEnv.length > 0 && c.removedEnv.length === server.envSize) out = removeProperty(out, [...c.server, 'env']);
     else for (const name of c.removedEnv) out = removeProperty(out, [...c.server, 'env', name]);

@@ -2,6 +2,7 @@
  * Types of the migration core. The vault implements MigrationTarget; migrate never talks to a
  * backend directly, so every value it stores is validated, backed up and locked by the vault.
  */
+import type { UnlockAtStart } from './unlock.js';
 
 /**
  * What migrate needs from the vault. Every method may throw a VaultError (locked keychain, disk
@@ -123,6 +124,13 @@ export interface ServerChange {
   keptEnv: { name: string; reason: string }[];
   /** The new command line: command then args. */
   launch: string[];
+  /**
+   * Secrets under duplicate keys of this entry that clients never read (the last occurrence
+   * wins), removed with the rewrite; each says whether it held the value clients use or another.
+   */
+  duplicates?: string[];
+  /** How `mcp-tokens run` will open the vault when the client starts the server (plans made with `access`). */
+  unlock?: UnlockAtStart;
 }
 
 export interface FileChange {
@@ -144,6 +152,8 @@ export interface Refusal {
   reason: string;
   /** The file may hold credentials (a client config, a token file): it counts as left. */
   mayHoldSecrets?: boolean;
+  /** What to do by hand, when there is something more precise than "move any token out of it". */
+  step?: string;
 }
 
 /**

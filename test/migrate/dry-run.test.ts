@@ -4,7 +4,7 @@
  * exit code. The case that used to differ: `--shell-rc` with an export inside `if … fi` — the dry
  * run planned to edit .bashrc and exited 0, the real run refused the edit (bash -n) and exited 1.
  */
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, githubClassic, passphraseEnv, runCli, tempHome } from '../helpers/cli.js';
@@ -17,7 +17,9 @@ function leftList(stderr: string): string[] {
   const lines = stderr.split('\n');
   const start = lines.findLastIndex((l) => /^(Will be left|Left) in plaintext: /.test(l));
   if (start < 0) return [];
-  return lines.slice(start + 1).filter((l) => /^  \S/.test(l)).map((l) => l.trim());
+  // The list ends at the next unindented line (the summary, the Unlock paragraph…).
+  const end = lines.findIndex((l, i) => i > start && !l.startsWith(' '));
+  return lines.slice(start + 1, end < 0 ? undefined : end).filter((l) => /^  \S/.test(l)).map((l) => l.trim());
 }
 
 describe('migrate --dry-run agrees with the real run', () => {
@@ -71,12 +73,19 @@ describe('migrate --dry-run with no vault yet checks what creating it would meet
     expect(real.code, real.stderr).toBe(code);
     expect(real.stderr).toMatch(message);
     expect(dry.code, dry.stderr).toBe(real.code);
-    expect(dry.stderr).toBe(real.stderr);
+    // The keychain probe's account name holds the pid: the one part allowed to differ.
+    const same = (t: string) => t.replace(/probe-\d+-[a-z0-9]+/g, 'probe-*');
+    expect(same(dry.stderr)).toBe(same(real.stderr));
   }
 
   it('no passphrase source and no terminal for a new file vault: both exit 4 with the same message', async () => {
     const { home } = homeWithConfig();
     await bothRefuse(home, {}, /a new file vault needs a passphrase and there is no terminal to ask on\n  hint: .*MCP_TOKENS_PASSPHRASE_FILE/, 4);
+  });
+
+  it('--backend keychain for the new vault where no keychain answers: both exit 5 with the same message', async () => {
+    const { home } = homeWithConfig();
+    await bothRefuse(home, { ...passphraseEnv(home), MCP_TOKENS_BACKEND: 'keychain' }, /the OS keychain is not available/, 5);
   });
 
   it('a vault folder that cannot be made (a dangling symbolic link on its path): both refuse alike', async () => {
@@ -90,6 +99,14 @@ describe('migrate --dry-run with no vault yet checks what creating it would meet
     const { home } = homeWithConfig();
     writeFileSync(join(home, '.mcp_tokens'), 'not a folder\n', { mode: 0o600 });
     await bothRefuse(home, passphraseEnv(home), /refusing to use .*\.mcp_tokens: it is not a directory/, 1);
+  });
+
+  it("the old script's ~/.mcp_tokens with mode 755 (no vault in it yet): both refuse alike, naming the chmod", async () => {
+    const { home } = homeWithConfig();
+    mkdirSync(join(home, '.mcp_tokens'));
+    chmodSync(join(home, '.mcp_tokens'), 0o755);
+    writeFileSync(join(home, '.mcp_tokens', 'github_token'), `${githubClassic()}\n`, { mode: 0o600 });
+    await bothRefuse(home, passphraseEnv(home), /its permissions 755 let other users in\n {2}hint: .*chmod 700/, 1);
   });
 
   it('a dry run that passes these checks still creates nothing', async () => {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { applyMigration, describePlan, planMigration } from '../../src/migrate/index.js';
 import { MAX_JSON_DEPTH, nestingDepth, parseJsonc } from '../../src/migrate/jsonc-edit.js';
-import { ensureBuilt, runCli } from '../helpers/cli.js';
+import { ensureBuilt, passphraseEnv, runCli } from '../helpers/cli.js';
 import { makeHome, type TestHome } from './home.js';
 import { TestTarget } from './targets.js';
 import { CANARIES } from './tokens.js';
@@ -62,7 +62,9 @@ describe('through the CLI', () => {
   it('migrate --dry-run reports the deep file and plans the rest, with no internal error', async () => {
     h = await makeHome();
     await fs.writeFile(join(h.cwd, '.mcp.json'), DEEP);
-    const r = await runCli(['migrate', '--dry-run', '--config', join(h.home, '.cursor', 'mcp.json')], { home: h.home, cwd: h.cwd });
+    // A passphrase source for the new file vault, as the real run needs (the dry run checks it).
+    const env = passphraseEnv(h.root);
+    const r = await runCli(['migrate', '--dry-run', '--config', join(h.home, '.cursor', 'mcp.json')], { home: h.home, cwd: h.cwd, env });
     expect(r.stderr).not.toMatch(/internal error|RangeError/);
     expect(r.stderr).toContain(`Not read: ${join(h.cwd, '.mcp.json')} nests deeper than ${MAX_JSON_DEPTH} levels; not edited`);
     expect(r.stderr).toMatch(/Plaintext credentials found: [1-9]/);

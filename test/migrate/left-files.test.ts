@@ -8,7 +8,7 @@ import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { applyMigration, leftovers, planMigration, undoMigration } from '../../src/migrate/index.js';
+import { applyMigration, describePlan, leftovers, planMigration, undoMigration } from '../../src/migrate/index.js';
 import { TestTarget } from './targets.js';
 import { githubToken } from './tokens.js';
 
@@ -43,8 +43,20 @@ describe('files migrate cannot read are listed as left', () => {
     await fs.symlink(real, link);
     const plan = await planMigration(new TestTarget(), options(h));
     const left = leftovers(plan, plan.items);
-    expect(left.find((l) => l.path === big)).toMatchObject({ where: 'the whole file', reason: expect.stringMatching(/larger than 67108864 bytes/) });
-    expect(left.find((l) => l.path === link)).toMatchObject({ where: 'the whole file', reason: expect.stringMatching(/symbolic link to .*elsewhere\.json, which is owned by another user \(uid 65534\)/) });
+    // Really not read (unlike a file read and partly rewritten): said so, with a step that fits.
+    expect(left.find((l) => l.path === big)).toEqual({
+      path: big,
+      where: 'the whole file',
+      masked: '',
+      reason: 'is larger than 64 MiB (67108864 bytes), the most migrate reads, so it was not read at all: check it by hand for tokens',
+      step: expect.stringMatching(/^move the tokens out of its "env" entries by hand .*Claude Code's history.* re-run mcp-tokens migrate$/),
+    });
+    expect(describePlan(plan).join('\n')).toContain(`Not read: ${big} is larger than 64 MiB`);
+    expect(left.find((l) => l.path === link)).toMatchObject({
+      where: 'the whole file',
+      reason: expect.stringMatching(/symbolic link to .*elsewhere\.json, which is owned by another user \(uid 65534\)/),
+      step: `check ${real} by hand for tokens; if it is meant to be your own file, make it one (owned by you, in a folder only you can write, not writable by others) or replace the link ${link} with a copy of it, then re-run mcp-tokens migrate`,
+    });
   });
 });
 

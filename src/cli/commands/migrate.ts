@@ -37,8 +37,10 @@ is backed up (encrypted) first. Values that differ from the vault (conflicts) or
 validation are reported and left where they are. Export lines in shell rc files are reported
 with file and line; --shell-rc removes them. Secrets it cannot move (tokens in args or headers,
 commented-out lines) are listed at the end with why and what to do; the exit
-code is 1 while any plaintext secret is left. Every run has an id: --history lists them,
---undo <id> undoes one.`,
+code is 1 while any plaintext secret is left. Under each rewritten server the plan says how it
+will unlock when its client starts it (keychain, the unlock agent running now, a passphrase
+file in its env), or that it will fail from a desktop launcher and what to do. Every run has
+an id: --history lists them, --undo <id> undoes one.`,
   )
   .action(async function (this: Command, opts: MigrateOptions) {
     const m = await import('../../migrate/index.js');
@@ -88,7 +90,7 @@ code is 1 while any plaintext secret is left. Every run has an id: --history lis
       return;
     }
 
-    const planOpts = {
+    const planOpts: import('../../migrate/index.js').PlanOptions = {
       home: homedir(),
       cwd: process.cwd(),
       platform: process.platform,
@@ -112,11 +114,15 @@ code is 1 while any plaintext secret is left. Every run has an id: --history lis
     const vault = toCreate ? undefined : await openVault(this, { create: true });
     try {
       const target = vault ? vaultMigrationTarget(vault) : emptyTarget();
-      const plan = await m.planMigration(target, planOpts);
+      // How each rewritten server will open the vault when its client starts it (a quick local
+      // check for an agent; never a prompt). A vault this run creates has no agent yet.
+      const backend = vault?.backendName ?? toCreate!.backend;
+      const access = await m.vaultAccess({ dir, backend, exists: vault !== undefined && vault.created === undefined, home: homedir() });
+      const plan = await m.planMigration(target, { ...planOpts, access });
       if (opts.dryRun || plan.pending === 0) {
         const data = m.planToJSON(plan);
         if (opts.json) json(data);
-        else for (const line of m.describePlan(plan)) info(line);
+        else for (const line of [...m.describePlan(plan), ...m.describeUnlockSummary(plan.files)]) info(line);
         if (opts.dryRun && plan.pending > 0) info('Dry run: nothing was changed. Run without --dry-run to apply.');
         // Nothing to do but plaintext left (conflicts, unknown secrets…) is not success; the dry
         // run exits as the real run would.
@@ -133,6 +139,8 @@ code is 1 while any plaintext secret is left. Every run has an id: --history lis
         if (result.files.length) info(`Undo the file changes with: mcp-tokens migrate --undo ${result.runId}`);
         for (const line of m.describeLeft(result.left)) info(line);
         info(result.left.length ? `Summary: ${result.left.length} plaintext secret${result.left.length === 1 ? ' is' : 's are'} left (listed above).` : 'Summary: no plaintext secret is left.');
+        const rewritten = new Set(result.files.filter((f) => f.outcome === 'rewritten').map((f) => f.path));
+        for (const line of m.describeUnlockSummary(plan.files.filter((f) => rewritten.has(f.path)))) info(line);
       }
       if (!result.ok || result.left.length > 0) process.exitCode = 1;
     } finally {

@@ -5,9 +5,9 @@
  * handles every file, including a `--config PATH` of any of these shapes.
  */
 import { basename, posix, win32 } from 'node:path';
-import { getNodeValue, findNodeAtLocation, type Node } from 'jsonc-parser';
+import { getNodeValue, type Node } from 'jsonc-parser';
 import { readSource, unreadable, type ReadFile } from '../fsutil.js';
-import { parseJsonc } from '../jsonc-edit.js';
+import { findLast, parseJsonc, shadowedProperties } from '../jsonc-edit.js';
 import { isSecretName, looksSecret, secretShape } from '../detect.js';
 import { candidate, fieldByEnv, fieldByFormat, isReference, KNOWN_FIELDS, mask } from '../known.js';
 import type { Candidate, Leftover, Refusal } from '../types.js';
@@ -84,6 +84,24 @@ export interface ServerEntry {
   /** Number of properties in `env`, string or not. */
   envSize: number;
   hasArgs: boolean;
+  /** The entry's value node, and the object holding it (`mcpServers`…), in the parsed tree. */
+  node: Node;
+  container: Node;
+}
+
+/**
+ * A secret in a part of the file no client reads: a key that appears again later in the same
+ * object (JSON.parse, and so every client, keeps only the last). Never the value, only its mask.
+ */
+export interface ShadowedSecret {
+  /** The server entry (the one clients use) it belongs to: an earlier entry of the same name, or a key overridden inside it. */
+  server?: (string | number)[];
+  /** Where in the file: "server 'github' env GITHUB_TOKEN (an earlier duplicate of the key)". */
+  where: string;
+  masked: string;
+  why: string;
+  /** The entry clients use holds the same value (so nothing but a copy is lost when it goes). */
+  same: boolean;
 }
 
 export interface ConfigFile {
@@ -93,6 +111,8 @@ export interface ConfigFile {
   servers: ServerEntry[];
   /** Project folders listed under `projects` (~/.claude.json): their own configs are read too. */
   projects: string[];
+  /** Secrets under duplicate keys that clients never read (removed when their server is rewritten). */
+  shadowed: ShadowedSecret[];
 }
 
 export interface ConfigScan {
@@ -119,7 +139,11 @@ async function scanConfig(location: ConfigLocation, scan: ConfigScan): Promise<v
   const read = await readSource(location.path, MAX_CONFIG_BYTES);
   if (!read.ok) {
     if (!read.absent || location.explicit) {
-      scan.refused.push({ path: location.path, reason: read.absent ? 'does not exist' : `${read.reason}: check it by hand for tokens`, mayHoldSecrets: !read.absent });
+      // ~/.claude.json keeps Claude Code's history and is the one config that grows this large.
+      const step = read.tooLarge
+        ? `move the tokens out of its "env" entries by hand (or let the client trim it: for ~/.claude.json, Claude Code's history is what takes the room) and re-run mcp-tokens migrate`
+        : read.step;
+      scan.refused.push({ path: location.path, reason: read.absent ? 'does not exist' : `${read.reason}: check it by hand for tokens`, mayHoldSecrets: !read.absent, ...(step !== undefined ? { step } : {}) });
     }
     return;
   }
@@ -135,7 +159,7 @@ async function scanConfig(location: ConfigLocation, scan: ConfigScan): Promise<v
   }
   const root = parsed.root;
   const servers = findServers(root);
-  const projects = findNodeAtLocation(root, ['projects']);
+  const projects = findLast(root, ['projects']);
   const folders = (projects?.type === 'object' ? (projects.children ?? []) : []).flatMap((p) => {
     const key = p.children?.[0]?.value as unknown;
     return typeof key === 'string' && key !== '' ? [key] : [];
@@ -146,27 +170,32 @@ async function scanConfig(location: ConfigLocation, scan: ConfigScan): Promise<v
     const taken = addCandidates(location, s, found);
     left.push(...strays(location, root, s, taken));
   }
-  scan.configs.set(location.path, { location, file: read.file, text, servers, projects: folders });
+  scan.configs.set(location.path, { location, file: read.file, text, servers, projects: folders, shadowed: shadowedSecrets(root, servers) });
   scan.candidates.push(...found);
   scan.left.push(...left);
 }
 
-/** Server objects under `mcpServers`, `servers` and `projects.*.mcpServers`. */
+/**
+ * Server objects under `mcpServers`, `servers` and `projects.*.mcpServers`, as clients see them:
+ * where a key appears twice (a container, a server name, `env`, a variable), the last one.
+ */
 function findServers(root: Node): ServerEntry[] {
   const containers: (string | number)[][] = [['mcpServers'], ['servers']];
-  const projects = findNodeAtLocation(root, ['projects']);
+  const projects = findLast(root, ['projects']);
+  const dead = new Set(projects ? shadowedProperties(projects) : []);
   for (const prop of projects?.type === 'object' ? (projects.children ?? []) : []) {
     const key = prop.children?.[0]?.value as unknown;
-    if (typeof key === 'string') containers.push(['projects', key, 'mcpServers']);
+    if (typeof key === 'string' && !dead.has(prop)) containers.push(['projects', key, 'mcpServers']);
   }
   const out: ServerEntry[] = [];
   for (const c of containers) {
-    const node = findNodeAtLocation(root, c);
+    const node = findLast(root, c);
     if (node?.type !== 'object') continue;
+    const earlier = new Set(shadowedProperties(node));
     for (const prop of node.children ?? []) {
       const name = prop.children?.[0]?.value as unknown;
       const value = prop.children?.[1];
-      if (typeof name !== 'string' || value?.type !== 'object') continue;
+      if (typeof name !== 'string' || value?.type !== 'object' || earlier.has(prop)) continue;
       const obj = getNodeValue(value) as Record<string, unknown>;
       const env = obj['env'];
       const envObject = env && typeof env === 'object' && !Array.isArray(env) ? (env as Record<string, unknown>) : {};
@@ -179,10 +208,75 @@ function findServers(root: Node): ServerEntry[] {
         hasArgs: args !== undefined,
         env: Object.entries(envObject).flatMap(([k, v]) => (typeof v === 'string' ? [{ name: k, value: v }] : [])),
         envSize: Object.keys(envObject).length,
+        node: value,
+        container: node,
       });
     }
   }
   return out;
+}
+
+/**
+ * Every secret under a key that a later key of the same name overrides, anywhere in the file. A
+ * client never reads it, but it is plaintext all the same: it is removed with its server's rewrite
+ * (rewrite.ts) or listed as left (left.ts). Each is tied to the server entry clients use when it is
+ * an earlier entry of the same name or lies inside that entry.
+ */
+function shadowedSecrets(root: Node, servers: readonly ServerEntry[]): ShadowedSecret[] {
+  const out: ShadowedSecret[] = [];
+  const label = (path: readonly (string | number)[]): string => path.map((p) => (typeof p === 'number' ? `[${p}]` : p)).join('.').replace(/\.\[/g, '[');
+  const collect = (prop: Node, parent: Node, path: (string | number)[]): void => {
+    const key = String(prop.children![0]!.value);
+    const inside = servers.find((s) => prop.offset >= s.node.offset && prop.offset < s.node.offset + s.node.length);
+    const copy = inside ? undefined : servers.find((s) => s.container === parent && s.name === key);
+    const owner = inside ?? copy;
+    // The values of the entry as clients see it (last key wins), to say whether a copy differs.
+    const used = new Set<string>();
+    const gather = (v: unknown): void => {
+      if (typeof v === 'string') used.add(v);
+      else if (v && typeof v === 'object') for (const x of Object.values(v)) gather(x);
+    };
+    if (owner) gather(getNodeValue(owner.node));
+    const base = owner ? path.slice(owner.path.length) : path;
+    strings(prop.children![1], key, (name, value, rel) => {
+      if (isReference(value)) return;
+      const why = looksSecret(name, value);
+      if (!why) return;
+      const at = label([...base, ...rel]);
+      const where = copy
+        ? `server '${copy.name}' ${at ? `${at} ` : ''}(in an earlier entry of the same name)`
+        : `${owner ? `server '${owner.name}' ` : ''}${at} (${rel.length ? `under an earlier duplicate of "${key}"` : 'an earlier duplicate of the key'})`;
+      out.push({ ...(owner ? { server: owner.path } : {}), where, masked: mask(value), why, same: used.has(value) });
+    });
+  };
+  const visit = (node: Node, path: (string | number)[]): void => {
+    if (node.type === 'object') {
+      const dead = new Set(shadowedProperties(node));
+      for (const p of node.children ?? []) {
+        const key = p.children?.[0]?.value;
+        const value = p.children?.[1];
+        if (typeof key !== 'string' || !value) continue;
+        if (dead.has(p)) collect(p, node, [...path, key]);
+        else visit(value, [...path, key]);
+      }
+    } else if (node.type === 'array') {
+      (node.children ?? []).forEach((c, i) => visit(c, [...path, i]));
+    }
+  };
+  visit(root, []);
+  return out;
+}
+
+/** Every string under `node`, with the name of the property holding it and its path below `node`. */
+function strings(node: Node | undefined, name: string | undefined, f: (name: string | undefined, value: string, rel: (string | number)[]) => void, rel: (string | number)[] = []): void {
+  if (!node) return;
+  if (node.type === 'string' && typeof node.value === 'string') f(name, node.value, rel);
+  else if (node.type === 'object') {
+    for (const p of node.children ?? []) {
+      const key = p.children?.[0]?.value;
+      if (typeof key === 'string') strings(p.children?.[1], key, f, [...rel, key]);
+    }
+  } else if (node.type === 'array') (node.children ?? []).forEach((c, i) => strings(c, name, f, [...rel, i]));
 }
 
 /** What addCandidates took: env names, and the args indices of Docker `-e NAME=value`. */
@@ -371,8 +465,9 @@ function strays(location: ConfigLocation, root: Node, s: ServerEntry, taken: Tak
       }
     }
   }
-  // Remote servers: headers, URLs (and anything else outside command/args/env).
-  const node = findNodeAtLocation(root, s.path);
+  // Remote servers: headers, URLs (and anything else outside command/args/env). What a later
+  // key of the same name overrides is shadowedSecrets' to report.
+  const node = findLast(root, s.path);
   const walk = (n: Node | undefined, where: string, header: string | undefined): void => {
     if (!n) return;
     if (n.type === 'string' && typeof n.value === 'string') {
@@ -386,7 +481,9 @@ function strays(location: ConfigLocation, root: Node, s: ServerEntry, taken: Tak
       }
       return;
     }
+    const dead = new Set(shadowedProperties(n));
     for (const child of n.children ?? []) {
+      if (dead.has(child)) continue;
       if (n.type === 'object') {
         const key = String(child.children?.[0]?.value);
         if (where === '' && (key === 'env' || key === 'args' || key === 'command')) continue; // handled above

@@ -70,7 +70,7 @@ async function scanTextFile(
   if (!read.ok) {
     // A missing rc file is normal; a missing --env-file is worth saying.
     if (!read.absent || explicit) {
-      scan.refused.push({ path, reason: read.absent ? 'does not exist' : `${read.reason}: check it by hand for tokens`, mayHoldSecrets: !read.absent });
+      scan.refused.push({ path, reason: read.absent ? 'does not exist' : `${read.reason}: check it by hand for tokens`, mayHoldSecrets: !read.absent, ...(read.step !== undefined ? { step: read.step } : {}) });
     }
     return;
   }

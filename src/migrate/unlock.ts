@@ -1,0 +1,117 @@
+/**
+ * How a rewritten server will get at the vault when its MCP client starts it. `mcp-tokens run`
+ * opens the vault like every command: a keychain vault needs no passphrase; a file vault uses the
+ * unlock agent serving it, else the first passphrase source in its own environment
+ * (MCP_TOKENS_PASSPHRASE_FD, then _FILE, then MCP_TOKENS_PASSPHRASE), else a prompt on a
+ * terminal — which a client started from a desktop launcher does not have, so the server fails
+ * to start ("✘ Failed to connect"). The environment that counts is the client's, that is the
+ * server's `env` in its config (what the rewrite keeps of it), never migrate's own.
+ */
+import { createHash } from 'node:crypto';
+import { isAbsolute, join } from 'node:path';
+import { isVaultError } from '../errors.js';
+import { CONFIG_NAME } from '../vault/config.js';
+import { readSecure, readSecureText } from '../vault/fsutil.js';
+
+/** The vault the rewritten servers will open, as far as starting them is concerned. */
+export interface VaultAccess {
+  dir: string;
+  backend: 'keychain' | 'file';
+  /** An agent serves this vault now (with the vault.json it has): when it locks by itself. */
+  agent?: { until: string | null; idleMs: number | null };
+  /** A command-line flag for the commands the plan suggests: `--dir '…'` when not the default folder. */
+  dirFlag?: string;
+}
+
+export interface UnlockAtStart {
+  /** What opens the vault when the client starts the server; 'none': nothing can. */
+  via: 'keychain' | 'agent' | 'passphrase-file' | 'passphrase-env' | 'none';
+  /** false: the server will fail to start from a desktop launcher (no terminal to ask on). */
+  launcher: boolean;
+  /** How, in one line (the plan prints it under the server). */
+  detail: string;
+  /** What to run or set: for 'none' to make it start, for the agent once it has locked. */
+  fix?: string;
+}
+
+/** How long the plan waits for an agent to answer: a local socket answers in milliseconds. */
+const AGENT_TIMEOUT_MS = 1000;
+
+/**
+ * The vault's access for the plan: for a file vault, whether an agent serves it right now (a quick
+ * local check: socket, token, hello; no passphrase, no prompt). `exists` false: a vault this run
+ * creates, which no agent can serve yet.
+ */
+export async function vaultAccess(o: { dir: string; backend: 'keychain' | 'file'; exists: boolean; home: string; env?: NodeJS.ProcessEnv }): Promise<VaultAccess> {
+  const dirFlag = o.dir === join(o.home, '.mcp_tokens') ? undefined : `--dir '${o.dir}'`;
+  const base: VaultAccess = { dir: o.dir, backend: o.backend, ...(dirFlag ? { dirFlag } : {}) };
+  if (o.backend !== 'file' || !o.exists) return base;
+  const { findAgent } = await import('../agent/client.js');
+  const found = await findAgent(o.dir, o.env ?? process.env, { timeoutMs: AGENT_TIMEOUT_MS });
+  if (!('connection' in found)) return base;
+  const { status } = found.connection;
+  found.connection.close();
+  // An agent unlocked from an older vault.json (passphrase changed since) is not used by run.
+  const text = readSecureText(join(o.dir, CONFIG_NAME));
+  if (text === undefined || status.config !== createHash('sha256').update(text).digest('hex')) return base;
+  return { ...base, agent: { until: status.until, idleMs: status.idleMs } };
+}
+
+const KEYCHAIN: Partial<Record<NodeJS.Platform, string>> = {
+  darwin: 'the macOS Keychain: no passphrase needed (the login keychain is unlocked when you log in)',
+  win32: 'the Windows Credential Manager: no passphrase needed',
+};
+const KEYCHAIN_LINUX = 'the keychain (Secret Service): no passphrase needed, as long as the login keyring is unlocked in the desktop session the client runs in (a graphical login unlocks it)';
+
+/** How `run` will open the vault for a server whose config entry keeps `env` (after the rewrite). */
+export function unlockAtStart(env: readonly { name: string; value: string }[], access: VaultAccess, platform: NodeJS.Platform): UnlockAtStart {
+  if (access.backend === 'keychain') return { via: 'keychain', launcher: true, detail: KEYCHAIN[platform] ?? KEYCHAIN_LINUX };
+  const flag = access.dirFlag ? ` ${access.dirFlag}` : '';
+  const unlock = `run 'mcp-tokens unlock${flag}' before starting the client`;
+  const get = (name: string) => env.find((e) => e.name === name && e.value !== '')?.value;
+  // run asks the agent first; a passphrase source in the server's env only matters without one.
+  const source = passphraseSource(get);
+  if (source?.ok) return { ...source.ok, ...(access.agent ? { detail: `${source.ok.detail} (the unlock agent running now is asked first)` } : {}) };
+  if (access.agent) {
+    const limits = [access.agent.until ? `locks at ${access.agent.until}` : undefined, access.agent.idleMs !== null ? `or after ${Math.round(access.agent.idleMs / 60_000)} min idle` : undefined].filter(Boolean);
+    return {
+      via: 'agent',
+      launcher: true,
+      // Worded without "passphrase": nothing is asked, and a run through the agent says none.
+      detail: `the unlock agent running now${limits.length ? ` (${limits.join(', ')})` : ''}: works until 'mcp-tokens lock', its timeout, logout or a reboot`,
+      fix: `then ${unlock}`,
+    };
+  }
+  const why = source?.problem ?? "the file vault needs its passphrase, no unlock agent serves it now, and the server's env names no passphrase file";
+  return {
+    via: 'none',
+    launcher: false,
+    detail: `will fail from a desktop launcher: ${why}`,
+    fix: `${unlock} (again after each logout or reboot), or move the vault to the OS keychain where there is one ('mcp-tokens backend keychain${flag}'), or add "MCP_TOKENS_PASSPHRASE_FILE": "<absolute path of a 0600 file holding the passphrase>" to the server's env`,
+  };
+}
+
+/** The passphrase source `run` will find in the server's env, checked as run would check it. */
+function passphraseSource(get: (name: string) => string | undefined): { ok?: UnlockAtStart; problem?: string } | undefined {
+  if (get('MCP_TOKENS_PASSPHRASE_FD') !== undefined) {
+    return { problem: 'its env sets MCP_TOKENS_PASSPHRASE_FD, a file descriptor the client does not open (and it is read before any passphrase file)' };
+  }
+  const file = get('MCP_TOKENS_PASSPHRASE_FILE');
+  if (file !== undefined) {
+    // JSON env values are not expanded by a shell, and the client's working folder is unknown.
+    if (!isAbsolute(file)) return { problem: `MCP_TOKENS_PASSPHRASE_FILE in its env (${file}) is not an absolute path` };
+    try {
+      const bytes = readSecure(file);
+      if (bytes === undefined) return { problem: `MCP_TOKENS_PASSPHRASE_FILE in its env names ${file}, which does not exist` };
+      bytes.fill(0);
+    } catch (e) {
+      if (!isVaultError(e)) throw e;
+      return { problem: `MCP_TOKENS_PASSPHRASE_FILE in its env: ${e.message}${e.hint ? ` (${e.hint})` : ''}` };
+    }
+    return { ok: { via: 'passphrase-file', launcher: true, detail: `the passphrase file ${file} (MCP_TOKENS_PASSPHRASE_FILE in the server's env)` } };
+  }
+  if (get('MCP_TOKENS_PASSPHRASE') !== undefined) {
+    return { ok: { via: 'passphrase-env', launcher: true, detail: "MCP_TOKENS_PASSPHRASE in the server's env: the passphrase sits in plaintext in this config; a 0600 file named by MCP_TOKENS_PASSPHRASE_FILE is better" } };
+  }
+  return undefined;
+}

@@ -1,0 +1,94 @@
+/**
+ * How a rewritten server will open the vault at start (src/migrate/unlock.ts), in-process: the
+ * agent check never hangs on an agent that does not answer, and the server's own env decides
+ * (not migrate's). The CLI side is test/cli/migrate-unlock.test.ts.
+ */
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import * as net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { agentPaths } from '../../src/agent/paths.js';
+import { unlockAtStart, vaultAccess, type VaultAccess } from '../../src/migrate/unlock.js';
+
+const roots: string[] = [];
+afterEach(() => {
+  for (const r of roots.splice(0)) rmSync(r, { recursive: true, force: true });
+});
+function root(): string {
+  const r = mkdtempSync(join(tmpdir(), 'mcpt-unlock-'));
+  roots.push(r);
+  return r;
+}
+
+describe('vaultAccess: the agent check', () => {
+  it('an agent socket that accepts but never answers counts as no agent, within the time limit', async () => {
+    const r = root();
+    const run = join(r, 'run');
+    mkdirSync(run, { mode: 0o700 });
+    const dir = join(r, 'vault');
+    mkdirSync(dir, { mode: 0o700 });
+    writeFileSync(join(dir, 'vault.json'), '{}', { mode: 0o600 });
+    const env = { XDG_RUNTIME_DIR: run };
+    const paths = agentPaths(dir, env);
+    mkdirSync(paths.dir, { mode: 0o700 });
+    writeFileSync(paths.token, 'a'.repeat(64), { mode: 0o600 });
+    const sockets: net.Socket[] = [];
+    const hung = net.createServer((s) => void sockets.push(s)); // reads the hello, never replies
+    await new Promise<void>((ok) => hung.listen(paths.socket, ok));
+    chmodSync(paths.socket, 0o600); // as the agent's own: the client refuses a socket others can reach
+    try {
+      const access = await vaultAccess({ dir, backend: 'file', exists: true, home: r, env });
+      expect(access.agent).toBeUndefined();
+      expect(sockets).toHaveLength(1); // it did connect: the limit, not a missing socket, ended it
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((ok) => hung.close(ok));
+    }
+  }, 10_000);
+
+  it('a vault this run creates is not checked for an agent; a folder other than ~/.mcp_tokens is named in the commands', async () => {
+    const r = root();
+    const access = await vaultAccess({ dir: join(r, 'elsewhere'), backend: 'file', exists: false, home: r, env: {} });
+    expect(access).toEqual({ dir: join(r, 'elsewhere'), backend: 'file', dirFlag: `--dir '${join(r, 'elsewhere')}'` });
+    const u = unlockAtStart([], access, 'linux');
+    expect(u.fix).toContain(`mcp-tokens unlock --dir '${join(r, 'elsewhere')}'`);
+  });
+});
+
+describe('unlockAtStart: what the server env gives run', () => {
+  const file: VaultAccess = { dir: '/v', backend: 'file' };
+  it('MCP_TOKENS_PASSPHRASE_FD is read before any file and no client opens that descriptor: it will fail', () => {
+    const r = root();
+    const pass = join(r, 'pass');
+    writeFileSync(pass, 'secret passphrase\n', { mode: 0o600 });
+    const u = unlockAtStart(
+      [
+        { name: 'MCP_TOKENS_PASSPHRASE_FD', value: '3' },
+        { name: 'MCP_TOKENS_PASSPHRASE_FILE', value: pass },
+      ],
+      file,
+      'linux',
+    );
+    expect(u).toMatchObject({ via: 'none', launcher: false });
+    expect(u.detail).toContain('MCP_TOKENS_PASSPHRASE_FD');
+    expect(unlockAtStart([{ name: 'MCP_TOKENS_PASSPHRASE_FILE', value: pass }], file, 'linux')).toMatchObject({ via: 'passphrase-file', launcher: true });
+  });
+
+  it('a passphrase file others can read is refused as run would refuse it; a missing one too', () => {
+    const r = root();
+    const loose = join(r, 'loose');
+    writeFileSync(loose, 'secret passphrase\n', { mode: 0o644 });
+    const u = unlockAtStart([{ name: 'MCP_TOKENS_PASSPHRASE_FILE', value: loose }], file, 'linux');
+    expect(u).toMatchObject({ via: 'none', launcher: false });
+    expect(u.detail).toMatch(/permissions 644 let other users in/);
+    expect(u.detail).not.toContain('secret passphrase');
+    const gone = unlockAtStart([{ name: 'MCP_TOKENS_PASSPHRASE_FILE', value: join(r, 'nope') }], file, 'linux');
+    expect(gone.detail).toContain('which does not exist');
+  });
+
+  it('MCP_TOKENS_PASSPHRASE in the config starts the server but is called out; a keychain needs nothing', () => {
+    expect(unlockAtStart([{ name: 'MCP_TOKENS_PASSPHRASE', value: 'x' }], file, 'linux')).toMatchObject({ via: 'passphrase-env', launcher: true });
+    expect(unlockAtStart([], { dir: '/v', backend: 'keychain' }, 'darwin')).toMatchObject({ via: 'keychain', launcher: true, detail: expect.stringContaining('macOS Keychain') });
+  });
+});
