@@ -71,7 +71,10 @@ export function findLast(root: Node, path: JSONPath): Node | undefined {
 /** The properties of an object node that a later property of the same name overrides. */
 export function shadowedProperties(object: Node): Node[] {
   const props = object.type === 'object' ? (object.children ?? []) : [];
-  return props.filter((p, i) => props.slice(i + 1).some((q) => q.children?.[0]?.value === p.children?.[0]?.value));
+  // Linear: ~/.claude.json has objects with thousands of keys.
+  const last = new Map<unknown, Node>();
+  for (const p of props) last.set(p.children?.[0]?.value, p);
+  return props.filter((p) => last.get(p.children?.[0]?.value) !== p);
 }
 
 /**
