@@ -105,16 +105,22 @@ export function describeLeft(left: readonly Leftover[], title = 'Left in plainte
 
 /**
  * Once per run, after the summary: the rewritten servers that will fail to start from a desktop
- * launcher, and what to do (each server's line in the plan says why). Nothing when none will.
+ * launcher, and what to do, grouped by what to do (each server's line in the plan says why).
+ * Nothing when none will.
  */
 export function describeUnlockSummary(files: readonly FileChange[]): string[] {
-  const failing = files.flatMap((f) => f.servers.filter((s) => s.unlock && !s.unlock.launcher).map((s) => ({ f, s })));
-  if (failing.length === 0) return [];
-  const n = failing.length;
-  const first = failing[0]!.s.unlock!;
+  const byFix = new Map<string, string[]>();
+  for (const f of files) {
+    for (const s of f.servers) {
+      if (!s.unlock || s.unlock.launcher) continue;
+      const fix = s.unlock.fix ?? "run 'mcp-tokens unlock' before starting the client";
+      byFix.set(fix, [...(byFix.get(fix) ?? []), `  ${f.path}: server ${s.server.map(String).join('.')}`]);
+    }
+  }
+  const n = [...byFix.values()].reduce((sum, l) => sum + l.length, 0);
+  if (n === 0) return [];
   return [
-    `Unlock: ${n} rewritten server${n === 1 ? '' : 's'} will fail to start from a desktop launcher (a client started from its icon has no terminal to ask for the passphrase):`,
-    ...failing.map(({ f, s }) => `  ${f.path}: server ${s.server.map(String).join('.')}`),
-    `  To start ${n === 1 ? 'it' : 'them'}: ${first.fix ?? "run 'mcp-tokens unlock' before starting the client"}.`,
+    `Unlock: ${n} rewritten server${n === 1 ? '' : 's'} will fail to start from a desktop launcher (each one's "unlock at start" line above says why):`,
+    ...[...byFix].flatMap(([fix, servers]) => [...servers, `  To start ${servers.length === 1 ? 'it' : 'them'}: ${fix}.`]),
   ];
 }

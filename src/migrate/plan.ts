@@ -142,7 +142,7 @@ export async function planMigration(target: MigrationTarget, o: PlanOptions): Pr
       for (const s of f.servers) {
         // What the client will start the server with: the env entries the rewrite keeps.
         const kept = (config?.servers.find((e) => samePath(e.path, s.server))?.env ?? []).filter((e) => !s.removedEnv.includes(e.name));
-        s.unlock = unlockAtStart(kept, o.access, o.platform);
+        s.unlock = unlockAtStart(kept, o.access, o.platform, s.launch);
       }
     }
   }

@@ -8,7 +8,7 @@
  * server's `env` in its config (what the rewrite keeps of it), never migrate's own.
  */
 import { createHash } from 'node:crypto';
-import { isAbsolute, join } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { isVaultError } from '../errors.js';
 import { CONFIG_NAME } from '../vault/config.js';
 import { readSecure, readSecureText } from '../vault/fsutil.js';
@@ -21,6 +21,8 @@ export interface VaultAccess {
   agent?: { until: string | null; idleMs: number | null };
   /** A command-line flag for the commands the plan suggests: `--dir '…'` when not the default folder. */
   dirFlag?: string;
+  /** The vault a server opens when its env sets no MCP_TOKENS_DIR (~/.mcp_tokens); unchecked when absent. */
+  defaultDir?: string;
 }
 
 export interface UnlockAtStart {
@@ -43,8 +45,9 @@ const AGENT_TIMEOUT_MS = 1000;
  * creates, which no agent can serve yet.
  */
 export async function vaultAccess(o: { dir: string; backend: 'keychain' | 'file'; exists: boolean; home: string; env?: NodeJS.ProcessEnv }): Promise<VaultAccess> {
-  const dirFlag = o.dir === join(o.home, '.mcp_tokens') ? undefined : `--dir '${o.dir}'`;
-  const base: VaultAccess = { dir: o.dir, backend: o.backend, ...(dirFlag ? { dirFlag } : {}) };
+  const defaultDir = join(o.home, '.mcp_tokens');
+  const dirFlag = o.dir === defaultDir ? undefined : `--dir '${o.dir}'`;
+  const base: VaultAccess = { dir: o.dir, backend: o.backend, defaultDir, ...(dirFlag ? { dirFlag } : {}) };
   if (o.backend !== 'file' || !o.exists) return base;
   const { findAgent } = await import('../agent/client.js');
   const found = await findAgent(o.dir, o.env ?? process.env, { timeoutMs: AGENT_TIMEOUT_MS });
@@ -64,7 +67,16 @@ const KEYCHAIN: Partial<Record<NodeJS.Platform, string>> = {
 const KEYCHAIN_LINUX = 'the keychain (Secret Service): no passphrase needed, as long as the login keyring is unlocked in the desktop session the client runs in (a graphical login unlocks it)';
 
 /** How `run` will open the vault for a server whose config entry keeps `env` (after the rewrite). */
-export function unlockAtStart(env: readonly { name: string; value: string }[], access: VaultAccess, platform: NodeJS.Platform): UnlockAtStart {
+export function unlockAtStart(env: readonly { name: string; value: string }[], access: VaultAccess, platform: NodeJS.Platform, launch: readonly string[] = []): UnlockAtStart {
+  const other = otherVault(env, access, launch);
+  if (other) {
+    return {
+      via: 'none',
+      launcher: false,
+      detail: `will fail from a desktop launcher (and from a terminal): ${other}`,
+      fix: `add "MCP_TOKENS_DIR": "${access.dir}" to the server's env`,
+    };
+  }
   if (access.backend === 'keychain') return { via: 'keychain', launcher: true, detail: KEYCHAIN[platform] ?? KEYCHAIN_LINUX };
   const flag = access.dirFlag ? ` ${access.dirFlag}` : '';
   const unlock = `run 'mcp-tokens unlock${flag}' before starting the client`;
@@ -89,6 +101,25 @@ export function unlockAtStart(env: readonly { name: string; value: string }[], a
     detail: `will fail from a desktop launcher: ${why}`,
     fix: `${unlock} (again after each logout or reboot), or move the vault to the OS keychain where there is one ('mcp-tokens backend keychain${flag}'), or add "MCP_TOKENS_PASSPHRASE_FILE": "<absolute path of a 0600 file holding the passphrase>" to the server's env`,
   };
+}
+
+/**
+ * Why the server will open another vault than the one migrate stores its values in, if it will:
+ * `run` opens MCP_TOKENS_DIR from its env, else ~/.mcp_tokens — migrate's own --dir or
+ * MCP_TOKENS_DIR is not passed on to the client.
+ */
+function otherVault(env: readonly { name: string; value: string }[], access: VaultAccess, launch: readonly string[]): string | undefined {
+  if (access.defaultDir === undefined) return undefined;
+  // `run --dir D` (an entry that was already launched through run keeps its options) wins over the env.
+  const runOpts = launch.slice(2, Math.max(2, launch.indexOf('--')));
+  const at = runOpts.findIndex((a) => a === '--dir' || a.startsWith('--dir='));
+  const arg = at < 0 ? undefined : runOpts[at] === '--dir' ? runOpts[at + 1] : runOpts[at]!.slice('--dir='.length);
+  const set = arg ?? env.find((e) => e.name === 'MCP_TOKENS_DIR' && e.value !== '')?.value;
+  const what = arg !== undefined ? '--dir in its command' : 'MCP_TOKENS_DIR in its env';
+  if (set !== undefined && !isAbsolute(set)) return `${what} (${set}) is not an absolute path`;
+  const opens = set !== undefined ? resolve(set) : access.defaultDir;
+  if (opens === access.dir) return undefined;
+  return `it will open the vault in ${opens}${set === undefined ? ' (its env sets no MCP_TOKENS_DIR)' : ` (${what})`}, not ${access.dir} where migrate stores these values`;
 }
 
 /** The passphrase source `run` will find in the server's env, checked as run would check it. */

@@ -86,7 +86,7 @@ describe('migrate on a file vault with no agent: how each rewritten server will 
     const lines = unlockLines(dry.stderr);
     expect(lines.filter((l) => l.includes('unlock at start: will fail from a desktop launcher: '))).toHaveLength(2);
     expect(lines).toContain(`           unlock at start: the passphrase file ${clientFile} (MCP_TOKENS_PASSPHRASE_FILE in the server's env)`);
-    expect(lines).toContain('Unlock: 2 rewritten servers will fail to start from a desktop launcher (a client started from its icon has no terminal to ask for the passphrase):');
+    expect(lines).toContain('Unlock: 2 rewritten servers will fail to start from a desktop launcher (each one\'s "unlock at start" line above says why):');
     expect(lines).toContain(`  ${configPath}: server mcpServers.plain`);
     expect(lines).toContain(`  ${configPath}: server mcpServers.relative`);
     expect(lines.at(-1)).toMatch(/^ {2}To start them: run 'mcp-tokens unlock' before starting the client/);

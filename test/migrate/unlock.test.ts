@@ -50,9 +50,25 @@ describe('vaultAccess: the agent check', () => {
   it('a vault this run creates is not checked for an agent; a folder other than ~/.mcp_tokens is named in the commands', async () => {
     const r = root();
     const access = await vaultAccess({ dir: join(r, 'elsewhere'), backend: 'file', exists: false, home: r, env: {} });
-    expect(access).toEqual({ dir: join(r, 'elsewhere'), backend: 'file', dirFlag: `--dir '${join(r, 'elsewhere')}'` });
-    const u = unlockAtStart([], access, 'linux');
+    expect(access).toEqual({ dir: join(r, 'elsewhere'), backend: 'file', defaultDir: join(r, '.mcp_tokens'), dirFlag: `--dir '${join(r, 'elsewhere')}'` });
+    const u = unlockAtStart([{ name: 'MCP_TOKENS_DIR', value: join(r, 'elsewhere') }], access, 'linux');
+    expect(u).toMatchObject({ via: 'none', launcher: false });
     expect(u.fix).toContain(`mcp-tokens unlock --dir '${join(r, 'elsewhere')}'`);
+  });
+
+  it('a vault outside ~/.mcp_tokens that the server env does not name: the server will open the default one', async () => {
+    const r = root();
+    const access = await vaultAccess({ dir: join(r, 'elsewhere'), backend: 'keychain', exists: true, home: r, env: {} });
+    const u = unlockAtStart([], access, 'linux');
+    expect(u).toMatchObject({ via: 'none', launcher: false, fix: `add "MCP_TOKENS_DIR": "${join(r, 'elsewhere')}" to the server's env` });
+    expect(u.detail).toContain(`it will open the vault in ${join(r, '.mcp_tokens')} (its env sets no MCP_TOKENS_DIR), not ${join(r, 'elsewhere')}`);
+    expect(unlockAtStart([{ name: 'MCP_TOKENS_DIR', value: join(r, 'elsewhere') }], access, 'linux')).toMatchObject({ via: 'keychain' });
+    expect(unlockAtStart([{ name: 'MCP_TOKENS_DIR', value: 'rel/dir' }], access, 'linux').detail).toContain('is not an absolute path');
+    // An entry already launched through run keeps its own --dir, which wins over the env.
+    const launch = ['mcp-tokens', 'run', '--dir', join(r, 'elsewhere'), 'github', '--', 'srv'];
+    expect(unlockAtStart([], access, 'linux', launch)).toMatchObject({ via: 'keychain' });
+    const wrong = unlockAtStart([{ name: 'MCP_TOKENS_DIR', value: join(r, 'elsewhere') }], access, 'linux', ['mcp-tokens', 'run', '--dir=/other', 'github', '--', 'srv', '--dir', join(r, 'elsewhere')]);
+    expect(wrong.detail).toContain('it will open the vault in /other (--dir in its command)');
   });
 });
 
