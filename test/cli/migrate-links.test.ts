@@ -48,6 +48,8 @@ describe('a symlinked config, .env and rc file of your own', () => {
   const envLink = join(home, 'project.env');
   const rcTarget = join(dotfiles, 'bashrc');
   const rcLink = join(home, '.bashrc');
+  const extraTarget = join(dotfiles, 'extra-mcp.json');
+  const extraLink = join(home, 'extra.json');
   const original = config(token);
   const envOriginal = `# mine\nHA_TOKEN=${haToken}\nHA_URL=http://127.0.0.1:8123\n`;
   const rcOriginal = `alias ll='ls -l'\nexport WIKIJS_TOKEN=${wiki}\n`;
@@ -66,19 +68,26 @@ describe('a symlinked config, .env and rc file of your own', () => {
     symlinkSync('../dotfiles/cursor-mcp.json', link);
     symlinkSync(envTarget, envLink);
     symlinkSync('dotfiles/bashrc', rcLink);
+    writeFileSync(extraTarget, config(token), { mode: 0o600 });
+    symlinkSync(extraTarget, extraLink);
   });
 
   it('rewrites the targets (mode, BOM, CRLF kept), leaves the links, and shows both paths', async () => {
-    const dry = await runCli(['migrate', '--dry-run', '--env-file', envLink, '--shell-rc'], { home, env: passEnv });
+    const args = ['migrate', '--env-file', envLink, '--config', extraLink, '--shell-rc'];
+    const dry = await runCli([...args, '--dry-run'], { home, env: passEnv });
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.stderr).toContain(`rewrite  ${link} → ${target} (symbolic link followed`);
     expect(dry.stderr).toContain(`edit     ${envLink} → ${envTarget}`);
     expect(dry.stderr).toContain(`edit     ${rcLink} → ${rcTarget}`);
+    expect(dry.stderr).toContain(`rewrite  ${extraLink} → ${extraTarget}`);
 
-    const r = await runCli(['migrate', '--env-file', envLink, '--shell-rc'], { home, env: passEnv });
+    const r = await runCli(args, { home, env: passEnv });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(new RegExp(`rewritten +${link} → ${target}`));
     expect(r.stderr).toMatch(new RegExp(`rewritten +${envLink} → ${envTarget}`));
+    expect(r.stderr).toMatch(new RegExp(`rewritten +${extraLink} → ${extraTarget}`));
+    expect(readlinkSync(extraLink)).toBe(extraTarget);
+    expect(statSync(extraTarget).mode & 0o7777).toBe(0o600);
     expect(lstatSync(link).isSymbolicLink()).toBe(true);
     expect(readlinkSync(link)).toBe('../dotfiles/cursor-mcp.json');
     expect(readlinkSync(envLink)).toBe(envTarget);
@@ -97,7 +106,7 @@ describe('a symlinked config, .env and rc file of your own', () => {
 
   it('a second run is a no-op; --history shows link and target', async () => {
     const before = readFileSync(target);
-    const again = await runCli(['migrate', '--env-file', envLink, '--shell-rc'], { home, env: passEnv });
+    const again = await runCli(['migrate', '--env-file', envLink, '--config', extraLink, '--shell-rc'], { home, env: passEnv });
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toContain('Nothing to migrate.');
     expect(readFileSync(target).equals(before)).toBe(true);
@@ -120,6 +129,8 @@ describe('a symlinked config, .env and rc file of your own', () => {
     expect(statSync(envTarget).mode & 0o7777).toBe(0o600);
     expect(readFileSync(rcTarget, 'utf8')).toBe(rcOriginal);
     expect(statSync(rcTarget).mode & 0o7777).toBe(0o644);
+    expect(readFileSync(extraTarget, 'utf8')).toBe(original);
+    expect(lstatSync(extraLink).isSymbolicLink()).toBe(true);
     for (const [l, to] of [[link, '../dotfiles/cursor-mcp.json'], [envLink, envTarget], [rcLink, 'dotfiles/bashrc']] as const) {
       expect(lstatSync(l).isSymbolicLink(), l).toBe(true);
       expect(readlinkSync(l)).toBe(to);

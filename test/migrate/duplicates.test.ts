@@ -9,9 +9,10 @@
 import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { applyMigration, describePlan, leftovers, planMigration, undoMigration } from '../../src/migrate/index.js';
 import { parseJsonc } from '../../src/migrate/jsonc-edit.js';
+import { ensureBuilt, passphraseEnv, runCli } from '../helpers/cli.js';
 import { TestTarget } from './targets.js';
 import { githubToken, jwt } from './tokens.js';
 
@@ -157,4 +158,31 @@ describe('duplicated env, args and server names', () => {
     expect(target.state.values).toEqual({});
     expect((await fs.readFile(path)).equals(before)).toBe(true);
   });
+});
+
+describe('through the CLI', () => {
+  beforeAll(() => ensureBuilt());
+
+  it('the real run migrates the value clients use, says what it removed, and leaves no copy', async () => {
+    const first = githubToken('dup-cli-first');
+    const last = githubToken('dup-cli-last');
+    const { home, path } = await homeWith(`{"mcpServers": {
+  "github": {"command": "npx", "args": ["old"], "env": {"GITHUB_PERSONAL_ACCESS_TOKEN": "${first}"}},
+  "github": {"command": "npx", "args": ["-y", "@modelcontextprotocol/server-github"], "env": {"GITHUB_PERSONAL_ACCESS_TOKEN": "${last}"}}
+}}
+`);
+    const env = passphraseEnv(root!);
+    const r = await runCli(['migrate'], { home, env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`duplicate key removed: server 'github' env.GITHUB_PERSONAL_ACCESS_TOKEN (in an earlier entry of the same name) ${first.slice(0, 4)}…${first.slice(-4)}: a different value`);
+    expect(r.stderr + r.stdout).not.toContain(first);
+    expect(r.stderr + r.stdout).not.toContain(last);
+    expect(await plaintextIn(home, [first, last])).toEqual([]);
+    expect(Object.keys((JSON.parse(await fs.readFile(path, 'utf8')) as { mcpServers: object }).mcpServers)).toEqual(['github']);
+    const load = await runCli(['load', 'github', '--format', 'json'], { home, env });
+    expect(JSON.parse(load.stdout)).toEqual({ GITHUB_PERSONAL_ACCESS_TOKEN: last });
+    const again = await runCli(['migrate'], { home, env });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toContain('Nothing to migrate.');
+  }, 60_000);
 });
