@@ -73,8 +73,8 @@ export function unlockAtStart(env: readonly { name: string; value: string }[], a
     return {
       via: 'none',
       launcher: false,
-      detail: `will fail from a desktop launcher (and from a terminal): ${other}`,
-      fix: `add "MCP_TOKENS_DIR": "${access.dir}" to the server's env`,
+      detail: `will fail from a desktop launcher (and from a terminal): ${other.why}`,
+      fix: other.fix,
     };
   }
   if (access.backend === 'keychain') return { via: 'keychain', launcher: true, detail: KEYCHAIN[platform] ?? KEYCHAIN_LINUX };
@@ -108,7 +108,7 @@ export function unlockAtStart(env: readonly { name: string; value: string }[], a
  * `run` opens MCP_TOKENS_DIR from its env, else ~/.mcp_tokens — migrate's own --dir or
  * MCP_TOKENS_DIR is not passed on to the client.
  */
-function otherVault(env: readonly { name: string; value: string }[], access: VaultAccess, launch: readonly string[]): string | undefined {
+function otherVault(env: readonly { name: string; value: string }[], access: VaultAccess, launch: readonly string[]): { why: string; fix: string } | undefined {
   if (access.defaultDir === undefined) return undefined;
   // `run --dir D` (an entry that was already launched through run keeps its options) wins over the env.
   const runOpts = launch.slice(2, Math.max(2, launch.indexOf('--')));
@@ -116,10 +116,11 @@ function otherVault(env: readonly { name: string; value: string }[], access: Vau
   const arg = at < 0 ? undefined : runOpts[at] === '--dir' ? runOpts[at + 1] : runOpts[at]!.slice('--dir='.length);
   const set = arg ?? env.find((e) => e.name === 'MCP_TOKENS_DIR' && e.value !== '')?.value;
   const what = arg !== undefined ? '--dir in its command' : 'MCP_TOKENS_DIR in its env';
-  if (set !== undefined && !isAbsolute(set)) return `${what} (${set}) is not an absolute path`;
+  const fix = arg !== undefined ? `make the --dir in the server's command '${access.dir}'` : `add "MCP_TOKENS_DIR": "${access.dir}" to the server's env`;
+  if (set !== undefined && !isAbsolute(set)) return { why: `${what} (${set}) is not an absolute path`, fix };
   const opens = set !== undefined ? resolve(set) : access.defaultDir;
   if (opens === access.dir) return undefined;
-  return `it will open the vault in ${opens}${set === undefined ? ' (its env sets no MCP_TOKENS_DIR)' : ` (${what})`}, not ${access.dir} where migrate stores these values`;
+  return { why: `it will open the vault in ${opens}${set === undefined ? ' (its env sets no MCP_TOKENS_DIR)' : ` (${what})`}, not ${access.dir} where migrate stores these values`, fix };
 }
 
 /** The passphrase source `run` will find in the server's env, checked as run would check it. */

@@ -69,6 +69,7 @@ describe('vaultAccess: the agent check', () => {
     expect(unlockAtStart([], access, 'linux', launch)).toMatchObject({ via: 'keychain' });
     const wrong = unlockAtStart([{ name: 'MCP_TOKENS_DIR', value: join(r, 'elsewhere') }], access, 'linux', ['mcp-tokens', 'run', '--dir=/other', 'github', '--', 'srv', '--dir', join(r, 'elsewhere')]);
     expect(wrong.detail).toContain('it will open the vault in /other (--dir in its command)');
+    expect(wrong.fix).toBe(`make the --dir in the server's command '${join(r, 'elsewhere')}'`);
   });
 });
 
