@@ -95,7 +95,9 @@ export async function readSource(path: string, maxBytes: number, expect?: LinkTa
   if (expect && target !== expect.target) {
     return { ok: false, absent: false, reason: `now leads to ${target}, not to ${expect.target} as when the plan was made; re-run migrate` };
   }
-  const why = await untrusted(target);
+  const checked = await fs.lstat(target).catch(() => undefined);
+  if (!checked) return { ok: false, absent: false, reason: `is a symbolic link to ${target}, which is gone; re-run migrate` };
+  const why = await untrusted(target, checked);
   if (why) return { ok: false, absent: false, reason: `is a symbolic link to ${target}, ${why}; not followed`, step: linkStep(path, target) };
   // realpath resolved every link: O_NOFOLLOW refuses a target swapped for a link since.
   const read = await readNoFollow(target, maxBytes);
@@ -105,7 +107,7 @@ export async function readSource(path: string, maxBytes: number, expect?: LinkTa
   }
   // Checked on the path, read through a handle: the file read must be the file checked.
   const still = await fs.lstat(target).catch(() => undefined);
-  if (!still || still.ino !== read.file.ino || still.dev !== read.file.dev || (await fs.realpath(path).catch(() => '')) !== target) {
+  if (checked.ino !== read.file.ino || checked.dev !== read.file.dev || !still || still.ino !== read.file.ino || still.dev !== read.file.dev || (await fs.realpath(path).catch(() => '')) !== target) {
     return { ok: false, absent: false, reason: `is a symbolic link to ${target}, which changed while it was read; re-run migrate` };
   }
   return { ok: true, file: { ...read.file, target } };
@@ -116,11 +118,10 @@ function linkStep(link: string, target: string): string {
 }
 
 /** Why a link's final target may not be followed, or undefined when it is the user's own. */
-async function untrusted(target: string): Promise<string | undefined> {
+async function untrusted(target: string, st: Stats): Promise<string | undefined> {
   const me = typeof process.getuid === 'function' ? process.getuid() : undefined;
   const group = typeof process.getgid === 'function' ? process.getgid() : undefined;
   if (me === undefined) return 'and links are not followed on this platform';
-  const st = await fs.lstat(target);
   if (!st.isFile()) return 'which is not a regular file';
   if (st.uid !== me) return `which is owned by another user (uid ${st.uid}), not by you`;
   if (st.mode & 0o002 || (st.mode & 0o020 && st.gid !== group)) return `which other users can write to (mode ${(st.mode & 0o777).toString(8)})`;
