@@ -45,7 +45,7 @@ describe('vaultAccess: the agent check', () => {
       for (const s of sockets) s.destroy();
       await new Promise((ok) => hung.close(ok));
     }
-  }, 10_000);
+  }, 30_000);
 
   it('a vault this run creates is not checked for an agent; a folder other than ~/.mcp_tokens is named in the commands', async () => {
     const r = root();
