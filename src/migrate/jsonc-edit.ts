@@ -97,6 +97,11 @@ export function removeShadowed(text: string, path: JSONPath): string {
   throw new Error('too many duplicate keys to remove');
 }
 
+/** Whether `removeShadowed(text, path)` has anything to remove (it re-parses the whole text). */
+export function hasShadowed(container: Node, name: string, node: Node): boolean {
+  return shadowedProperties(container).some((p) => p.children?.[0]?.value === name) || firstShadowedWithin(node) !== undefined;
+}
+
 function firstShadowedWithin(node: Node | undefined): Node | undefined {
   if (!node) return undefined;
   if (node.type === 'object') {

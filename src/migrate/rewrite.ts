@@ -130,7 +130,7 @@ export function rewriteConfig(text: string, servers: readonly ServerEntry[], cha
     if (!server) continue;
     // Duplicate keys: clients use the last; the earlier ones (an older copy of the entry, an
     // overridden `env` or variable) go, so no copy of a secret stays behind.
-    out = removeShadowed(out, c.server);
+    if (server.duplicates) out = removeShadowed(out, c.server);
     // An `env` left empty goes whole; otherwise only the migrated entries leave it.
     if (c.removedEnv.length > 0 && c.removedEnv.length === server.envSize) out = removeProperty(out, [...c.server, 'env']);
     else for (const name of c.removedEnv) out = removeProperty(out, [...c.server, 'env', name]);

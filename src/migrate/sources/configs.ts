@@ -7,7 +7,7 @@
 import { basename, posix, win32 } from 'node:path';
 import { getNodeValue, type Node } from 'jsonc-parser';
 import { readSource, unreadable, type ReadFile } from '../fsutil.js';
-import { findLast, parseJsonc, shadowedProperties } from '../jsonc-edit.js';
+import { findLast, hasShadowed, parseJsonc, shadowedProperties } from '../jsonc-edit.js';
 import { isSecretName, looksSecret, secretShape } from '../detect.js';
 import { candidate, fieldByEnv, fieldByFormat, isReference, KNOWN_FIELDS, mask } from '../known.js';
 import type { Candidate, Leftover, Refusal } from '../types.js';
@@ -87,6 +87,8 @@ export interface ServerEntry {
   /** The entry's value node, and the object holding it (`mcpServers`…), in the parsed tree. */
   node: Node;
   container: Node;
+  /** Duplicate keys in the entry, or earlier entries of its name: the rewrite removes them. */
+  duplicates: boolean;
 }
 
 /**
@@ -210,6 +212,7 @@ function findServers(root: Node): ServerEntry[] {
         envSize: Object.keys(envObject).length,
         node: value,
         container: node,
+        duplicates: hasShadowed(node, name, value),
       });
     }
   }
