@@ -39,7 +39,10 @@ with file and line; --shell-rc removes them. Secrets it cannot move (tokens in a
 commented-out lines) are listed at the end with why and what to do; the exit
 code is 1 while any plaintext secret is left. Under each rewritten server the plan says how it
 will unlock when its client starts it (keychain, the unlock agent running now, a passphrase
-file in its env), or that it will fail from a desktop launcher and what to do. Every run has
+file in its env), or that it will fail from a desktop launcher and what to do. A config, .env
+or rc file that is a symlink is followed only to a file of your own in a folder others cannot
+write (the target is rewritten, the link stays; both paths are shown); where a JSON key appears
+twice, the last one (the one clients use) is migrated and every copy removed. Every run has
 an id: --history lists them, --undo <id> undoes one.`,
   )
   .action(async function (this: Command, opts: MigrateOptions) {
