@@ -14,6 +14,8 @@ export interface Sources {
   textFiles: Map<string, { removable: Set<number>; file?: { target?: string } }>;
   shellRc: boolean;
   runCommand: string;
+  /** The vault folder when it is not ~/.mcp_tokens: rewritten entries say `run --dir <it>`. */
+  vaultDir?: string | undefined;
   platform: NodeJS.Platform;
 }
 
@@ -76,7 +78,7 @@ export function decide(items: readonly PlanItem[], src: Sources, safe: (i: PlanI
         ...(i.candidate.argDrop !== undefined ? { argDrop: i.candidate.argDrop } : {}),
         ...(safe(i) ? {} : { reason: i.reason ?? 'not stored' }),
       }));
-      const change = serverChange(server, decisions, { runCommand: src.runCommand, platform: src.platform, inVault, required: requiredKeys });
+      const change = serverChange(server, decisions, { runCommand: src.runCommand, vaultDir: src.vaultDir, platform: src.platform, inVault, required: requiredKeys });
       for (const i of here) {
         const kept = change?.keptEnv.find((k) => k.name === i.candidate.envName);
         cleanup.set(i, kept ? { cleanup: 'keep', reason: kept.reason } : { cleanup: 'rewrite' });

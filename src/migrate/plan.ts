@@ -40,6 +40,8 @@ export interface PlanOptions {
   overwrite?: boolean;
   /** Command written into rewritten configs (default 'mcp-tokens'). */
   runCommand?: string;
+  /** The vault folder, when it is not ~/.mcp_tokens: rewritten entries get `run --dir <it>`. */
+  vaultDir?: string;
   /** Let project-level configs set and replace the fields of a service itself (default: their values go to an instance named after the project). */
   trustProject?: boolean;
   /** The vault the rewritten servers will open (see vaultAccess): each server's `unlock` says how. */
@@ -111,6 +113,7 @@ export async function planMigration(target: MigrationTarget, o: PlanOptions): Pr
     textFiles: text.files,
     shellRc: o.shellRc ?? false,
     runCommand: o.runCommand ?? 'mcp-tokens',
+    vaultDir: o.vaultDir,
     platform: o.platform,
   };
   const inVault = new Set([...vault].filter(([, v]) => v !== undefined).map(([id]) => id));

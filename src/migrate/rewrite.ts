@@ -25,6 +25,8 @@ export interface EnvDecision {
 
 export interface LaunchOptions {
   runCommand: string;
+  /** The vault folder when it is not ~/.mcp_tokens: the client does not pass migrate's --dir or MCP_TOKENS_DIR on. */
+  vaultDir?: string | undefined;
   platform: NodeJS.Platform;
   /** Fields (`service/key`) that will be in the vault after the run, whatever their source. */
   inVault: ReadonlySet<string>;
@@ -83,7 +85,7 @@ export function serverChange(server: ServerEntry, decisions: readonly EnvDecisio
     services: [...services, ...new Set(maps.map((m) => m.service))],
     removedEnv: removed.filter((d) => d.arg === undefined).map((d) => d.name),
     keptEnv: kept,
-    launch: launchLine(server.command!, server.args.flatMap((a, i) => (drops.has(i) ? [] : [edits.get(i) ?? a])), services, maps, o.runCommand),
+    launch: launchLine(server.command!, server.args.flatMap((a, i) => (drops.has(i) ? [] : [edits.get(i) ?? a])), services, maps, o.runCommand, o.vaultDir),
   };
 }
 
@@ -103,13 +105,22 @@ function exportsExactly(server: ServerEntry, service: string, ds: readonly EnvDe
 }
 
 /** The new command line; an entry already launched through `run` gets the services and mappings added. */
-export function launchLine(command: string, args: readonly string[], services: readonly string[], maps: readonly EnvMap[], runCommand: string): string[] {
+export function launchLine(
+  command: string,
+  args: readonly string[],
+  services: readonly string[],
+  maps: readonly EnvMap[],
+  runCommand: string,
+  vaultDir?: string,
+): string[] {
   const sep = args.indexOf('--');
   const wrapped = isRunCommand(command, runCommand) && args[0] === 'run' && sep > 0;
   const before = wrapped ? args.slice(1, sep) : [];
   const inner = wrapped ? args.slice(sep + 1) : [command, ...args];
   const envArgs = maps.flatMap((m) => ['--env', `${m.name}=${m.service}.${m.key}`]);
-  const added: string[] = [...services.filter((s) => !before.includes(s))];
+  // A vault elsewhere than ~/.mcp_tokens: the client starts run without migrate's --dir or MCP_TOKENS_DIR.
+  const hasDir = before.some((b) => b === '--dir' || b.startsWith('--dir='));
+  const added: string[] = [...(vaultDir !== undefined && !hasDir ? ['--dir', vaultDir] : []), ...services.filter((s) => !before.includes(s))];
   for (let i = 0; i < envArgs.length; i += 2) {
     if (!before.some((b, j) => b === '--env' && before[j + 1] === envArgs[i + 1])) added.push(envArgs[i]!, envArgs[i + 1]!);
   }

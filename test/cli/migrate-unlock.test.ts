@@ -140,3 +140,34 @@ describe.skipIf(!KEYRING)('migrate --dry-run with no vault where a keychain answ
     expect(() => readFileSync(join(kc.dir, 'vault.json'))).toThrow();
   });
 });
+
+describe('migrate --dir: a vault elsewhere than ~/.mcp_tokens', () => {
+  it('rewritten entries say run --dir <vault>, and the server started as the client would (no MCP_TOKENS_DIR) gets its token', async () => {
+    const home = tempHome();
+    const dir = join(home, 'vaults', 'work');
+    const token = githubClassic();
+    const clientFile = writePassphraseFile(home, undefined, 'client-passphrase');
+    const configPath = writeConfig(home, { gh: { GITHUB_PERSONAL_ACCESS_TOKEN: token, MCP_TOKENS_PASSPHRASE_FILE: clientFile } });
+    const env = { ...passphraseEnv(home), MCP_TOKENS_DIR: dir };
+    expect((await runCli(['init', '--kdf', 'interactive'], { home, env })).code).toBe(0);
+
+    const dry = await runCli(['migrate', '--dry-run', '--json'], { home, env });
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(unlocks(dry.stdout)['gh']).toMatchObject({ via: 'passphrase-file', launcher: true });
+    const r = await runCli(['migrate'], { home, env });
+    expect(r.code, r.stderr).toBe(0);
+    const entry = (JSON.parse(readFileSync(configPath, 'utf8')) as { mcpServers: Record<string, { command: string; args: string[]; env: Record<string, string> }> }).mcpServers['gh']!;
+    expect(entry.args.slice(0, 4)).toEqual(['run', '--dir', dir, 'github']);
+    expect(readFileSync(configPath, 'utf8')).not.toContain(token);
+
+    // As the client starts it: its own env only (no MCP_TOKENS_DIR, no migrate's passphrase source).
+    const inner = entry.args.indexOf('--');
+    const args = [...entry.args.slice(0, inner + 1), process.execPath, '-e', 'process.stdout.write(process.env.GITHUB_PERSONAL_ACCESS_TOKEN ?? "")'];
+    const started = await runCli(args, { home, env: { ...entry.env, MCP_TOKENS_DIR: undefined, MCP_TOKENS_PASSPHRASE_FILE: entry.env['MCP_TOKENS_PASSPHRASE_FILE'] } });
+    expect(started.code, started.stderr).toBe(0);
+    expect(started.stdout).toBe(token);
+    // Again: nothing to do (the --dir is not doubled).
+    const again = await runCli(['migrate', '--dry-run', '--json'], { home, env });
+    expect(JSON.parse(again.stdout)).toMatchObject({ pending: 0 });
+  }, 120_000);
+});

@@ -127,6 +127,9 @@ describe('style-keeping JSONC edits', () => {
 describe('launch lines', () => {
   it('wraps a command, and adds services to one already wrapped', () => {
     expect(launchLine('npx', ['-y', 'srv'], ['github'], [], 'mcp-tokens')).toEqual(['mcp-tokens', 'run', 'github', '--', 'npx', '-y', 'srv']);
+    // A vault elsewhere than ~/.mcp_tokens: named once, whatever the entry had.
+    expect(launchLine('npx', ['-y', 'srv'], ['github'], [], 'mcp-tokens', '/srv/vault')).toEqual(['mcp-tokens', 'run', '--dir', '/srv/vault', 'github', '--', 'npx', '-y', 'srv']);
+    expect(launchLine('mcp-tokens', ['run', '--dir', '/srv/vault', 'github', '--', 'srv'], ['hass'], [], 'mcp-tokens', '/srv/vault')).toEqual(['mcp-tokens', 'run', '--dir', '/srv/vault', 'github', 'hass', '--', 'srv']);
     expect(launchLine('mcp-tokens', ['run', 'github', '--', 'srv'], ['hass', 'github'], [], 'mcp-tokens')).toEqual(['mcp-tokens', 'run', 'github', 'hass', '--', 'srv']);
     expect(launchLine('/usr/local/bin/mcp-tokens', ['run', '--dir', '/v', 'github', '--', 'srv'], ['hass'], [], 'mcp-tokens')).toEqual([
       'mcp-tokens', 'run', '--dir', '/v', 'github', 'hass', '--', 'srv',

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { homedir } from 'node:os';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { checkCreateVault, globals, openVault, vaultDir } from '../context.js';
 import { info, json, warn } from '../output.js';
 
@@ -99,6 +99,8 @@ an id: --history lists them, --undo <id> undoes one.`,
       platform: process.platform,
       env: process.env,
       legacyDir: dir,
+      // A vault elsewhere: the rewritten entries must open it, and the client passes no --dir on.
+      ...(resolve(dir) !== join(homedir(), '.mcp_tokens') ? { vaultDir: resolve(dir) } : {}),
       // Absolute paths: the undo journal must name the exact file, wherever undo runs from.
       envFiles: opts.envFile.map((f) => resolve(f)),
       configs: opts.config.map((f) => resolve(f)),
