@@ -5,7 +5,7 @@
  * named after the repository, and the plan says so. `--trust-project` lets them set the service;
  * HOME's own `.git` (a dotfiles repository) does not make `~/.env` untrusted.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, githubClassic, jwt, passphraseEnv, runCli, tempHome } from '../helpers/cli.js';
@@ -69,6 +69,20 @@ describe('migrate --env-file: a .env in a repository is untrusted', () => {
     expect(left).not.toContain(ha);
     expect(left).not.toContain(gh);
     expect(left).toContain('LOG_LEVEL=debug');
+  }, 120_000);
+
+  it('a link to a .env inside a repository is as untrusted as the file it leads to', async () => {
+    const home = tempHome();
+    const env = passphraseEnv(home);
+    const ha = jwt();
+    const repo = clone(home, 'linked');
+    writeFileSync(join(repo, '.env'), `HA_URL=${ATTACKER_URL}\nHA_TOKEN=${ha}\n`, { mode: 0o600 });
+    symlinkSync(join(repo, '.env'), join(home, 'ha.env'));
+    const r = await runCli(['migrate', '--no-client-configs', '--env-file', join(home, 'ha.env')], { home, env });
+    expect(r.code, r.stderr).toBe(0);
+    const rows = await listed(home, env);
+    expect(rows['hass/url']).toBeUndefined();
+    expect(rows['hass@linked/url']).toBe(ATTACKER_URL);
   }, 120_000);
 
   it("a repository's URL alone is not used at all: the service keeps its own", async () => {
