@@ -89,6 +89,7 @@ export async function probeKeychain(opts: KeychainOptions = {}): Promise<ProbeRe
       }
     } finally {
       await withEntry(service, acct, 'delete', (e) => e.deleteCredential()).catch(() => false);
+      forgetEntry(service, acct);
     }
     return { ok: true };
   } catch (e) {
@@ -142,14 +143,71 @@ function loadKeyring(): Promise<Keyring> {
   return loading;
 }
 
+/**
+ * One native entry per (bus, service, account), kept for the life of the process. Every
+ * `AsyncEntry` opens its own D-Bus connection and Secret Service session in its constructor and
+ * holds them until the JS object is garbage-collected; there is no close(). A fresh entry per call
+ * piled connections up (254 calls in one process reached the bus's per-user limit) and let them go
+ * in bursts whenever GC ran: the connect/OpenSession/disconnect churn under which gnome-keyring 42
+ * aborts (upstream bug; SECURITY.md). Reused, a process holds one connection per account it
+ * touches and opens each once. The bus address is part of the key, so a process that moves to
+ * another session (the tests do) never talks to the old one through a kept entry.
+ */
+interface Slot {
+  entry: AsyncEntry;
+  /** Calls on one entry run one at a time: the native side shares its connection among them. */
+  tail: Promise<unknown>;
+}
+const slots = new Map<string, Slot>();
+let slotsBus: string | undefined;
+
+/** gnome-keyring restarted since the entry opened its session: the session object is gone. */
+const STALE_SESSION = /session (wrapping the secret )?does not exist/i;
+
 async function withEntry<T>(service: string, acct: string, verb: string, fn: (e: AsyncEntry) => Promise<T>): Promise<T> {
   const keyring = await loadKeyring();
   try {
-    // The constructor itself connects (and throws) when the pinned store is unreachable.
-    return await fn(new keyring.AsyncEntry(service, acct, PIN));
+    try {
+      return await onSlot(keyring, service, acct, fn);
+    } catch (e) {
+      if (!STALE_SESSION.test(e instanceof Error ? e.message : String(e))) throw e;
+      // The failed slot is already dropped: once more on a new connection and session. Nothing
+      // was written through a session the daemon no longer knows, so a write may be repeated.
+      return await onSlot(keyring, service, acct, fn);
+    }
   } catch (e) {
     throw translate(e, `${verb} ${service} / ${acct}`);
   }
+}
+
+async function onSlot<T>(keyring: Keyring, service: string, acct: string, fn: (e: AsyncEntry) => Promise<T>): Promise<T> {
+  const bus = process.env['DBUS_SESSION_BUS_ADDRESS'] ?? '';
+  if (bus !== slotsBus) {
+    slots.clear(); // entries of the old bus go to GC with their connections
+    slotsBus = bus;
+  }
+  const key = `${service}\0${acct}`;
+  let slot = slots.get(key);
+  if (!slot) {
+    // The constructor itself connects (and throws) when the pinned store is unreachable.
+    slot = { entry: new keyring.AsyncEntry(service, acct, PIN), tail: Promise.resolve() };
+    slots.set(key, slot);
+  }
+  const mine = slot;
+  const call = mine.tail.then(() => fn(mine.entry));
+  mine.tail = call.catch(() => undefined);
+  try {
+    return await call;
+  } catch (e) {
+    // Whatever failed (a locked keyring, a restarted daemon), the next call starts afresh.
+    if (slots.get(key) === mine) slots.delete(key);
+    throw e;
+  }
+}
+
+/** Let a one-off account's entry (a probe's) go, so probing does not keep a connection per call. */
+function forgetEntry(service: string, acct: string): void {
+  slots.delete(`${service}\0${acct}`);
 }
 
 function account(name: EntryName): string {

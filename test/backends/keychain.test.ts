@@ -104,6 +104,51 @@ describe.skipIf(!RUN)('keychain backend in a private Secret Service', () => {
     });
   });
 
+  describe('D-Bus connections', () => {
+    /** Clients on the session bus now (each holds one unique name), the daemons included. */
+    const connections = async () => {
+      const out = await s.exec('dbus-send', ['--session', '--print-reply', '--dest=org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus.ListNames']);
+      return (out.match(/string ":/g) ?? []).length;
+    };
+
+    it('holds one connection per account however many calls it makes (a call each once reached the bus limit at 254)', async () => {
+      const kc = keychainBackend({ service: 'mcp-tokens-conns' });
+      const names = Array.from({ length: 6 }, (_, i) => entryName(`svc${i}`, 'token'));
+      const before = await connections();
+      for (let round = 0; round < 50; round++) {
+        for (const n of names) {
+          await kc.set(n, `value-${round}`);
+          expect(await kc.get(n)).toBe(`value-${round}`);
+        }
+      }
+      expect(await kc.list()).toHaveLength(6);
+      for (const n of names) expect(await kc.delete(n)).toBe(true);
+      // 600 calls; the vault-wide search opens and closes its own connection.
+      expect((await connections()) - before).toBeLessThanOrEqual(names.length);
+    });
+
+    it('calls on one account at the same time are served one by one, each with its own answer', async () => {
+      const kc = keychainBackend({ service: 'mcp-tokens-conns' });
+      const writes = Array.from({ length: 12 }, (_, i) => kc.set(GITHUB, `v${i}`));
+      await Promise.all(writes);
+      const reads = await Promise.all(Array.from({ length: 12 }, () => kc.get(GITHUB)));
+      expect(new Set(reads)).toEqual(new Set(['v11'])); // the last write queued is the last applied
+      expect(await kc.delete(GITHUB)).toBe(true);
+    });
+
+    it('a keyring daemon restarted between calls: the next call opens a new session and works', async () => {
+      const kc = keychainBackend({ service: 'mcp-tokens-conns' });
+      await kc.set(GITHUB, 'before-restart');
+      await s.restart(); // the kept connection's Secret Service session is gone with the old daemon
+      expect(await kc.get(GITHUB)).toBe('before-restart');
+      await kc.set(GITHUB, 'after-restart');
+      expect(await lookup('github/token', 'mcp-tokens-conns')).toBe('after-restart');
+      await s.restart();
+      expect(await kc.delete(GITHUB)).toBe(true);
+      expect(await kc.get(GITHUB)).toBeUndefined();
+    });
+  });
+
   describe('probe and vault key', () => {
     it('probeKeychain succeeds and leaves no item behind', async () => {
       expect(await probeKeychain()).toEqual({ ok: true });

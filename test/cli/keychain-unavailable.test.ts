@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { githubClassic, passphraseEnv, runCli, tempHome } from '../helpers/cli.js';
 import { backendOf, entryFiles, keychainCli, noBusEnv, requireKeyringOrSkip } from './keychain-harness.js';
 import { snapshot } from './support.js';
+import { holdAt } from './race-support.js';
 
 const RUN = requireKeyringOrSkip();
 
@@ -80,6 +81,63 @@ describe.skipIf(!RUN)('keychain vault whose keychain is unavailable', () => {
     expect(report.backend).toBe('keychain');
     expect(report.findings).toContainEqual(expect.objectContaining({ level: 'error', message: expect.stringMatching(/not reachable/) }));
     expect(doctor.code).toBe(5);
+  });
+});
+
+/**
+ * The daemon goes away or restarts while a command runs: the command is held after it opened the
+ * vault through the keychain (MCP_TOKENS_PAUSE, test/cli/race-support.ts), the daemon is stopped
+ * or restarted in the window, then the command goes on. (A connection the backend kept from
+ * before the window, whose Secret Service session died with the old daemon, is retried on a new
+ * one; test/backends/keychain.test.ts proves that retry directly, in-process.)
+ */
+describe.skipIf(!RUN)('the keyring daemon stops or restarts while a command runs', () => {
+  const kc = keychainCli();
+  const token = githubClassic();
+  const other = githubClassic();
+  const hold = (step: string, args: string[], input?: string) =>
+    holdAt(kc.spawn, step, args, { home: kc.home, ...(input === undefined ? {} : { input }) });
+
+  it('setup: a keychain vault with one credential', async () => {
+    expect((await kc.run(['store', 'github', 'token', '-'], { input: token })).code).toBe(0);
+    expect(await kc.lookup('github/token')).toBe(token);
+  });
+
+  it('restarted mid-command: store and load go on with a new session and succeed', async () => {
+    const store = await hold('before-lock', ['store', 'github', 'token', '-'], other);
+    await kc.session().restart();
+    const r = await store.release();
+    expect(r.code, r.stderr).toBe(0);
+    expect(await kc.lookup('github/token')).toBe(other);
+
+    const load = await hold('before-read', ['load', 'github']);
+    await kc.session().restart();
+    const l = await load.release();
+    expect(l.code, l.stderr).toBe(0);
+    expect(l.stdout).toContain(other);
+    // Back to the first value for the next case (through the CLI, with its backup).
+    expect((await kc.run(['store', 'github', 'token', '-'], { input: token })).code).toBe(0);
+  });
+
+  it('stopped mid-command: store and load exit 5 with a hint, nothing is written, the value survives', async () => {
+    for (const [step, args, input] of [
+      ['before-lock', ['store', 'github', 'token', '-'], other],
+      ['before-read', ['load', 'github'], undefined],
+    ] as const) {
+      const before = snapshot(kc.dir);
+      const held = await hold(step, [...args], input);
+      await kc.session().killKeyring();
+      const r = await held.release();
+      expect(r.code, `${args[0]}: ${r.stderr}`).toBe(5);
+      expect(r.stderr).toMatch(/OS keychain: no Secret Service is reachable/);
+      expect(r.stderr).toMatch(/hint: /);
+      expect(r.stdout).toBe('');
+      expect(r.stdout + r.stderr).not.toContain(token);
+      expect(r.stdout + r.stderr).not.toContain(other);
+      expect(snapshot(kc.dir)).toEqual(before); // no backup, no log line, no file fallback
+      await kc.session().restart();
+      expect(await kc.lookup('github/token')).toBe(token);
+    }
   });
 });
 
