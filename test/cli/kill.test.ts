@@ -93,10 +93,11 @@ describe('kill -9 during store', () => {
     const live = `.tmp-hass_url-${process.pid}-0123456789ab`; // a write still in progress elsewhere: kept
     writeFileSync(join(dir, live), 'in progress', { mode: 0o600 });
     const value = githubClassic();
-    const started = Date.now();
+    // The dead process's lock has a fresh mtime: a store that judged it live would wait out this
+    // timeout and fail with LOCKED (exit 1) — exit 0 is the proof it was broken, not waited out.
+    // (No wall-clock bound: the store runs Argon2id, seconds on a loaded machine.)
     const r = await runCli(['store', 'github', 'token', '-'], { home, env: { ...env, MCP_TOKENS_LOCK_TIMEOUT_MS: '10000' }, input: value });
     expect(r.code, r.stderr).toBe(0);
-    expect(Date.now() - started).toBeLessThan(10_000);
     expect(await vault.get('github', 'token')).toBe(value);
     expect(readdirSync(dir).filter((f) => f.startsWith('.tmp-') || f.startsWith('.lock'))).toEqual([live]);
     expect(readdirSync(join(dir, 'backups')).filter((f) => !f.endsWith('.backup'))).toEqual([]);
