@@ -32,6 +32,13 @@
  * as a store), `identity` (every successful run prints the same recipient, and so does one run
  * at the end) and `export all` (each successful export has its record in metadata.json's log).
  *
+ * Readers run among them (no lock; they follow a vault that changes under them): `load` and `run`
+ * of one of the worker's own services must give a value that service may hold at that moment
+ * (or not-found exactly when it may hold nothing), and `list --json` must show every entry
+ * readable and the worker's services present or absent as its model allows. A reader that gives
+ * up because the vault kept changing is a refusal; a wrong value, a not-found for a service that
+ * must hold a value, "damaged" or any other error is a loss.
+ *
  * --keep leaves the vault directory for inspection.
  *
  * Output: operation counts per op (ok / refused / failed) and the verdict on stderr; with
@@ -177,6 +184,7 @@ async function main() {
   };
   const failures = [];
   const anomalies = [];
+  const readLost = []; // what readers got that no model state allows
   const journal = []; // every command: worker, op, args, exit, class
 
   const init = await runCli(['--backend', 'file', 'init', '--kdf', 'interactive'], env);
@@ -194,9 +202,10 @@ async function main() {
   mkdirSync(files, { mode: 0o700 });
 
   const newer = [['services add', 4], ['services remove', 3], ['link', 4], ['unlink', 2], ['import', 4], ['identity', 2], ['export', 2]];
+  const readers = [['load', 5], ['run', 3], ['list', 3]];
   const ops = o.keychain
-    ? [['store', 24], ['delete', 8], ['restore', 8], ['rekey', 7], ['passwd', 7], ['prune', 5], ['backend keychain', 6], ['backend file', 6], ...newer]
-    : [['store', 28], ['delete', 10], ['restore', 10], ['rekey', 8], ['passwd', 8], ['prune', 6], ...newer];
+    ? [['store', 24], ['delete', 8], ['restore', 8], ['rekey', 7], ['passwd', 7], ['prune', 5], ['backend keychain', 6], ['backend file', 6], ...newer, ...readers]
+    : [['store', 28], ['delete', 10], ['restore', 10], ['rekey', 8], ['passwd', 8], ['prune', 6], ...newer, ...readers];
   const total = ops.reduce((s, [, w]) => s + w, 0);
 
   const models = new Map(); // service -> states (stored values, and imported ones)
@@ -229,6 +238,7 @@ async function main() {
       let t;
       let target = service; // the model a transition applies to
       let after; // bookkeeping of the newer writers, given the result
+      let read; // a reader's check of what it got against the worker's model
       if (op === 'services add') {
         const name = `w${w}x${++n}`;
         args = ['services', 'add', name, '--field', 'api-key'];
@@ -266,6 +276,34 @@ async function main() {
           exportsRun.all++;
           if (r.code === 0) exportsRun.ok++;
         };
+      } else if (op === 'load' || op === 'run') {
+        const variable = `${service.toUpperCase()}_SECRET`;
+        args =
+          op === 'load'
+            ? ['load', service, '--format', 'json']
+            : ['run', service, '--', process.execPath, '-e', `process.stdout.write(JSON.stringify({ v: process.env[${JSON.stringify(variable)}] ?? null }))`];
+        read = (r) => {
+          const possible = new Set([...models.get(service).values()].map((st) => st.cur));
+          let got;
+          if (r.code === 0) got = op === 'load' ? (JSON.parse(r.stdout)[variable] ?? null) : JSON.parse(r.stdout).v;
+          else if (r.code === 3) got = null;
+          else return;
+          if (!possible.has(got)) {
+            readLost.push(`${args.slice(0, 2).join(' ')} (worker ${w}) read ${got ?? 'nothing'}, expected ${[...possible].map((p) => p ?? 'nothing').join(' or ')}`);
+          }
+        };
+      } else if (op === 'list') {
+        args = ['list', '--json'];
+        read = (r) => {
+          if (r.code !== 0) return;
+          const entries = JSON.parse(r.stdout).entries;
+          for (const e of entries.filter((x) => x.status !== 'ok')) readLost.push(`list (worker ${w}) shows ${e.service} ${e.key} ${e.status}`);
+          for (const s of mine) {
+            const present = entries.some((x) => x.service === s && x.key === 'secret');
+            const possible = new Set([...models.get(s).values()].map((st) => st.cur !== null));
+            if (!possible.has(present)) readLost.push(`list (worker ${w}) shows ${s} ${present ? 'present' : 'absent'}, which it cannot be`);
+          }
+        };
       } else if (op === 'store') {
         const v = `v${w}-${++n}-${randomBytes(6).toString('hex')}`;
         args = ['store', service, 'secret', '-'];
@@ -282,11 +320,13 @@ async function main() {
       else if (op === 'backend file') args = ['backend', 'file', '--kdf', 'interactive'];
       else args = [op];
       const r = await runCli(args, env, input);
-      const c = classify(op, r);
+      // A reader that found nothing (exit 3) did its job; whether nothing was right is read()'s call.
+      const c = read && r.code === 3 && op !== 'list' ? 'ok' : classify(op, r);
       count(op, c);
       journal.push({ w, op: args.join(' '), exit: r.code ?? r.signal, class: c });
       if (c === 'failed') failures.push({ w, args, code: r.code, signal: r.signal, stderr: r.stderr.trim().split('\n').slice(0, 3).join(' | ') });
       after?.(r);
+      if (c === 'ok') read?.(r);
       if (t) {
         const m = linkModels.has(target) ? linkModels : models;
         const before = m.get(target);
@@ -305,7 +345,7 @@ async function main() {
   const soakMs = Date.now() - started;
 
   // ---- checks --------------------------------------------------------------------------------
-  const lost = [];
+  const lost = [...readLost];
   // One `load all` reads every value (custom services export <SERVICE>_SECRET); a service it
   // lacks is not found. Per-service loads only to explain a failing `load all`.
   const checkValues = async (when) => {

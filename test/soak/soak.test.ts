@@ -2,9 +2,11 @@
  * The randomised soak of issue 10 (test/soak/soak.mjs, also `npm run soak -- --seconds N`),
  * bounded for CI: three processes run random store / delete / restore / rekey / passwd / prune,
  * services add / remove, link / unlink, import, identity and export (and, in a private Secret
- * Service, backend moves) against one vault through the built CLI.
+ * Service, backend moves) against one vault through the built CLI, with load / run / list
+ * readers among them.
  * The script's oracle decides: every value a successful command left loads exactly, doctor is
- * clean, no blob is sealed under a key vault.json no longer names. Its per-op counts go to this
+ * clean, no blob is sealed under a key vault.json no longer names, and every reader got a value
+ * its service could hold at that moment. Its per-op counts go to this
  * test's stderr. Weaken the transaction's key/backend check (src/vault/transaction.ts, or read
  * vault.json before the lock) and this fails with lost values or stale-key blobs.
  */
@@ -27,6 +29,8 @@ interface SoakResult {
 
 /** The writers added after the soak was first written; the script checks their effects too. */
 const NEWER = ['services add', 'services remove', 'link', 'unlink', 'import', 'identity', 'export'];
+/** Readers among the writers: what they got is checked against the model as they run. */
+const READERS = ['load', 'run', 'list'];
 
 function soak(args: string[], extraEnv: Record<string, string> = {}): Promise<{ code: number | null; result: SoakResult; stderr: string }> {
   return new Promise((resolve, reject) => {
@@ -70,7 +74,7 @@ describe('randomised soak: overlapping commands on one vault lose nothing (issue
   it('file vault: store, delete, restore, rekey, passwd, prune from 3 processes', async () => {
     ensureBuilt();
     const r = await soak(['--seconds', '16', '--procs', '3']);
-    expectNothingLost(r, ['store', 'delete', 'restore', 'rekey', 'passwd', 'prune', ...NEWER]);
+    expectNothingLost(r, ['store', 'delete', 'restore', 'rekey', 'passwd', 'prune', ...NEWER, ...READERS]);
   });
 
   it.skipIf(!requireKeyringOrSkip())('keychain session: the same plus backend keychain / backend file moves', async () => {
@@ -79,7 +83,7 @@ describe('randomised soak: overlapping commands on one vault lose nothing (issue
     try {
       const { HOME: _home, ...env } = session.env;
       const r = await soak(['--seconds', '12', '--procs', '3', '--keychain'], env);
-      expectNothingLost(r, ['store', 'delete', 'restore', 'rekey', 'passwd', 'prune', 'backend keychain', 'backend file', ...NEWER]);
+      expectNothingLost(r, ['store', 'delete', 'restore', 'rekey', 'passwd', 'prune', 'backend keychain', 'backend file', ...NEWER, ...READERS]);
     } finally {
       await session.stop();
     }
