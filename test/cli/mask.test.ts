@@ -15,7 +15,7 @@ describe('looksLikeCredential', () => {
     ['random alphanumeric, 24', `${randomAlnum(12)}7${randomAlnum(11)}`],
     ['random alphanumeric, 40', `${randomAlnum(20)}4${randomAlnum(19)}`],
     ['hex, 32', randomBytes(16).toString('hex')],
-    ['base64url, 32', randomBytes(24).toString('base64url').replace(/^[-_]+/, 'a')],
+    ['base64url, 33', `a${randomBytes(12).toString('base64url')}5${randomBytes(12).toString('base64url').slice(1)}`],
   ])('%s', (_, value) => expect(looksLikeCredential(value)).toBe(true));
 
   it('random keys are caught nearly always, whatever their alphabet (2,000 samples each)', () => {
@@ -24,6 +24,11 @@ describe('looksLikeCredential', () => {
     expect(missed(() => randomBytes(16).toString('hex'))).toBeLessThanOrEqual(8);
     expect(missed(() => `${randomAlnum(11)}7${randomAlnum(12)}`)).toBeLessThanOrEqual(8);
     expect(missed(() => `${randomAlnum(9)}3${randomAlnum(10)}`)).toBeLessThanOrEqual(8);
+    // base64url's `-` and `_` cut a key into pieces, some letters only: counting only the pieces
+    // that mix letters and digits let ~1 in 100 of these through (the CI failure of 'base64url, 32').
+    const b64 = (n: number) => randomBytes(n).toString('base64url');
+    expect(missed(() => `a${b64(12)}5${b64(12).slice(1)}`)).toBeLessThanOrEqual(8);
+    expect(missed(() => `a${b64(9)}5${b64(9).slice(2)}`)).toBeLessThanOrEqual(8);
   });
 
   it.each([
