@@ -17,7 +17,8 @@ export default defineConfig({
     // Two cores: Argon2id at 64 MiB and child processes dominate; more workers only thrash.
     maxWorkers: 2,
     // Under CI a JSON report too, from which .ci/run prints the plain "N passed, N failed" line.
-    reporters: ci ? ['default', 'json'] : ['default'],
+    // Last, the plain `N passed, N failed, N skipped` line (test/reporters/summary.ts).
+    reporters: ci ? ['default', 'json', './test/reporters/summary.ts'] : ['default', './test/reporters/summary.ts'],
     ...(ci ? { outputFile: { json: '.vitest-results.json' } } : {}),
   },
 });
