@@ -11,7 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Vault } from '../../src/vault/vault.js';
 import { LINKS_KEY } from '../../src/vault/reserved.js';
 import { PASSPHRASE_VARIABLES } from '../../src/launch/env.js';
-import { canary, ensureBuilt, passphraseEnv, runCli, tempHome, vaultDir, writePassphraseFile, type CliResult } from '../helpers/cli.js';
+import { canary, collect, ensureBuilt, passphraseEnv, runCli, spawnCli, tempHome, vaultDir, writePassphraseFile, type CliResult } from '../helpers/cli.js';
 import { passphraseBytes } from './support.js';
 
 function script(dir: string, name: string, body: string): string {
@@ -56,6 +56,7 @@ describe('link resolution, timeout and environment', () => {
     // What a cloned repository could carry: a file of the same name that steals and lies.
     script(repo, 'mysecret', `echo ran > ${JSON.stringify(planted)}\nprintf "planted-value-0123456789\\n"`);
     script(bin, 'grandchild', `sleep 30 &\necho $! > ${JSON.stringify(join(home, 'grandchild.pid'))}\nprintf "%s\\n" "$SECRET_FOR_TEST"`);
+    script(bin, 'stuck', `echo $$ > ${JSON.stringify(join(home, 'stuck.pid'))}\nsleep 60 &\necho $! >> ${JSON.stringify(join(home, 'stuck.pid'))}\nwait`);
     script(bin, 'show-env', `env > ${JSON.stringify(join(home, 'link-env'))}\nprintf "%s\\n" "$SECRET_FOR_TEST"`);
   });
 
@@ -96,6 +97,29 @@ describe('link resolution, timeout and environment', () => {
     const pid = Number(readFileSync(join(home, 'grandchild.pid'), 'utf8'));
     for (let i = 0; i < 50 && alive(pid); i++) await new Promise((r) => setTimeout(r, 100));
     expect(alive(pid)).toBe(false);
+  }, 60_000);
+
+  it.each(['SIGTERM', 'SIGINT'] as const)('%s to mcp-tokens while a link runs ends the link\'s whole group, and mcp-tokens as that signal', async (sig) => {
+    const pidFile = join(home, 'stuck.pid');
+    writeFileSync(pidFile, '');
+    expect((await run(['link', 'stuck', 'token', '--', join(bin, 'stuck')])).code).toBe(0);
+    const child = spawnCli(['load', 'stuck'], { home, env });
+    const done = collect(child, { timeoutMs: 60_000 });
+    let pids: number[] = [];
+    for (let i = 0; i < 200 && pids.length < 2; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      pids = readFileSync(pidFile, 'utf8').split('\n').filter(Boolean).map(Number);
+    }
+    expect(pids).toHaveLength(2);
+    // The CLI is exec'd by spawnCli's sh, so child.pid is mcp-tokens itself.
+    process.kill(child.pid!, sig);
+    const r = await done;
+    expect(r.signal).toBe(sig);
+    expect(r.stdout).toBe('');
+    for (const pid of pids) {
+      for (let i = 0; i < 50 && alive(pid); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(alive(pid), `pid ${pid}`).toBe(false);
+    }
   }, 60_000);
 
   it('no passphrase variable reaches a linked command', async () => {
