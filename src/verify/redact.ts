@@ -3,7 +3,7 @@
  * secret values before it leaves the core. The checks never put a token in a message, but they do
  * quote servers (a status reason, a GraphQL error), and a server can echo what it was sent — on
  * purpose split by control or zero-width characters, only in part, in another case, or encoded
- * (base64, base64url, percent-encoding).
+ * (base64, base64url, hex, percent-encoding).
  */
 import type { ServiceSpec } from '../services/index.js';
 
@@ -100,8 +100,8 @@ function fold(s: string): string {
 /**
  * The forms a server most plausibly echoes a token in besides its own: base64 and base64url (a
  * `Basic` header is base64 of `user:token`, so the token's bytes can sit at any offset modulo 3 —
- * each alignment is kept, minus the characters that also depend on neighbouring bytes) and
- * percent-encoding.
+ * each alignment is kept, minus the characters that also depend on neighbouring bytes), hex
+ * (a debugging dump) and percent-encoding.
  */
 function encodedForms(secret: string): string[] {
   const bytes = Buffer.from(secret, 'utf8');
@@ -111,6 +111,7 @@ function encodedForms(secret: string): string[] {
     const core = b64.slice(shift === 0 ? 0 : 4, Math.floor((shift + bytes.length) / 3) * 4);
     out.push(core, core.replace(/\+/g, '-').replace(/\//g, '_'));
   }
+  out.push(bytes.toString('hex'));
   const encoded = encodeURIComponent(secret);
   if (encoded !== secret) out.push(encoded);
   return out;

@@ -73,6 +73,8 @@ describe('scrubber', () => {
     ['base64', (t: string) => Buffer.from(t).toString('base64')],
     ['base64url', (t: string) => Buffer.from(t).toString('base64url')],
     ['base64 of user:token (a Basic header), each alignment', (t: string) => ['u:', 'us:', 'use:'].map((u) => Buffer.from(u + t).toString('base64')).join(' / ')],
+    ['hex', (t: string) => Buffer.from(t).toString('hex')],
+    ['upper-case hex', (t: string) => Buffer.from(t).toString('hex').toUpperCase()],
     ['percent-encoded', (t: string) => encodeURIComponent(`${t}+/=`)],
   ])('redacts the token echoed in %s', (_, transform) => {
     const echoed = transform(TOKEN);
