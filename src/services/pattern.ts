@@ -14,6 +14,7 @@
  * The worker is started once per process, only when a user pattern is matched.
  */
 import { Worker } from 'node:worker_threads';
+import { VaultError } from '../errors.js';
 
 export const MATCH_BUDGET_MS = 1000;
 const START_BUDGET_MS = 15_000;
@@ -124,7 +125,9 @@ function matcher(): Worker {
   Atomics.wait(ready, 0, 0, START_BUDGET_MS);
   if (Atomics.load(ready, 0) !== 1) {
     void w.terminate();
-    throw new Error('the pattern matcher (a worker thread) did not start');
+    throw new VaultError('FAILED', 'the matcher for services.json patterns (a worker thread) did not start', {
+      hint: 'the machine may be out of memory or threads; try again',
+    });
   }
   worker = w;
   return w;
