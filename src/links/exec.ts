@@ -68,7 +68,7 @@ function runCapped(command: readonly string[], timeoutMs: number, fail: (why: st
     let size = 0;
     let settled = false;
     const release = track(child.pid);
-    const finish = (err: VaultError | undefined, out?: Buffer) => {
+    const finish = (err: VaultError | undefined) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
@@ -78,7 +78,7 @@ function runCapped(command: readonly string[], timeoutMs: number, fail: (why: st
       if (err) {
         all.fill(0);
         reject(err);
-      } else resolve(out ?? all);
+      } else resolve(all);
     };
     // A timeout or a flood ends the whole group at once and settles now: whatever of it is left
     // (a grandchild that left the group) no longer holds us.
