@@ -6,6 +6,7 @@ const ci = process.env['CI'] === 'true';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    globalSetup: ['./test/global-setup.ts'],
     // Budgets catch hangs, not slowness (speed lives in `npm run bench`): on 2 cores under load,
     // a test that takes 10 s on a quiet machine has been seen to take 30 s.
     testTimeout: 120_000,

@@ -16,16 +16,17 @@
  *   const r = await runCli(['store', 'github', 'token', '-'], { home, env, input: githubClassic() });
  *   expect(r.code).toBe(0);
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll } from 'vitest';
 import { githubChecksum } from '../../src/services/github.js';
 
-export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+import { REPO } from './build.js';
+
+export { REPO };
 export const BIN = join(REPO, 'bin', 'mcp-tokens.js');
 /** The passphrase passphraseEnv() writes unless told otherwise. */
 export const PASSPHRASE = 'correct horse battery staple';
@@ -163,49 +164,4 @@ export function canary(): string {
   return `CANARY-${randomAlnum(24)}`;
 }
 
-let built = false;
-
-/**
- * Build dist/ (tsc) when any file under src/ is newer than dist/cli/main.js. Parallel test
- * workers take turns through a lock directory so only one tsc runs. Type errors elsewhere in
- * the tree do not stop tsc from emitting; they are reported on stderr, and the tests then show
- * whether the binary works.
- */
-export function ensureBuilt(): void {
-  if (built) return;
-  const lock = join(tmpdir(), `mcp-tokens-build-${Buffer.from(REPO).toString('hex').slice(-24)}.lock`);
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    try {
-      mkdirSync(lock);
-      break;
-    } catch {
-      if (Date.now() > deadline) rmSync(lock, { recursive: true, force: true });
-      else Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
-    }
-  }
-  try {
-    if (stale()) {
-      const r = spawnSync(process.execPath, [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: REPO, encoding: 'utf8' });
-      if (r.status !== 0) process.stderr.write(`ensureBuilt: tsc reported errors (dist was still emitted):\n${r.stdout}${r.stderr}`);
-      // Same as `npm run build`: refresh the pre-rendered --help so it is never stale.
-      spawnSync(process.execPath, [join(REPO, 'scripts/render-help.mjs')], { cwd: REPO, encoding: 'utf8' });
-    }
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
-  }
-  if (!existsSync(join(REPO, 'dist/cli/main.js'))) throw new Error('dist/cli/main.js is missing after the build');
-  built = true;
-}
-
-function stale(): boolean {
-  const main = join(REPO, 'dist/cli/main.js');
-  if (!existsSync(main)) return true;
-  const builtAt = statSync(main).mtimeMs;
-  const newer = (dir: string): boolean =>
-    readdirSync(dir, { withFileTypes: true }).some((d) => {
-      const p = join(dir, d.name);
-      return d.isDirectory() ? newer(p) : d.name.endsWith('.ts') && statSync(p).mtimeMs > builtAt;
-    });
-  return newer(join(REPO, 'src'));
-}
+export { ensureBuilt } from './build.js';

@@ -2,16 +2,9 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { applyMigration, planMigration, undoMigration } from '../../src/migrate/index.js';
-import { EXPECTED_VAULT, makeHome, type TestHome } from './home.js';
+import { EXPECTED_VAULT, itRc, makeHome, type TestHome } from './home.js';
 import { TestTarget } from './targets.js';
 import { CANARIES, githubToken, jwt } from './tokens.js';
-import { requireTools } from '../helpers/tools.js';
-
-// The home's rc files include .zshrc and config.fish: migrate edits one only when its own shell
-// says the result still parses (`zsh -n`, `fish -n`), so these tests need both shells.
-const ZSH = requireTools('zsh', ['zsh'], 'migrate tests that edit .zshrc');
-const FISH = requireTools('fish', ['fish'], 'migrate tests that edit config.fish');
-const itRc = it.skipIf(!ZSH || !FISH);
 
 let h: TestHome;
 afterEach(async () => {
@@ -100,7 +93,7 @@ describe('conflicts', () => {
 
 describe('a failure half-way loses nothing', () => {
   for (const n of [0, 1, 3, 5, 7]) {
-    it(`store fails after ${n} stores`, async () => {
+    itRc(`store fails after ${n} stores`, async () => {
       h = await makeHome();
       const target = new TestTarget({ failAfterStores: n });
       const result = await applyMigration(await planMigration(target, h.options({ shellRc: true })), target);

@@ -13,7 +13,7 @@ import { parse, type ParseError } from 'jsonc-parser';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyMigration, planMigration } from '../../src/migrate/index.js';
-import { CONFIGS, EXPECTED_VAULT, makeHome } from './home.js';
+import { CONFIGS, EXPECTED_VAULT, RC_SHELLS, makeHome } from './home.js';
 import { TestTarget } from './targets.js';
 import { CANARIES } from './tokens.js';
 import { ensureBuilt } from '../helpers/cli.js';
@@ -61,7 +61,7 @@ async function child(options: object, stateFile: string, killAt: number): Promis
  */
 const CHUNKS = 8;
 
-describe('kill -9 during migrate', () => {
+describe.skipIf(!RC_SHELLS)('kill -9 during migrate', () => {
   let total = 0;
   beforeAll(async () => {
     const probe = await makeHome();

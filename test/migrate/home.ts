@@ -4,7 +4,21 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PlanOptions } from '../../src/migrate/plan.js';
+import { it } from 'vitest';
+import { requireTools } from '../helpers/tools.js';
 import { CANARIES } from './tokens.js';
+
+/**
+ * The home's rc files include .zshrc and config.fish. With shellRc, migrate edits one only when its
+ * own shell says the result still parses (`zsh -n`, `fish -n`), so a test that migrates them and
+ * checks the end state needs both shells: itRc skips it, with one SKIPPED line each, without them.
+ */
+const ZSH = requireTools('zsh', ['zsh'], 'migrate tests that edit .zshrc');
+const FISH = requireTools('fish', ['fish'], 'migrate tests that edit config.fish');
+export const RC_SHELLS = ZSH && FISH;
+export function itRc(name: string, fn: () => Promise<void>, timeout?: number): void {
+  it.skipIf(!RC_SHELLS)(name, fn, timeout);
+}
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
 

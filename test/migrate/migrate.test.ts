@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { parse, type ParseError } from 'jsonc-parser';
 import { afterEach, describe, expect, it } from 'vitest';
 import { applyMigration, describePlan, leftovers, planMigration, planToJSON, undoMigration } from '../../src/migrate/index.js';
-import { CONFIGS, EXPECTED_VAULT, makeHome, type TestHome } from './home.js';
+import { CONFIGS, EXPECTED_VAULT, itRc, makeHome, type TestHome } from './home.js';
 import { TestTarget } from './targets.js';
 import { CANARIES } from './tokens.js';
 
@@ -89,7 +89,7 @@ describe('planMigration on a realistic home', () => {
 });
 
 describe('applyMigration', () => {
-  it('stores every value, removes every plaintext copy, rewrites configs preserving every other byte', async () => {
+  itRc('stores every value, removes every plaintext copy, rewrites configs preserving every other byte', async () => {
     h = await makeHome();
     const target = new TestTarget();
     const before = await h.all();
@@ -126,7 +126,7 @@ describe('applyMigration', () => {
     expect(target.state.files).toHaveLength(plan.files.length);
   });
 
-  it('is idempotent: a second run has nothing to migrate', async () => {
+  itRc('is idempotent: a second run has nothing to migrate', async () => {
     h = await makeHome();
     const target = new TestTarget();
     await applyMigration(await planMigration(target, h.options({ shellRc: true })), target);
@@ -167,7 +167,7 @@ describe('applyMigration', () => {
     expect(target.state.values['github/token']).toBe(CANARIES.GITHUB);
   });
 
-  it('undo restores every changed file byte for byte, with its mode', async () => {
+  itRc('undo restores every changed file byte for byte, with its mode', async () => {
     h = await makeHome();
     const target = new TestTarget();
     const before = await h.all();
