@@ -81,7 +81,8 @@ export async function startAgent(opts: AgentOptions): Promise<AgentStatus> {
     const base = { v: PROTOCOL_VERSION, id: req.id };
     if (!authed && req.op !== 'hello') return { ...base, ok: false, code: 'USAGE', message: 'say hello first' };
     if (!configCurrent()) return { ...base, ok: false, code: 'LOCKED', message: "the vault's vault.json changed since it was unlocked; the agent locked itself" };
-    idle?.refresh();
+    // hello and status are not use: polling `unlock --status` must not keep the agent from its
+    // idle lock. Only a seal or an open (crypt, below) counts.
     switch (req.op) {
       case 'hello':
       case 'status':

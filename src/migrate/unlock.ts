@@ -50,7 +50,8 @@ export async function vaultAccess(o: { dir: string; backend: 'keychain' | 'file'
   const base: VaultAccess = { dir: o.dir, backend: o.backend, defaultDir, ...(dirFlag ? { dirFlag } : {}) };
   if (o.backend !== 'file' || !o.exists) return base;
   const { findAgent } = await import('../agent/client.js');
-  const found = await findAgent(o.dir, o.env ?? process.env, { timeoutMs: AGENT_TIMEOUT_MS });
+  // Found where run will look, whatever environment the client gives it (agent/paths.ts).
+  const found = await findAgent(o.dir, { timeoutMs: AGENT_TIMEOUT_MS });
   if (!('connection' in found)) return base;
   const { status } = found.connection;
   found.connection.close();

@@ -9,10 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { agentPaths } from '../../src/agent/paths.js';
+import { setTestRoots } from '../helpers/cli.js';
 import { unlockAtStart, vaultAccess, type VaultAccess } from '../../src/migrate/unlock.js';
 
 const roots: string[] = [];
 afterEach(() => {
+  setTestRoots(undefined);
   for (const r of roots.splice(0)) rmSync(r, { recursive: true, force: true });
 });
 function root(): string {
@@ -29,8 +31,9 @@ describe('vaultAccess: the agent check', () => {
     const dir = join(r, 'vault');
     mkdirSync(dir, { mode: 0o700 });
     writeFileSync(join(dir, 'vault.json'), '{}', { mode: 0o600 });
-    const env = { XDG_RUNTIME_DIR: run };
-    const paths = agentPaths(dir, env);
+    const env = {};
+    setTestRoots({ runUser: run, tmp: r, home: r });
+    const paths = agentPaths(dir);
     mkdirSync(paths.dir, { mode: 0o700 });
     writeFileSync(paths.token, 'a'.repeat(64), { mode: 0o600 });
     const sockets: net.Socket[] = [];
