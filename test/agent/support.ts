@@ -38,9 +38,9 @@ export async function agentVault(entries: readonly Entry[], passphrase = PASSPHR
   return { home, dir: vaultDir(home), run, roots: testRoots(home), env, passEnv: { ...env, ...passphraseEnv(home, passphrase) } };
 }
 
-export function cli(v: AgentVault, args: string[], opts: { withPassphrase?: boolean; input?: string; env?: Record<string, string | undefined> } = {}): Promise<CliResult> {
+export function cli(v: AgentVault, args: string[], opts: { withPassphrase?: boolean; input?: string; env?: Record<string, string | undefined>; timeoutMs?: number } = {}): Promise<CliResult> {
   const env = { ...(opts.withPassphrase ? v.passEnv : v.env), ...opts.env };
-  return runCli(args, { home: v.home, env, roots: v.roots, ...(opts.input === undefined ? {} : { input: opts.input }) });
+  return runCli(args, { home: v.home, env, roots: v.roots, ...(opts.input === undefined ? {} : { input: opts.input }), ...(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }) });
 }
 
 export interface StatusJson {
