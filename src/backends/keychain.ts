@@ -275,7 +275,7 @@ function translate(e: unknown, what: string): VaultError {
       : busTried
         ? 'check that DBUS_SESSION_BUS_ADDRESS names the bus of the session whose keyring holds the vault, or '
         : '';
-    return fail('BACKEND_UNAVAILABLE', `no Secret Service is reachable (no D-Bus session or no keyring daemon${tried})`, `${set}${HEADLESS_HINT}`);
+    return fail('BACKEND_UNAVAILABLE', `no Secret Service is reachable (no D-Bus session or no keyring daemon)${tried}`, `${set}${HEADLESS_HINT}`);
   }
   if (/utf-?8|encod/i.test(detail)) {
     return fail('INTEGRITY', 'the keychain item is not text', 'remove the item and store the credential again');
