@@ -174,7 +174,7 @@ export async function startAgent(opts: AgentOptions): Promise<AgentStatus> {
     lock('vault directory gone');
   }
   // No client can reach an agent whose socket or token file is gone, so it locks. This is also
-  // how it ends with the login: the runtime directory ($XDG_RUNTIME_DIR) is removed when the
+  // how it ends with the login: the runtime directory (/run/user/<uid>) is removed when the
   // user's last session ends (XDG Base Directory spec; systemd-logind and elogind do it).
   const mine = new Set([basename(paths.socket), basename(paths.token)]);
   try {
