@@ -19,11 +19,27 @@ import { StdioClientTransport, getDefaultEnvironment } from '@modelcontextprotoc
 import { BIN, REPO, ensureBuilt, githubClassic, rootsArgs, runCli, tempHome, type UserRoots } from '../helpers/cli.js';
 import { requireKeyringOrSkip, startKeyringSession, type KeyringSession } from '../helpers/keyring-session.js';
 import { agentVault, cli, unlockVault, type AgentVault } from '../agent/support.js';
+import { TEST_KDF_VARIABLE } from '../../src/crypto/kdf.js';
 
 const FIXTURE = join(REPO, 'test/fixtures/mcp-env-server.mjs');
 const sha = (v: string) => createHash('sha256').update(v, 'utf8').digest('hex');
 
 beforeAll(() => ensureBuilt());
+
+/**
+ * A vault with real Argon2id parameters (the interactive preset): the command a client starts gets
+ * no MCP_TOKENS_INSECURE_TEST_KDF either, and refuses the suite's cheap test vaults as it would a
+ * user's weakened one.
+ */
+async function realKdfVault(token: string): Promise<AgentVault> {
+  const saved = process.env[TEST_KDF_VARIABLE];
+  delete process.env[TEST_KDF_VARIABLE];
+  try {
+    return await agentVault([['github', 'token', token]]);
+  } finally {
+    if (saved !== undefined) process.env[TEST_KDF_VARIABLE] = saved;
+  }
+}
 
 /** Start the fixture server through run as an MCP client does by default: no `env` option. */
 async function throughRun(roots: UserRoots, dir: string, services: string[], names: string[]): Promise<{ tools: string[]; report: unknown; stderr: string }> {
@@ -57,7 +73,7 @@ describe('a file vault unlocked by the agent', () => {
   const token = githubClassic();
   let v: AgentVault;
   beforeAll(async () => {
-    v = await agentVault([['github', 'token', token]]);
+    v = await realKdfVault(token);
     // Unlocked from a desktop terminal: XDG_RUNTIME_DIR and TMPDIR set (to somewhere else).
     const desk = join(v.home, 'desktop-runtime');
     mkdirSync(desk, { mode: 0o700 });
@@ -80,7 +96,7 @@ describe('a file vault unlocked by the agent', () => {
   });
 
   it('with no /run/user/<uid> either, the agent serves from the /tmp place and is found there just the same', async () => {
-    const w = await agentVault([['github', 'token', token]]);
+    const w = await realKdfVault(token);
     w.roots = { ...w.roots, runUser: join(w.home, 'no-such-run') };
     await unlockVault(w);
     try {
