@@ -66,7 +66,8 @@ export function agentPaths(vaultDir: string, roots: UserRoots = userRoots()): Ag
   const name = vaultName(vaultDir);
   for (const dir of dirs) {
     const paths = socketFiles(dir, name);
-    if (Buffer.byteLength(paths.socket) <= MAX_SOCKET_PATH) return notice ? { ...paths, notice } : paths;
+    // The squatted /tmp place is worth a word only when it is what sent the agent elsewhere.
+    if (Buffer.byteLength(paths.socket) <= MAX_SOCKET_PATH) return notice && dir === dirs[dirs.length - 1] ? { ...paths, notice } : paths;
   }
   const last = socketFiles(dirs[dirs.length - 1]!, name);
   throw new VaultError('USAGE', `no place for the agent's socket: ${last.socket} is longer than a Unix socket path may be (${MAX_SOCKET_PATH} bytes)`, {
