@@ -42,7 +42,7 @@ interface UnlockOpts {
 export const unlock = new Command('unlock')
   .description('start an agent that holds a file vault\'s key, so commands need no passphrase until it locks')
   .addOption(new Option('--timeout <duration>', 'lock this long after unlocking (none: never)').default('12h'))
-  .addOption(new Option('--idle <duration>', 'lock after this long without a request (none: never)').default('none'))
+  .addOption(new Option('--idle <duration>', 'lock after this long without use: a command opening or sealing through it; --status does not count (none: never)').default('none'))
   .option('--status', 'say whether the vault is unlocked, since when and until when (exit 3 when locked)')
   .option('--json', 'with --status: JSON on stdout')
   .option('--print-systemd-unit', 'print a systemd --user unit that unlocks at login, and exit')
