@@ -6,6 +6,7 @@
  * JSON on stdout says whether it serves ({"ok":true,"status":…}) or why not; then stdout is
  * closed too, and the agent lives on detached (its own session, cwd /, stderr discarded).
  */
+import { closeSync, readdirSync, readFileSync } from 'node:fs';
 import { isVaultError } from '../errors.js';
 import { KEY_BYTES } from '../crypto/format.js';
 import { socketFiles } from './paths.js';
@@ -13,7 +14,36 @@ import { startAgent } from './server.js';
 
 process.umask(0o077);
 process.title = 'mcp-tokens-agent';
+
+/** O_CLOEXEC as /proc/<pid>/fdinfo shows it (Linux: 02000000 octal on every architecture but a few). */
+const O_CLOEXEC = 0o2000000;
+closeInherited();
 process.chdir('/');
+
+/**
+ * Close every descriptor above stderr that came from whoever ran `unlock` (a pipe, a log file, a
+ * socket of the terminal's): the agent lives for hours and must not keep them open. Node and libuv
+ * open all of theirs close-on-exec, so a descriptor without O_CLOEXEC was inherited through exec;
+ * /proc/self/fdinfo says which. Where there is no /proc (macOS), nothing is closed here.
+ */
+function closeInherited(): void {
+  let fds: string[];
+  try {
+    fds = readdirSync('/proc/self/fd');
+  } catch {
+    return;
+  }
+  for (const name of fds) {
+    const fd = Number(name);
+    if (!Number.isInteger(fd) || fd <= 2) continue;
+    try {
+      const flags = /^flags:\s*([0-7]+)/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'));
+      if (flags && (parseInt(flags[1]!, 8) & O_CLOEXEC) === 0) closeSync(fd);
+    } catch {
+      /* gone meanwhile (the directory listing's own descriptor) */
+    }
+  }
+}
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);

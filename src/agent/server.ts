@@ -81,7 +81,8 @@ export async function startAgent(opts: AgentOptions): Promise<AgentStatus> {
     const base = { v: PROTOCOL_VERSION, id: req.id };
     if (!authed && req.op !== 'hello') return { ...base, ok: false, code: 'USAGE', message: 'say hello first' };
     if (!configCurrent()) return { ...base, ok: false, code: 'LOCKED', message: "the vault's vault.json changed since it was unlocked; the agent locked itself" };
-    idle?.refresh();
+    // hello and status are not use: polling `unlock --status` must not keep the agent from its
+    // idle lock. Only a seal or an open (crypt, below) counts.
     switch (req.op) {
       case 'hello':
       case 'status':
@@ -173,7 +174,7 @@ export async function startAgent(opts: AgentOptions): Promise<AgentStatus> {
     lock('vault directory gone');
   }
   // No client can reach an agent whose socket or token file is gone, so it locks. This is also
-  // how it ends with the login: the runtime directory ($XDG_RUNTIME_DIR) is removed when the
+  // how it ends with the login: the runtime directory (/run/user/<uid>) is removed when the
   // user's last session ends (XDG Base Directory spec; systemd-logind and elogind do it).
   const mine = new Set([basename(paths.socket), basename(paths.token)]);
   try {

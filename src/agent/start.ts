@@ -7,7 +7,7 @@ import { createHash, getCiphers } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { VaultError } from '../errors.js';
+import { VaultError, isVaultError } from '../errors.js';
 import { CONFIG_NAME, parseConfig, unwrapDataKey } from '../vault/config.js';
 import { ensureDir, readSecureText } from '../vault/fsutil.js';
 import type { PassphraseProvider } from '../vault/vault.js';
@@ -20,7 +20,6 @@ export interface UnlockOptions {
   passphrase: PassphraseProvider;
   timeoutMs: number | null;
   idleMs: number | null;
-  env?: NodeJS.ProcessEnv;
 }
 
 export interface UnlockResult {
@@ -43,14 +42,24 @@ export async function unlock(opts: UnlockOptions): Promise<UnlockResult> {
     });
   }
   if (config.previous) throw new VaultError('USAGE', 'an interrupted rekey must finish before unlock', { hint: 'run: mcp-tokens rekey' });
-  const found = await findAgent(dir, opts.env);
+  const found = await findAgent(dir);
   if ('connection' in found) {
     found.connection.close();
     return { status: found.connection.status, already: true };
   }
   if (found.unsafe) throw found.unsafe; // before the passphrase is asked
-  const paths = agentPaths(dir, opts.env);
-  checkAgentDir(paths.dir, true);
+  if (found.hung) throw found.hung; // a second agent would not be found behind the stopped one
+  let paths = agentPaths(dir);
+  try {
+    checkAgentDir(paths.dir, true);
+  } catch (e) {
+    // Another user made /tmp/mcp-tokens-<uid> between our look and our mkdir: look again (it is
+    // now passed over); anything else is the user's to fix and is reported.
+    const again = agentPaths(dir);
+    if (again.dir === paths.dir) throw e;
+    paths = again;
+    checkAgentDir(paths.dir, true);
+  }
   const pass = await opts.passphrase('unlock');
   let key: Uint8Array;
   try {
@@ -59,12 +68,14 @@ export async function unlock(opts: UnlockOptions): Promise<UnlockResult> {
     pass.fill(0);
   }
   const status = await spawnAgent(dir, paths, key, sha256(text), opts);
-  return { status, already: false, ...(found.notice ? { notice: found.notice } : {}) };
+  const notices = [found.notice ? `${found.notice}; replaced by a new agent` : undefined, paths.notice ? `${paths.notice}; it serves at ${paths.socket}` : undefined].filter(Boolean);
+  return { status, already: false, ...(notices.length ? { notice: notices.join('\n') } : {}) };
 }
 
 /** The status of the vault's agent, or undefined (with a notice when something was ignored). */
-export async function agentStatus(dir: string, env?: NodeJS.ProcessEnv): Promise<{ status?: AgentStatus; notice?: string }> {
-  const found = await findAgent(dir, env);
+export async function agentStatus(dir: string): Promise<{ status?: AgentStatus; notice?: string }> {
+  const found = await findAgent(dir);
+  if (!('connection' in found) && found.hung) throw found.hung; // not "locked": an agent holds the key
   if ('connection' in found) {
     found.connection.close();
     return { status: found.connection.status };
@@ -73,10 +84,15 @@ export async function agentStatus(dir: string, env?: NodeJS.ProcessEnv): Promise
 }
 
 /** Ask the agent to lock; a stale socket is removed. Returns whether an agent was locked. */
-export async function lock(dir: string, env?: NodeJS.ProcessEnv): Promise<{ locked: boolean; notice?: string }> {
-  const found: Found = await findAgent(dir, env);
+export async function lock(dir: string): Promise<{ locked: boolean; notice?: string }> {
+  const found: Found = await findAgent(dir);
+  if (!('connection' in found) && found.hung) throw found.hung;
   if ('connection' in found) {
-    const r = await found.connection.request('lock').catch(() => ({ ok: true }));
+    // The agent may close before its reply is read (it locks on the way out): that is a lock too.
+    const r = await found.connection.request('lock').catch((e: unknown) => {
+      if (isVaultError(e) && e.reason === 'agent-hung') throw e;
+      return { ok: true };
+    });
     found.connection.close();
     return { locked: r.ok === true };
   }

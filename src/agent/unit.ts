@@ -1,15 +1,33 @@
 /** `unlock --print-systemd-unit`: a systemd --user service that unlocks the vault at login. */
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { VaultError } from '../errors.js';
 
-/** systemd unit files treat % and \ specially; our paths are quoted for ExecStart's parser. */
-function quote(s: string): string {
-  return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/%/g, '%%')}"`;
+/**
+ * A value for the unit: no control character may reach it (a newline would start a directive of
+ * its own), so one is refused rather than escaped.
+ */
+function checked(what: string, s: string): string {
+  if (/[\u0000-\u001f\u007f]/.test(s)) {
+    throw new VaultError('INVALID_INPUT', `${what} holds a control character (a newline, a tab…), which a systemd unit cannot carry`, {
+      hint: `give ${what} without it; nothing was printed`,
+    });
+  }
+  return s;
 }
 
+/** ExecStart's parser: \ and " escaped inside double quotes, % (specifiers) and $ (variables) doubled. */
+function quote(what: string, s: string): string {
+  return `"${checked(what, s).replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/%/g, '%%').replace(/\$/g, '$$$$')}"`;
+}
+
+/** timeout and idle are durations already checked by the caller (8h, 30m, none). */
 export function systemdUnit(dir: string, timeout: string, idle: string): string {
+  for (const [what, v] of [['--timeout', timeout], ['--idle', idle]] as const) {
+    if (!/^(none|[0-9]{1,7}(ms|s|m|h|d))$/.test(v)) throw new VaultError('USAGE', `invalid ${what} '${checked(what, v)}'`, { hint: 'use a number and a unit (8h, 30m, 90s, 2d) or none' });
+  }
   const bin = realpathSync(fileURLToPath(new URL('../../bin/mcp-tokens.js', import.meta.url)));
-  const cli = `${quote(process.execPath)} ${quote(bin)} --dir ${quote(dir)}`;
+  const cli = `${quote('the node path', process.execPath)} ${quote('the mcp-tokens path', bin)} --dir ${quote('--dir', dir)}`;
   return `# mcp-tokens agent: unlocks the file vault ${dir} when you log in and locks it when
 # your last session ends (the user manager stops it; SIGTERM locks the agent).
 # Install:

@@ -2,6 +2,7 @@ import type { AsyncEntry, EntryOptions } from '@napi-rs/keyring';
 import { VaultError } from '../errors.js';
 import { NAME_RE, SERVICE_REF_RE, entryName, splitEntryName, type EntryName } from '../names.js';
 import type { Backend } from './types.js';
+import { injectedEnv, standardBus } from '../user-dirs.js';
 
 export const KEYCHAIN_BACKEND = 'keychain';
 /** Keychain service of every item we write; accounts are `{service}/{key}` or `{service}@{instance}/{key}` (DESIGN.md §4, §11). */
@@ -55,6 +56,7 @@ export function keychainBackend(opts: KeychainOptions = {}): Backend {
     list: async () => {
       const keyring = await loadKeyring();
       let found: { account: string }[];
+      ensureBusAddress();
       try {
         // Search by attribute only; the values come back too and are dropped at once.
         found = await keyring.findCredentialsAsync(service);
@@ -128,6 +130,34 @@ export async function deleteVaultKey(opts: VaultKeyOptions = {}): Promise<boolea
   return withEntry(service, opts.account ?? VAULT_KEY_ACCOUNT, 'delete', (e) => e.deleteCredential());
 }
 
+/** How the session bus was looked for, for the "no Secret Service" message. */
+let busTried: { text: string; unset: boolean } | undefined;
+
+/**
+ * MCP clients start servers without DBUS_SESSION_BUS_ADDRESS (the SDK passes HOME, LOGNAME, PATH,
+ * SHELL, TERM and USER only). Then the bus of the user's login is used, at its standard place
+ * unix:path=/run/user/<uid>/bus, when that socket exists and is the user's: set in this
+ * process's environment before libdbus connects (it reads the variable), and left out of what
+ * `run` hands the command (user-dirs.ts, injectedEnv).
+ */
+function ensureBusAddress(): void {
+  if (process.platform !== 'linux') return;
+  const set = process.env['DBUS_SESSION_BUS_ADDRESS'];
+  if (set && !injectedEnv.has('DBUS_SESSION_BUS_ADDRESS')) {
+    busTried = { text: `the session bus DBUS_SESSION_BUS_ADDRESS names (${set.slice(0, 200)})`, unset: false };
+    return;
+  }
+  const std = standardBus();
+  if ('address' in std) {
+    process.env['DBUS_SESSION_BUS_ADDRESS'] = std.address;
+    injectedEnv.add('DBUS_SESSION_BUS_ADDRESS');
+    busTried = { text: `the standard session bus ${std.address} (DBUS_SESSION_BUS_ADDRESS is not set)`, unset: true };
+  } else {
+    if (injectedEnv.delete('DBUS_SESSION_BUS_ADDRESS')) delete process.env['DBUS_SESSION_BUS_ADDRESS'];
+    busTried = { text: `no session bus: DBUS_SESSION_BUS_ADDRESS is not set, and ${std.why}`, unset: true };
+  }
+}
+
 type Keyring = typeof import('@napi-rs/keyring');
 let loading: Promise<Keyring> | undefined;
 
@@ -181,6 +211,7 @@ async function withEntry<T>(service: string, acct: string, verb: string, fn: (e:
 }
 
 async function onSlot<T>(keyring: Keyring, service: string, acct: string, fn: (e: AsyncEntry) => Promise<T>): Promise<T> {
+  ensureBusAddress();
   const bus = process.env['DBUS_SESSION_BUS_ADDRESS'] ?? '';
   if (bus !== slotsBus) {
     slots.clear(); // entries of the old bus go to GC with their connections
@@ -238,7 +269,13 @@ function translate(e: unknown, what: string): VaultError {
     return fail('BACKEND_UNAVAILABLE', 'the keychain is locked', `unlock the keyring (log in to the desktop or unlock "Login" in Seahorse) and try again; ${SERVER_STEPS}`);
   }
   if (/d-?bus|secret service|connect|autolaunch/i.test(detail)) {
-    return fail('BACKEND_UNAVAILABLE', 'no Secret Service is reachable (no D-Bus session or no keyring daemon)', HEADLESS_HINT);
+    const tried = busTried ? `; tried ${busTried.text}` : '';
+    const set = busTried?.unset
+      ? "set DBUS_SESSION_BUS_ADDRESS to your session bus's address (echo $DBUS_SESSION_BUS_ADDRESS in a terminal of your desktop session; for an MCP server, in its \"env\" in the client's config), or "
+      : busTried
+        ? 'check that DBUS_SESSION_BUS_ADDRESS names the bus of the session whose keyring holds the vault, or '
+        : '';
+    return fail('BACKEND_UNAVAILABLE', `no Secret Service is reachable (no D-Bus session or no keyring daemon)${tried}`, `${set}${HEADLESS_HINT}`);
   }
   if (/utf-?8|encod/i.test(detail)) {
     return fail('INTEGRITY', 'the keychain item is not text', 'remove the item and store the credential again');

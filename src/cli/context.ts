@@ -68,7 +68,7 @@ async function vaultOptions(cmd: Command, opts: { kdf?: string; agent?: boolean 
     agent: opts.agent === false ? undefined : (text: string) => agentKey(dir, text),
     kdf: opts.kdf as import('../crypto/kdf.js').KdfPreset | undefined,
     // Loaded here: the prompt's tty code is dead weight on a keychain vault's start-up path.
-    passphrase: (await import('./passphrase.js')).passphraseProvider({ fd: g.passphraseFd }),
+    passphrase: withAgentTrouble((await import('./passphrase.js')).passphraseProvider({ fd: g.passphraseFd })),
     keychainService: process.env['MCP_TOKENS_KEYCHAIN_SERVICE'] || undefined,
   };
 }
@@ -106,13 +106,51 @@ export async function openForRead<T>(cmd: Command, read: (vault: Vault) => Promi
   });
 }
 
+/**
+ * An agent that runs but could not be used (stopped, hung, an unsafe path): when no passphrase
+ * can be had either, the error says that rather than "unlock", which the user has done.
+ */
+let agentTrouble: VaultError | undefined;
+
+function withAgentTrouble(provider: import('../vault/vault.js').PassphraseProvider): import('../vault/vault.js').PassphraseProvider {
+  const explain = (e: unknown): unknown => {
+    if (!agentTrouble || !(e instanceof VaultError) || e.code !== 'NO_PASSPHRASE') return e;
+    return new VaultError('NO_PASSPHRASE', `${e.message}, and the unlock agent could not be used: ${agentTrouble.message}`, {
+      hint: `${agentTrouble.hint ?? 'check the agent'}; or set MCP_TOKENS_PASSPHRASE_FILE to a 0600 file holding the passphrase`,
+      reason: agentTrouble.reason,
+    });
+  };
+  const wrapped: import('../vault/vault.js').PassphraseProvider = async (purpose) => {
+    try {
+      return await provider(purpose);
+    } catch (e) {
+      throw explain(e);
+    }
+  };
+  wrapped.retry = provider.retry;
+  if (provider.check) {
+    const check = provider.check;
+    wrapped.check = async (purpose) => {
+      try {
+        await check(purpose);
+      } catch (e) {
+        throw explain(e);
+      }
+    };
+  }
+  return wrapped;
+}
+
 /** The agent's key handle for this vault.json; undefined (with a warning saying why) otherwise. */
 async function agentKey(dir: string, configText: string): Promise<import('../vault/vault.js').AgentKey | undefined> {
   const { findAgent, agentKeyHandle } = await import('../agent/client.js');
   const found = await findAgent(dir);
   const { warn } = await import('./output.js');
   if (!('connection' in found)) {
-    if (found.notice) warn(`${found.notice}; using the passphrase instead`);
+    if (found.notice) {
+      warn(`${found.notice}; using the passphrase instead`);
+      agentTrouble = found.hung ?? found.unsafe;
+    }
     return undefined;
   }
   const { connection } = found;

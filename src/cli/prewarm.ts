@@ -9,7 +9,7 @@ import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync } fr
 import { join } from 'node:path';
 import { commandName, optionValue } from './argv.js';
 import { vaultDir } from './context.js';
-import { agentPaths } from '../agent/paths.js';
+import { agentPathsAll } from '../agent/paths.js';
 
 /** Commands that unlock an existing vault on their way. */
 const UNLOCKING = new Set(['load', 'run', 'list', 'store', 'delete', 'restore', 'verify']);
@@ -44,7 +44,13 @@ function readGuess(path: string): string {
 
 function agentUp(dir: string): boolean {
   try {
-    return lstatSync(agentPaths(dir).socket).isSocket();
+    return agentPathsAll(dir).some((p) => {
+      try {
+        return lstatSync(p.socket).isSocket();
+      } catch {
+        return false;
+      }
+    });
   } catch {
     return false;
   }

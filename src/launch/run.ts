@@ -19,6 +19,7 @@ import { constants as osConstants } from 'node:os';
 import { delimiter, isAbsolute, resolve } from 'node:path';
 import { VaultError } from '../errors.js';
 import { assertEnvPair, scrubEnv } from './env.js';
+import { injectedEnv } from '../user-dirs.js';
 
 export const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
@@ -47,7 +48,9 @@ export async function runWithEnv(
   }
   for (const [name, value] of Object.entries(extraEnv)) assertEnvPair(name, value);
   // Scrub after merging, so not even extraEnv can hand the passphrase on.
-  const env = scrubEnv({ ...(opts.baseEnv ?? process.env), ...extraEnv });
+  const base = { ...(opts.baseEnv ?? process.env) };
+  for (const name of injectedEnv) delete base[name]; // ours for libdbus, not the client's
+  const env = scrubEnv({ ...base, ...extraEnv });
   const cwd = opts.cwd ?? process.cwd();
 
   const execve = (process as unknown as { execve?: Execve }).execve;

@@ -23,6 +23,12 @@ export interface VaultAccess {
   dirFlag?: string;
   /** The vault a server opens when its env sets no MCP_TOKENS_DIR (~/.mcp_tokens); unchecked when absent. */
   defaultDir?: string;
+  /**
+   * Keychain vaults on Linux: the session bus a server finds when its env has no
+   * DBUS_SESSION_BUS_ADDRESS (MCP clients pass none of their own): the standard one of the login,
+   * or why there is none.
+   */
+  bus?: { address: string } | { why: string };
 }
 
 export interface UnlockAtStart {
@@ -48,9 +54,11 @@ export async function vaultAccess(o: { dir: string; backend: 'keychain' | 'file'
   const defaultDir = join(o.home, '.mcp_tokens');
   const dirFlag = o.dir === defaultDir ? undefined : `--dir '${o.dir}'`;
   const base: VaultAccess = { dir: o.dir, backend: o.backend, defaultDir, ...(dirFlag ? { dirFlag } : {}) };
+  if (o.backend === 'keychain' && process.platform === 'linux') return { ...base, bus: (await import('../user-dirs.js')).standardBus() };
   if (o.backend !== 'file' || !o.exists) return base;
   const { findAgent } = await import('../agent/client.js');
-  const found = await findAgent(o.dir, o.env ?? process.env, { timeoutMs: AGENT_TIMEOUT_MS });
+  // Found where run will look, whatever environment the client gives it (agent/paths.ts).
+  const found = await findAgent(o.dir, { timeoutMs: AGENT_TIMEOUT_MS });
   if (!('connection' in found)) return base;
   const { status } = found.connection;
   found.connection.close();
@@ -77,10 +85,23 @@ export function unlockAtStart(env: readonly { name: string; value: string }[], a
       fix: other.fix,
     };
   }
-  if (access.backend === 'keychain') return { via: 'keychain', launcher: true, detail: KEYCHAIN[platform] ?? KEYCHAIN_LINUX };
-  const flag = access.dirFlag ? ` ${access.dirFlag}` : '';
-  const unlock = `run 'mcp-tokens unlock${flag}' before starting the client`;
   const get = (name: string) => env.find((e) => e.name === name && e.value !== '')?.value;
+  const flag = access.dirFlag ? ` ${access.dirFlag}` : '';
+  if (access.backend === 'keychain') {
+    // The client gives the server no DBUS_SESSION_BUS_ADDRESS of its own: only the server's env or
+    // the standard bus of the login (run looks there) lead to the Secret Service.
+    if (platform === 'linux' && access.bus && 'why' in access.bus && get('DBUS_SESSION_BUS_ADDRESS') === undefined) {
+      return {
+        via: 'none',
+        launcher: false,
+        detail: `will fail from a desktop launcher: MCP clients start servers without DBUS_SESSION_BUS_ADDRESS, the server's env sets none, and ${access.bus.why}`,
+        fix: `add "DBUS_SESSION_BUS_ADDRESS": "<its value in your desktop session: echo $DBUS_SESSION_BUS_ADDRESS>" to the server's env, or move the vault to files ('mcp-tokens backend file${flag}') and unlock it`,
+      };
+    }
+    const bus = platform === 'linux' && access.bus && 'address' in access.bus && get('DBUS_SESSION_BUS_ADDRESS') === undefined ? ` (the session bus at ${access.bus.address.slice('unix:path='.length)})` : '';
+    return { via: 'keychain', launcher: true, detail: `${KEYCHAIN[platform] ?? KEYCHAIN_LINUX}${bus}` };
+  }
+  const unlock = `run 'mcp-tokens unlock${flag}' before starting the client`;
   // run asks the agent first; a passphrase source in the server's env only matters without one.
   const source = passphraseSource(get);
   if (source?.ok) return { ...source.ok, ...(access.agent ? { detail: `${source.ok.detail} (the unlock agent running now is asked first)` } : {}) };

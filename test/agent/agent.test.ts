@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BIN, PASSPHRASE, REPO, canary, cliEnv, ensureBuilt, githubClassic, writePassphraseFile } from '../helpers/cli.js';
+import { BIN, PASSPHRASE, REPO, canary, cliEnv, ensureBuilt, githubClassic, rootsArgs, setTestRoots, writePassphraseFile } from '../helpers/cli.js';
 import { openVault } from '../cli/support.js';
 import { findAgent, agentKeyHandle } from '../../src/agent/client.js';
 import { entryAd, vaultKeyAd } from '../../src/crypto/format.js';
@@ -16,6 +16,12 @@ import { withMcpClient } from '../helpers/mcp.js';
 
 const FIXTURE = join(REPO, 'test/fixtures/mcp-env-server.mjs');
 const sha = (v: string) => createHash('sha256').update(v, 'utf8').digest('hex');
+
+/** findAgent in this process, looking where the CLI children of v look. */
+function findIn(v: AgentVault): ReturnType<typeof findAgent> {
+  setTestRoots(v.roots);
+  return findAgent(v.dir);
+}
 
 beforeAll(() => ensureBuilt());
 
@@ -50,7 +56,7 @@ describe('unlock, run through the agent, lock', () => {
   it('an MCP client starts a server through run with no passphrase anywhere in the environment', async () => {
     const env = cliEnv(v.home, v.env);
     expect(Object.keys(env).some((k) => k.startsWith('MCP_TOKENS_PASSPHRASE'))).toBe(false);
-    await withMcpClient({ command: process.execPath, args: [BIN, 'run', 'github', 'myapp', '--', process.execPath, FIXTURE], env }, async ({ client }) => {
+    await withMcpClient({ command: process.execPath, args: [...rootsArgs(v.roots), BIN, 'run', 'github', 'myapp', '--', process.execPath, FIXTURE], env }, async ({ client }) => {
       const result = await client.callTool({ name: 'env_report', arguments: { names: ['GITHUB_PERSONAL_ACCESS_TOKEN', 'MYAPP_SECRET'] } });
       expect((result.structuredContent as { report: unknown[] }).report).toEqual([
         { name: 'GITHUB_PERSONAL_ACCESS_TOKEN', set: true, sha256: sha(token) },
@@ -103,7 +109,7 @@ describe('unlock, run through the agent, lock', () => {
   });
 
   it('refuses associated data that is not an entry, backup or file label (the vault-key AD)', async () => {
-    const found = await findAgent(v.dir, v.env);
+    const found = await findIn(v);
     if (!('connection' in found)) throw new Error(`no agent: ${'notice' in found ? found.notice : ''}`);
     const handle = agentKeyHandle(found.connection);
     try {
@@ -164,13 +170,34 @@ describe('timeouts', () => {
     const started = Date.now();
     for (let i = 0; i < 4; i++) {
       await new Promise((r) => setTimeout(r, 1_200));
-      const found = await findAgent(v.dir, v.env); // each request restarts the idle clock
+      const found = await findIn(v);
       expect('connection' in found).toBe(true);
-      if ('connection' in found) found.connection.close();
+      if (!('connection' in found)) return;
+      // A seal is use: it restarts the idle clock.
+      await agentKeyHandle(found.connection).seal(new Uint8Array([1]), entryAd('entry', 'github', 'token'));
+      found.connection.close();
     }
     expect(Date.now() - started).toBeGreaterThan(4_000);
     expect(pidAlive(s.pid!)).toBe(true);
     expect(await until(() => !pidAlive(s.pid!), 15_000)).toBe(true);
+  });
+
+  it('unlock --status is not use: polling it does not keep the agent from its idle lock', async () => {
+    const v = await agentVault([['github', 'token', githubClassic()]]);
+    const s = await unlockVault(v, ['--idle', '3s']);
+    const started = Date.now();
+    // Poll well past the idle limit; the agent must lock about 3 s after unlock regardless.
+    let sawLocked = false;
+    while (Date.now() - started < 12_000) {
+      const st = await status(v);
+      if (!st.unlocked) {
+        sawLocked = true;
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(sawLocked).toBe(true);
+    expect(await until(() => !pidAlive(s.pid!), 5_000)).toBe(true);
   });
 
   it('SIGTERM locks', async () => {
@@ -207,8 +234,7 @@ describe('a dead or foreign agent is ignored', () => {
     const a = await agentVault([['github', 'token', t1]]);
     const b = await agentVault([['github', 'token', t2]], 'another passphrase here');
     // Same runtime dir for both: one agent per vault, told apart by the socket name.
-    b.env = a.env;
-    b.passEnv = { ...b.passEnv, XDG_RUNTIME_DIR: a.run };
+    b.roots = a.roots;
     const sa = await unlockVault(a);
     const sb = await unlockVault(b);
     expect(sa.pid).not.toBe(sb.pid);
@@ -227,7 +253,7 @@ describe('the key changes under the agent', () => {
     const token = githubClassic();
     const v = await agentVault([['github', 'token', token]]);
     const s = await unlockVault(v);
-    const found = await findAgent(v.dir, v.env);
+    const found = await findIn(v);
     if (!('connection' in found)) throw new Error('no agent');
     const handle = agentKeyHandle(found.connection);
     const newPass = writePassphraseFile(v.home, 'a brand new passphrase', 'newpass');

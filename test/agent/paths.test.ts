@@ -4,13 +4,13 @@
  * connect nor, if the modes were loosened by mistake, get anything without the token.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, lchownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, githubClassic } from '../helpers/cli.js';
 import { agentPaths } from '../../src/agent/paths.js';
-import { agentVault, cli, unlockVault } from './support.js';
+import { agentVault, cli, status, unlockVault } from './support.js';
 
 beforeAll(() => ensureBuilt());
 
@@ -18,7 +18,7 @@ describe('unsafe agent paths are refused, naming the path', () => {
   it('a planted file where the socket goes: unlock refuses; load falls back to the passphrase and says why', async () => {
     const token = githubClassic();
     const v = await agentVault([['github', 'token', token]]);
-    const paths = agentPaths(v.dir, v.env);
+    const paths = agentPaths(v.dir, v.roots);
     mkdirSync(paths.dir, { mode: 0o700 });
     writeFileSync(paths.socket, 'planted', { mode: 0o600 });
     const u = await cli(v, ['unlock'], { withPassphrase: true });
@@ -34,7 +34,7 @@ describe('unsafe agent paths are refused, naming the path', () => {
   it('a symlinked socket directory is refused', async () => {
     const v = await agentVault([['github', 'token', githubClassic()]]);
     const elsewhere = mkdtempSync(join(tmpdir(), 'mcpt-elsewhere-'));
-    const paths = agentPaths(v.dir, v.env);
+    const paths = agentPaths(v.dir, v.roots);
     symlinkSync(elsewhere, paths.dir);
     const u = await cli(v, ['unlock'], { withPassphrase: true });
     expect(u.code).toBe(1);
@@ -46,19 +46,27 @@ describe('unsafe agent paths are refused, naming the path', () => {
     expect(status.stderr).toContain(paths.dir);
   });
 
-  it('a symlinked XDG_RUNTIME_DIR is refused', async () => {
+  it('a /run/user/<uid> that is a symlink or loosened is passed over: nothing is made through it, the agent serves from /tmp/mcp-tokens-<uid>', async () => {
     const v = await agentVault([['github', 'token', githubClassic()]]);
-    const link = join(v.home, 'run-link');
-    symlinkSync(v.run, link);
-    const u = await cli(v, ['unlock'], { withPassphrase: true, env: { XDG_RUNTIME_DIR: link } });
-    expect(u.code).toBe(1);
-    expect(u.stderr).toContain(link);
-    expect(readdirSync(v.run)).toEqual([]);
+    const real = join(v.home, 'real-run');
+    mkdirSync(real, { mode: 0o700 });
+    v.roots = { ...v.roots, runUser: join(v.home, 'run-link') };
+    symlinkSync(real, v.roots.runUser);
+    const u = await cli(v, ['unlock'], { withPassphrase: true });
+    expect(u.code, u.stderr).toBe(0);
+    expect(readdirSync(real)).toEqual([]);
+    const paths = agentPaths(v.dir, v.roots);
+    expect(paths.dir).toBe(join(v.home, `mcp-tokens-${process.getuid!()}`));
+    expect(lstatSync(paths.socket).isSocket()).toBe(true);
+    // A 0755 runtime directory is not trusted either; the agent is still found where it serves.
+    chmodSync(v.run, 0o755);
+    expect(await status(v).then((st) => st.unlocked)).toBe(true);
+    expect((await cli(v, ['lock'])).code).toBe(0);
   });
 
   it.each([0o755, 0o730, 0o701])('a socket directory with mode %o is refused', async (mode) => {
     const v = await agentVault([['github', 'token', githubClassic()]]);
-    const paths = agentPaths(v.dir, v.env);
+    const paths = agentPaths(v.dir, v.roots);
     mkdirSync(paths.dir, { mode: 0o700 });
     chmodSync(paths.dir, mode);
     const u = await cli(v, ['unlock'], { withPassphrase: true });
@@ -106,11 +114,14 @@ describe.skipIf(!isRoot || !haveTools)('a second user', () => {
 
   it('cannot connect through the user-only directory; with the modes loosened, is refused without the token', async () => {
     const v = await agentVault([['github', 'token', githubClassic()]]);
+    // No /run/user/<uid>: the agent serves from the /tmp place (here <home>/mcp-tokens-<uid>).
+    rmdirSync(v.run);
     const s = await unlockVault(v);
-    const paths = agentPaths(v.dir, v.env);
+    const paths = agentPaths(v.dir, v.roots);
+    expect(paths.dir).toBe(join(v.home, `mcp-tokens-${process.getuid!()}`));
     // Let the other user walk down to the socket directory (the temp HOME is 0700, and so may be
     // the TMPDIR above it: every directory on the way gets search permission, restored after).
-    restoreSearch = allowSearchDown(v.home, v.run);
+    restoreSearch = allowSearchDown(v.home);
     const blocked = asOther(paths.socket);
     expect(blocked.out).toContain('ERROR EACCES');
     // A mistake: the directory and socket opened to everyone. The token still keeps them out.
@@ -134,6 +145,62 @@ describe.skipIf(!isRoot || !haveTools)('a second user', () => {
   });
 });
 
+describe('where the socket lives does not depend on the environment', () => {
+  it('XDG_RUNTIME_DIR and TMPDIR do not move it: unlock with them set, a client with neither finds the agent', async () => {
+    const token = githubClassic();
+    const v = await agentVault([['github', 'token', token]]);
+    const elsewhere = join(v.home, 'xdg');
+    mkdirSync(elsewhere, { mode: 0o700 });
+    const u = await cli(v, ['unlock'], { withPassphrase: true, env: { XDG_RUNTIME_DIR: elsewhere, TMPDIR: elsewhere } });
+    expect(u.code, u.stderr).toBe(0);
+    expect(readdirSync(elsewhere)).toEqual([]);
+    expect(readdirSync(join(v.run, 'mcp-tokens')).some((n) => n.endsWith('.sock'))).toBe(true);
+    const load = await cli(v, ['load', 'github'], { env: { XDG_RUNTIME_DIR: undefined } });
+    expect(load.code, load.stderr).toBe(0);
+    expect(load.stdout).toContain(token);
+    expect((await cli(v, ['lock'], { env: { XDG_RUNTIME_DIR: '/nonexistent' } })).code).toBe(0);
+  });
+
+  it('a socket path longer than a Unix socket allows is refused with a hint, not cut', () => {
+    const long = join(tmpdir(), 'x'.repeat(120));
+    expect(() => agentPaths('/v', { runUser: join(long, 'run'), tmp: long, home: long })).toThrow(/longer than a Unix socket path may be/);
+  });
+});
+
+describe.skipIf(!isRoot)('another user made /tmp/mcp-tokens-<uid> first (squatting)', () => {
+  // Any uid will do for the squatter: chown needs no such user. 65534 is nobody.
+  const OTHER = 65534;
+
+  it.each(['directory', 'open directory', 'symlink'] as const)('a %s of theirs is passed over: unlock says so and serves from ~/.cache/mcp-tokens, where clients find it', async (kind) => {
+    const token = githubClassic();
+    const v = await agentVault([['github', 'token', token]]);
+    rmdirSync(v.run); // no /run/user/<uid>
+    const squat = join(v.home, `mcp-tokens-${process.getuid!()}`);
+    if (kind === 'symlink') {
+      const target = join(v.home, 'target');
+      mkdirSync(target, { mode: 0o700 });
+      symlinkSync(target, squat);
+      lchownSync(squat, OTHER, OTHER);
+    } else {
+      mkdirSync(squat, { mode: 0o700 });
+      if (kind === 'open directory') chmodSync(squat, 0o777);
+      chownSync(squat, OTHER, OTHER);
+    }
+    const u = await cli(v, ['unlock'], { withPassphrase: true });
+    expect(u.code, u.stderr).toBe(0);
+    expect(u.stderr).toContain(`${squat} belongs to uid ${OTHER}`);
+    const cache = join(v.home, '.cache', 'mcp-tokens');
+    expect(u.stderr).toContain(cache);
+    expect(agentPaths(v.dir, v.roots).dir).toBe(cache);
+    expect(lstatSync(cache).mode & 0o777).toBe(0o700);
+    const load = await cli(v, ['load', 'github']);
+    expect(load.code, load.stderr).toBe(0);
+    expect(load.stdout).toContain(token);
+    expect(lstatSync(squat).uid).toBe(OTHER); // untouched
+    if (kind !== 'symlink') expect(readdirSync(squat)).toEqual([]);
+    expect((await cli(v, ['lock'])).code).toBe(0);
+  });
+});
 let restoreSearch = (): void => undefined;
 afterAll(() => restoreSearch());
 

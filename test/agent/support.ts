@@ -1,21 +1,24 @@
 /**
- * Helpers for the agent suites: a vault with a private XDG_RUNTIME_DIR (so agents of parallel
- * tests never meet), and cleanup that locks every agent a test started (by its pid, never by name).
+ * Helpers for the agent suites: a vault with its own stand-in for /run/user/<uid> (`<home>/run`,
+ * test/helpers/cli.ts testRoots: agents of parallel tests never meet), and cleanup that locks every agent a test started (by its pid, never by name).
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, expect } from 'vitest';
-import { PASSPHRASE, passphraseEnv, runCli, tempHome, vaultDir, type CliResult } from '../helpers/cli.js';
+import { PASSPHRASE, passphraseEnv, runCli, tempHome, testRoots, vaultDir, type CliResult, type UserRoots } from '../helpers/cli.js';
 import { seedVault, type Entry } from '../cli/support.js';
 import { signalTracked, track, type Tracked } from '../helpers/pids.js';
 
 export interface AgentVault {
   home: string;
   dir: string;
+  /** The stand-in for /run/user/<uid> (made 0700). */
   run: string;
-  /** XDG_RUNTIME_DIR only: no passphrase source at all. */
+  /** Stand-ins for /run/user/<uid>, /tmp and the home directory, given to every CLI child. */
+  roots: UserRoots;
+  /** No passphrase source at all (XDG_RUNTIME_DIR is set, and must not matter). */
   env: Record<string, string>;
-  /** XDG_RUNTIME_DIR and MCP_TOKENS_PASSPHRASE_FILE. */
+  /** MCP_TOKENS_PASSPHRASE_FILE. */
   passEnv: Record<string, string>;
 }
 
@@ -32,12 +35,12 @@ export async function agentVault(entries: readonly Entry[], passphrase = PASSPHR
   const run = join(home, 'run');
   mkdirSync(run, { mode: 0o700 });
   const env = { XDG_RUNTIME_DIR: run };
-  return { home, dir: vaultDir(home), run, env, passEnv: { ...env, ...passphraseEnv(home, passphrase) } };
+  return { home, dir: vaultDir(home), run, roots: testRoots(home), env, passEnv: { ...env, ...passphraseEnv(home, passphrase) } };
 }
 
-export function cli(v: AgentVault, args: string[], opts: { withPassphrase?: boolean; input?: string; env?: Record<string, string | undefined> } = {}): Promise<CliResult> {
+export function cli(v: AgentVault, args: string[], opts: { withPassphrase?: boolean; input?: string; env?: Record<string, string | undefined>; timeoutMs?: number } = {}): Promise<CliResult> {
   const env = { ...(opts.withPassphrase ? v.passEnv : v.env), ...opts.env };
-  return runCli(args, { home: v.home, env, ...(opts.input === undefined ? {} : { input: opts.input }) });
+  return runCli(args, { home: v.home, env, roots: v.roots, ...(opts.input === undefined ? {} : { input: opts.input }), ...(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }) });
 }
 
 export interface StatusJson {
@@ -61,7 +64,7 @@ export async function unlockVault(v: AgentVault, extra: string[] = []): Promise<
 }
 
 export async function status(v: AgentVault, env: Record<string, string> = v.env): Promise<StatusJson> {
-  const r = await runCli(['unlock', '--status', '--json'], { home: v.home, env });
+  const r = await runCli(['unlock', '--status', '--json'], { home: v.home, env, roots: v.roots });
   expect([0, 3], r.stderr).toContain(r.code);
   return JSON.parse(r.stdout) as StatusJson;
 }

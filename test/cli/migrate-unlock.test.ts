@@ -133,11 +133,19 @@ describe.skipIf(!KEYRING)('migrate --dry-run with no vault where a keychain answ
   it('plans a keychain vault and says the servers need no passphrase; nothing is created', async () => {
     const token = githubClassic();
     writeConfig(kc.home, { gh: { GITHUB_PERSONAL_ACCESS_TOKEN: token } });
-    const r = await kc.run(['migrate', '--dry-run', '--json']);
+    // The session's bus is at <root>/run/bus: <root>/run plays /run/user/<uid>, as on a desktop.
+    const runUser = join(kc.session().root, 'run');
+    const r = await kc.run(['migrate', '--dry-run', '--json'], { roots: { runUser, tmp: kc.home, home: kc.home } });
     expect(r.code, r.stderr).toBe(0);
     expect(unlocks(r.stdout)['gh']).toMatchObject({ via: 'keychain', launcher: true });
     expect(unlocks(r.stdout)['gh']!.detail).toMatch(/^the keychain \(Secret Service\): no passphrase needed, as long as the login keyring is unlocked/);
+    expect(unlocks(r.stdout)['gh']!.detail).toContain(join(runUser, 'bus'));
     expect(() => readFileSync(join(kc.dir, 'vault.json'))).toThrow();
+    // No bus at the standard place: a server started by an MCP client (no DBUS_SESSION_BUS_ADDRESS) will not reach it.
+    const none = await kc.run(['migrate', '--dry-run', '--json']);
+    expect(none.code, none.stderr).toBe(0);
+    expect(unlocks(none.stdout)['gh']).toMatchObject({ via: 'none', launcher: false });
+    expect(unlocks(none.stdout)['gh']!.fix).toContain('DBUS_SESSION_BUS_ADDRESS');
   });
 });
 

@@ -42,6 +42,8 @@ export interface CliOptions {
   cwd?: string;
   /** Kill the child (SIGKILL) after this long; default 30 s. */
   timeoutMs?: number;
+  /** Stand-ins for /run/user/<uid>, /tmp and the home directory; default testRoots(home). */
+  roots?: UserRoots;
 }
 
 export interface CliResult {
@@ -84,10 +86,42 @@ export function cliEnv(home: string, extra: Record<string, string | undefined> =
   return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
 }
 
+/** Stand-ins for /run/user/<uid>, /tmp and the user's home (src/user-dirs.ts). */
+export interface UserRoots {
+  runUser: string;
+  tmp: string;
+  home: string;
+}
+
+/**
+ * The stand-ins every CLI child of a test gets, all inside its HOME: `<home>/run` plays
+ * /run/user/<uid> (absent unless the test makes it, 0700), HOME itself plays /tmp (so the agent's
+ * fallback is `<home>/mcp-tokens-<uid>`), and HOME the user's home. No test touches the real
+ * /run/user/<uid>, /tmp/mcp-tokens-<uid> or session bus, and agents of parallel tests never meet.
+ */
+export function testRoots(home: string): UserRoots {
+  return { runUser: join(home, 'run'), tmp: home, home };
+}
+
+/**
+ * Node options that set the stand-ins in a child before the CLI starts: a module given to
+ * `node --import` (a data: URL) assigns the global src/user-dirs.ts reads. It travels in argv, so
+ * it reaches a child however little environment its parent passes (an MCP client's).
+ */
+export function rootsArgs(roots: UserRoots): string[] {
+  const code = `globalThis[Symbol.for('mcp-tokens.test.userRoots')] = ${JSON.stringify(roots)};`;
+  return ['--import', `data:text/javascript;base64,${Buffer.from(code).toString('base64')}`];
+}
+
+/** The same stand-ins for code under test in this (vitest) process. */
+export function setTestRoots(roots: UserRoots | undefined): void {
+  (globalThis as Record<symbol, unknown>)[Symbol.for('mcp-tokens.test.userRoots')] = roots;
+}
+
 /** Start the CLI; the caller owns the child (used for kill -9 and concurrency tests). */
 export function spawnCli(args: readonly string[], opts: CliOptions = {}): ChildProcess {
   const home = opts.home ?? tempHome();
-  return spawn('/bin/sh', ['-c', 'umask 000; exec "$@"', 'sh', process.execPath, BIN, ...args], {
+  return spawn('/bin/sh', ['-c', 'umask 000; exec "$@"', 'sh', process.execPath, ...rootsArgs(opts.roots ?? testRoots(home)), BIN, ...args], {
     cwd: opts.cwd ?? home,
     env: cliEnv(home, opts.env),
     stdio: ['pipe', 'pipe', 'pipe'],

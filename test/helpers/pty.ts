@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BIN, cliEnv } from './cli.js';
+import { BIN, cliEnv, rootsArgs, testRoots } from './cli.js';
 import { skippedLine } from './tools.js';
 
 const DRIVER = join(dirname(fileURLToPath(import.meta.url)), 'pty-drive.py');
@@ -53,7 +53,7 @@ export function onPty(args: readonly string[], steps: PtyStep[], opts: { home: s
   const py = python();
   if (py === undefined) throw new Error(NO_PTY);
   const spec = {
-    argv: [process.execPath, BIN, ...args],
+    argv: [process.execPath, ...rootsArgs(testRoots(opts.home)), BIN, ...args],
     env: cliEnv(opts.home, opts.env),
     cwd: opts.home,
     timeout: opts.timeoutS ?? 45, // under the 60 s test timeout, with room for a loaded machine

@@ -7,12 +7,17 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { agentPaths } from '../../src/agent/paths.js';
+import { ensureBuilt, githubClassic, setTestRoots } from '../helpers/cli.js';
+import { agentVault, cli, unlockVault } from '../agent/support.js';
+
+beforeAll(() => ensureBuilt());
 import { unlockAtStart, vaultAccess, type VaultAccess } from '../../src/migrate/unlock.js';
 
 const roots: string[] = [];
 afterEach(() => {
+  setTestRoots(undefined);
   for (const r of roots.splice(0)) rmSync(r, { recursive: true, force: true });
 });
 function root(): string {
@@ -29,8 +34,9 @@ describe('vaultAccess: the agent check', () => {
     const dir = join(r, 'vault');
     mkdirSync(dir, { mode: 0o700 });
     writeFileSync(join(dir, 'vault.json'), '{}', { mode: 0o600 });
-    const env = { XDG_RUNTIME_DIR: run };
-    const paths = agentPaths(dir, env);
+    const env = {};
+    setTestRoots({ runUser: run, tmp: r, home: r });
+    const paths = agentPaths(dir);
     mkdirSync(paths.dir, { mode: 0o700 });
     writeFileSync(paths.token, 'a'.repeat(64), { mode: 0o600 });
     const sockets: net.Socket[] = [];
@@ -58,6 +64,7 @@ describe('vaultAccess: the agent check', () => {
 
   it('a vault outside ~/.mcp_tokens that the server env does not name: the server will open the default one', async () => {
     const r = root();
+    await withBus(r);
     const access = await vaultAccess({ dir: join(r, 'elsewhere'), backend: 'keychain', exists: true, home: r, env: {} });
     const u = unlockAtStart([], access, 'linux');
     expect(u).toMatchObject({ via: 'none', launcher: false, fix: `add "MCP_TOKENS_DIR": "${join(r, 'elsewhere')}" to the server's env` });
@@ -71,6 +78,68 @@ describe('vaultAccess: the agent check', () => {
     expect(wrong.detail).toContain('it will open the vault in /other (--dir in its command)');
     expect(wrong.fix).toBe(`make the --dir in the server's command '${join(r, 'elsewhere')}'`);
   });
+});
+
+/** A stand-in /run/user/<uid> under r with a socket of ours at bus (as the login's session bus). */
+async function withBus(r: string): Promise<string> {
+  const run = join(r, 'run');
+  mkdirSync(run, { mode: 0o700 });
+  const bus = net.createServer(() => undefined);
+  await new Promise<void>((ok) => bus.listen(join(run, 'bus'), ok));
+  buses.push(bus);
+  setTestRoots({ runUser: run, tmp: r, home: r });
+  return join(run, 'bus');
+}
+const buses: net.Server[] = [];
+afterAll(() => {
+  for (const b of buses) b.close();
+});
+
+describe('keychain on Linux: MCP clients pass no DBUS_SESSION_BUS_ADDRESS', () => {
+  it('the standard session bus of the login is found: the server will reach the keychain', async () => {
+    const r = root();
+    const bus = await withBus(r);
+    const access = await vaultAccess({ dir: join(r, '.mcp_tokens'), backend: 'keychain', exists: true, home: r });
+    expect(access.bus).toEqual({ address: `unix:path=${bus}` });
+    const u = unlockAtStart([], access, 'linux');
+    expect(u).toMatchObject({ via: 'keychain', launcher: true });
+    expect(u.detail).toContain(bus);
+  });
+
+  it('no bus at /run/user/<uid>/bus: the plan says the server will fail, and what to set', async () => {
+    const r = root();
+    setTestRoots({ runUser: join(r, 'run'), tmp: r, home: r });
+    const access = await vaultAccess({ dir: join(r, '.mcp_tokens'), backend: 'keychain', exists: true, home: r });
+    const u = unlockAtStart([], access, 'linux');
+    expect(u).toMatchObject({ via: 'none', launcher: false });
+    expect(u.detail).toContain('without DBUS_SESSION_BUS_ADDRESS');
+    expect(u.detail).toContain(join(r, 'run'));
+    expect(u.fix).toContain('"DBUS_SESSION_BUS_ADDRESS"');
+    // Set in the server's env: the plan trusts it (run uses it as given).
+    expect(unlockAtStart([{ name: 'DBUS_SESSION_BUS_ADDRESS', value: 'unix:path=/x/bus' }], access, 'linux')).toMatchObject({ via: 'keychain' });
+  });
+});
+
+describe('a file vault: the agent is looked for where run will look, not through migrate\'s own environment', () => {
+  it('an agent under XDG_RUNTIME_DIR of migrate\'s env but not at the uid\'s place does not count; the one at the uid\'s place does', async () => {
+    const v = await agentVault([['github', 'token', githubClassic()]]);
+    await unlockVault(v);
+    try {
+      // Where run looks (the uid's places) has no agent, though migrate's env points at one.
+      const r = root();
+      setTestRoots({ runUser: join(r, 'run'), tmp: r, home: r });
+      const away = await vaultAccess({ dir: v.dir, backend: 'file', exists: true, home: v.home, env: { XDG_RUNTIME_DIR: v.run } });
+      expect(away.agent).toBeUndefined();
+      expect(unlockAtStart([], away, 'linux')).toMatchObject({ via: 'none', launcher: false });
+      // The uid's places hold it: found, with no help from any variable.
+      setTestRoots(v.roots);
+      const here = await vaultAccess({ dir: v.dir, backend: 'file', exists: true, home: v.home, env: {} });
+      expect(here.agent).toBeDefined();
+      expect(unlockAtStart([], here, 'linux')).toMatchObject({ via: 'agent', launcher: true });
+    } finally {
+      await cli(v, ['lock']);
+    }
+  }, 60_000);
 });
 
 describe('unlockAtStart: what the server env gives run', () => {

@@ -42,7 +42,7 @@ interface UnlockOpts {
 export const unlock = new Command('unlock')
   .description('start an agent that holds a file vault\'s key, so commands need no passphrase until it locks')
   .addOption(new Option('--timeout <duration>', 'lock this long after unlocking (none: never)').default('12h'))
-  .addOption(new Option('--idle <duration>', 'lock after this long without a request (none: never)').default('none'))
+  .addOption(new Option('--idle <duration>', 'lock after this long without use: a command opening or sealing through it; --status does not count (none: never)').default('none'))
   .option('--status', 'say whether the vault is unlocked, since when and until when (exit 3 when locked)')
   .option('--json', 'with --status: JSON on stdout')
   .option('--print-systemd-unit', 'print a systemd --user unit that unlocks at login, and exit')
@@ -65,7 +65,10 @@ Examples:
     if (opts.printSystemdUnit) {
       const { systemdUnit } = await import('../../agent/unit.js');
       const atLogin = this.getOptionValueSource('timeout') === 'default' ? 'none' : opts.timeout;
-      return data(systemdUnit(dir, atLogin, opts.idle));
+      // Checked and rewritten in our own words: nothing the user typed reaches the unit as is.
+      const t = parseAgentDuration(atLogin, '--timeout');
+      const i = parseAgentDuration(opts.idle, '--idle');
+      return data(systemdUnit(dir, t === null ? 'none' : human(t), i === null ? 'none' : human(i)));
     }
     if (opts.status) {
       const { agentStatus } = await import('../../agent/start.js');
@@ -92,7 +95,7 @@ Examples:
     const { passphraseProvider } = await import('../passphrase.js');
     const passphrase = passphraseProvider({ fd: globals(this).passphraseFd });
     const r = await startRetrying({ dir, passphrase, timeoutMs, idleMs });
-    if (r.notice) warn(`${r.notice}; replaced by a new agent`);
+    if (r.notice) for (const line of r.notice.split('\n')) warn(line);
     if (r.already) {
       info(`Already unlocked (since ${r.status.since}, until ${r.status.until ?? 'locked by hand'}); nothing changed. To change the limits: mcp-tokens lock, then unlock again.`);
     } else {
