@@ -8,6 +8,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { skippedLine } from './tools.js';
 
 export const KEEPASSXC_PROGRAMS = ['dbus-daemon', 'dbus-send', 'keepassxc', 'keepassxc-cli'] as const;
 const PASSWORD = 'kpx-test-database-password';
@@ -23,9 +24,9 @@ export interface KeePassXCSession {
 export function requireKeePassXCOrSkip(): boolean {
   const missing = KEEPASSXC_PROGRAMS.filter((p) => !onPath(p));
   if (process.platform === 'linux' && missing.length === 0) return true;
-  const msg = `KeePassXC tests need ${missing.join(', ') || `platform ${process.platform}`} (Debian: apt-get install keepassxc dbus)`;
+  const msg = skippedLine('keepassxc', `KeePassXC tests need ${missing.join(', ') || `platform ${process.platform}`}`);
   if (process.env['CI'] === 'true') throw new Error(`CI=true and ${msg}`);
-  console.warn(`SKIPPED: ${msg}`);
+  console.warn(msg);
   return false;
 }
 
