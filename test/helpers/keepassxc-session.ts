@@ -9,6 +9,7 @@ import { accessSync, constants, mkdirSync, mkdtempSync, rmSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { skippedLine } from './tools.js';
+import { busConfig, onPath } from './keyring-session.js';
 
 export const KEEPASSXC_PROGRAMS = ['dbus-daemon', 'dbus-send', 'keepassxc', 'keepassxc-cli'] as const;
 const PASSWORD = 'kpx-test-database-password';
@@ -91,32 +92,7 @@ export async function startKeePassXCSession(): Promise<KeePassXCSession> {
   }
 }
 
-function busConfig(socket: string): string {
-  return `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <listen>unix:path=${socket}</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-`;
-}
 
-function onPath(program: string): boolean {
-  return (process.env['PATH'] ?? '').split(delimiter).some((d) => {
-    try {
-      accessSync(join(d, program), constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
 
 /** SIGTERM, then SIGKILL after 3 s (KeePassXC may ignore SIGTERM once its bus is gone). */
 async function terminate(child: ChildProcess): Promise<void> {

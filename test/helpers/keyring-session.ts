@@ -190,7 +190,7 @@ export async function startKeyringSession(): Promise<KeyringSession> {
   };
 }
 
-function onPath(program: string): boolean {
+export function onPath(program: string): boolean {
   return (process.env['PATH'] ?? '').split(delimiter).some((d) => {
     try {
       accessSync(join(d, program), constants.X_OK);
@@ -201,7 +201,8 @@ function onPath(program: string): boolean {
   });
 }
 
-function busConfig(socket: string): string {
+/** A private session bus's configuration, listening on `socket` (shared with keepassxc-session.ts). */
+export function busConfig(socket: string): string {
   return `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
 <busconfig>
