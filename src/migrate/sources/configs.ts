@@ -92,9 +92,18 @@ export function configLocations(o: ConfigPathOptions): ConfigLocation[] {
   const appDir = o.platform === 'darwin' ? h('Library', 'Application Support') : o.platform === 'win32' ? appData : xdg;
   const codexHome = o.env['CODEX_HOME'] ?? h('.codex');
   const copilotHome = o.env['COPILOT_HOME'] ?? h('.copilot');
-  const list: [string, string][] = [
+  const c = (...parts: string[]): string => p.join(o.cwd, ...parts);
+  // The first clients migrate knew, in the order it has always read them; then the others.
+  const list: [string, string, boolean?][] = [
     [p.join(appDir, 'Claude', 'claude_desktop_config.json'), 'Claude Desktop'],
     [h('.claude.json'), 'Claude Code (user)'],
+    [c('.mcp.json'), 'Claude Code (project)', true],
+    [p.join(appDir, 'Code', 'User', 'mcp.json'), 'VS Code (user)'],
+    [p.join(appDir, 'Code - Insiders', 'User', 'mcp.json'), 'VS Code Insiders (user)'],
+    [c('.vscode', 'mcp.json'), 'VS Code (workspace)', true],
+    [h('.cursor', 'mcp.json'), 'Cursor (user)'],
+    [c('.cursor', 'mcp.json'), 'Cursor (project)', true],
+    [h('.codeium', 'windsurf', 'mcp_config.json'), 'Windsurf'],
   ];
   // Claude Desktop from the Microsoft Store (MSIX) keeps its files in its package's virtualised AppData.
   if (o.platform === 'win32') {
@@ -117,8 +126,6 @@ export function configLocations(o: ConfigPathOptions): ConfigLocation[] {
   }
   list.push(
     [h('.cline', 'data', 'settings', 'cline_mcp_settings.json'), 'Cline CLI'],
-    [h('.cursor', 'mcp.json'), 'Cursor (user)'],
-    [h('.codeium', 'windsurf', 'mcp_config.json'), 'Windsurf'],
     [h('.gemini', 'settings.json'), 'Gemini CLI (user)'],
     [p.join(codexHome, 'config.toml'), 'Codex (user)'],
     [o.platform === 'win32' ? p.join(appData, 'Zed', 'settings.json') : p.join(xdg, 'zed', 'settings.json'), 'Zed (user)'],
@@ -134,9 +141,9 @@ export function configLocations(o: ConfigPathOptions): ConfigLocation[] {
     [p.join(copilotHome, 'mcp-config.json'), 'Copilot CLI (user)'],
   );
   const seen = new Set<string>();
-  const user = list.filter(([path]) => !seen.has(path) && seen.add(path)).map(([path, client]) => ({ path, client, explicit: false }));
   // Run from HOME, ~/.cursor/mcp.json is the user's own file, not a project's.
   const home = samePlace(o.cwd, o.home, o.platform);
+  const user = list.filter(([path]) => !seen.has(path) && seen.add(path)).map(([path, client, project]) => ({ path, client, explicit: false, ...(project && !home ? { project: o.cwd } : {}) }));
   const project = PROJECT_FILES.flatMap(([rel, client]) => expand(o.cwd, rel, p).map((path) => ({ path, client, explicit: false, ...(home ? {} : { project: o.cwd }) })))
     .filter((l) => !seen.has(l.path) && seen.add(l.path));
   return [...user, ...project];
