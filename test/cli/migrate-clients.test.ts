@@ -92,9 +92,41 @@ describe('migrate --config on TOML, YAML and JSONC files of other clients', () =
     }
   });
 
+  it('mcp-tokens clients --json: each file, its servers, those through the vault, those still holding plaintext', async () => {
+    const configs = Object.values(paths).flatMap((p) => ['--config', p]);
+    const r = await runCli(['clients', '--json', ...configs], { home, env: passEnv });
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as { files: { client: string; path: string; format: string; servers: number; viaVault: number; plaintext: number; otherSecrets: number }[]; unreadable: { path: string; reason: string }[] };
+    const row = (f: string) => report.files.find((x) => x.path === paths[f]);
+    expect(row('codex.toml')).toMatchObject({ client: 'Codex (--config)', format: 'TOML', servers: 1, viaVault: 1, plaintext: 0 });
+    expect(row('goose.yaml')).toMatchObject({ client: 'Goose (--config)', format: 'YAML', servers: 1, viaVault: 1, plaintext: 0 });
+    expect(row('zed.json')).toMatchObject({ client: 'Zed (--config)', servers: 1, viaVault: 1 });
+    expect(row('opencode.jsonc')).toMatchObject({ client: 'opencode (--config)', servers: 1, viaVault: 1 });
+    expect(row('unknown.yaml')).toMatchObject({ servers: 0, otherSecrets: 1 });
+    expect(report.unreadable.map((u) => u.path)).toEqual([paths['broken.toml']]);
+    expect(r.stdout + r.stderr).not.toContain(other);
+    const table = await runCli(['clients', '--no-projects', '--config', paths['codex.toml']!], { home, env: passEnv });
+    expect(table.stdout).toMatch(/^CLIENT\s+SERVERS\s+VAULT\s+PLAINTEXT\s+OTHER\s+FILE\n/);
+    expect(table.stdout).toContain('Codex (--config)');
+  });
+
   it('--undo restores every file byte for byte', async () => {
     const r = await runCli(['migrate', '--undo'], { home, env: passEnv });
     expect(r.code, r.stderr).toBe(0);
     for (const [f, text] of Object.entries(files)) expect(readFileSync(paths[f]!, 'utf8'), f).toBe(text);
+  });
+});
+
+describe('run as npx mcp-tokens migrate: no mcp-tokens on the PATH', () => {
+  it('the plan writes this CLI by its absolute path, with a warning', async () => {
+    const home = tempHome();
+    const zed = join(home, '.config/zed/settings.json');
+    mkdirSync(join(zed, '..'), { recursive: true });
+    writeFileSync(zed, `{"context_servers": {"github": {"command": "npx", "args": ["x"], "env": {"GITHUB_PERSONAL_ACCESS_TOKEN": "${githubClassic()}"}}}}\n`, { mode: 0o600 });
+    const r = await runCli(['migrate', '--dry-run', '--json'], { home, env: { ...passphraseEnv(home), PATH: '/usr/bin:/bin' } });
+    expect(r.stderr).toMatch(/mcp-tokens is not on this PATH, so the rewritten entries start it by its absolute path/);
+    const plan = JSON.parse(r.stdout) as { files: { path: string; servers: { launch: string[] }[] }[] };
+    const launch = plan.files.find((f) => f.path === zed)!.servers[0]!.launch;
+    expect(launch.slice(0, 3)).toEqual([BIN, 'run', 'github']);
   });
 });

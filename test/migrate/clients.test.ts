@@ -13,6 +13,7 @@ import { parse as parseJsonc, type ParseError } from 'jsonc-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyMigration, planMigration, undoMigration, type MigrationResult, type MigrationPlan } from '../../src/migrate/index.js';
 import { leftovers } from '../../src/migrate/left.js';
+import { surveyClients, type ClientsReport } from '../../src/migrate/clients.js';
 import { TestTarget } from './targets.js';
 import { CANARIES } from './tokens.js';
 import { CORPUS, type ClientFixture } from './clients/corpus.js';
@@ -63,6 +64,8 @@ describe('every MCP client: migrate, then undo', () => {
   let plan: MigrationPlan;
   let result: MigrationResult;
   let after: Map<string, string>;
+  let surveyBefore: ClientsReport;
+  let surveyAfter: ClientsReport;
   const target = new TestTarget();
 
   beforeAll(async () => {
@@ -77,8 +80,11 @@ describe('every MCP client: migrate, then undo', () => {
     }
     const cwd = join(root, 'elsewhere');
     await fs.mkdir(cwd);
-    plan = await planMigration(target, { home, cwd, platform: 'linux', env: { HOME: home, PATH: '/usr/bin' }, legacyDir: join(home, '.mcp_tokens') });
+    const where = { home, cwd, platform: 'linux' as const, env: { HOME: home, PATH: '/usr/bin' } };
+    surveyBefore = await surveyClients(where);
+    plan = await planMigration(target, { ...where, legacyDir: join(home, '.mcp_tokens') });
     result = await applyMigration(plan, target);
+    surveyAfter = await surveyClients(where);
     after = new Map();
     for (const f of CORPUS) after.set(f.rel, await fs.readFile(join(home, f.rel), 'utf8'));
   }, 120_000);
@@ -143,6 +149,19 @@ describe('every MCP client: migrate, then undo', () => {
       }
     }
     expect(leftovers(plan, plan.items).length).toBeGreaterThan(0);
+  });
+
+  it('mcp-tokens clients: each file with its servers, those through the vault, those holding plaintext', () => {
+    const row = (r: ClientsReport, f: ClientFixture) => r.files.find((x) => x.path === join(home, f.rel));
+    for (const f of CORPUS) {
+      const before = row(surveyBefore, f);
+      const now = row(surveyAfter, f);
+      expect(before, f.rel).toMatchObject({ client: expect.stringContaining(f.client.split(' ')[0]!) as unknown, viaVault: 0 });
+      expect(before!.servers, f.rel).toBeGreaterThanOrEqual(2);
+      expect(before!.plaintext, f.rel).toBe(f.left.some((l) => l.startsWith('server')) ? 2 : 1);
+      expect(now, f.rel).toMatchObject({ servers: before!.servers, viaVault: 1, plaintext: before!.plaintext - 1, otherSecrets: f.left.filter((l) => !l.startsWith('server')).length });
+    }
+    expect(surveyBefore.files.map((x) => x.format).sort()).toEqual(CORPUS.map((f) => (f.format === 'jsonc' ? 'JSON' : f.format.toUpperCase())).sort());
   });
 
   it('undo gives back every file byte for byte', async () => {
