@@ -26,8 +26,9 @@ export const migrate = new Command('migrate')
     `
 Sources: the old script's plaintext files in ~/.mcp_tokens (and its backups), the seed's
 environment variables, .env files given with --env-file, and the MCP configs of Claude Desktop,
-Claude Code (.mcp.json, ~/.claude.json), VS Code (.vscode/mcp.json, user mcp.json), Cursor and
-Windsurf. Each value is stored, read back and compared before its plaintext is removed; each
+Claude Code (.mcp.json, ~/.claude.json), VS Code (mcp.json, settings.json), Cursor, Windsurf,
+Gemini CLI, Codex (TOML), Zed, Goose and Continue (YAML), opencode, Cline, Roo Code, Kiro,
+Amazon Q, LM Studio, Warp and Copilot CLI (see 'mcp-tokens clients' for the files found). Each value is stored, read back and compared before its plaintext is removed; each
 server entry is rewritten to start through 'mcp-tokens run <service> -- <original command>', or
 with '--env NAME=service.key' for the names it read, so it gets exactly the variables it had; a
 second account of a service becomes an instance (github@<server>), a server of no built-in

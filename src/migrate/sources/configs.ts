@@ -55,7 +55,7 @@ const PROJECT_FILES: readonly (readonly [string[], string])[] = [
   [['.amazonq', 'mcp.json'], 'Amazon Q (project)'],
   [['.warp', '.mcp.json'], 'Warp (project)'],
   [['.github', 'mcp.json'], 'Copilot CLI (project)'],
-  [['.ai', 'mcp', 'mcp.json'], 'JetBrains AI (project)'],
+  [['.air', 'mcp.json'], 'JetBrains Air (project)'],
 ];
 
 /** Files of a folder matching `*` (YAML or JSON), sorted; none when it cannot be listed. */
