@@ -149,6 +149,11 @@ describe('every MCP client: migrate, then undo', () => {
       }
     }
     expect(leftovers(plan, plan.items).length).toBeGreaterThan(0);
+    // A remote server's header: the client's own way to take it from the environment.
+    const step = (rel: string) => left.find((l) => l.path === join(home, rel) && /header/i.test(l.where))?.step;
+    expect(step('.codex/config.toml')).toMatch(/bearer_token_env_var.*env_http_headers/);
+    expect(step('.config/opencode/opencode.jsonc')).toContain('{env:VAR}');
+    expect(step('.gemini/settings.json')).toContain('"$VAR"');
   });
 
   it('mcp-tokens clients: each file with its servers, those through the vault, those holding plaintext', () => {

@@ -541,6 +541,9 @@ function headerStep(client: string): string {
   if (client.startsWith('VS Code')) return 'use an "inputs" entry with "password": true and write "${input:<id>}" as the header value (VS Code keeps it in its secret storage)';
   if (client.startsWith('Claude Code')) return 'write "${VAR}" as the header value and set VAR in the environment Claude Code starts from (Claude Code expands it)';
   if (client.startsWith('Cursor')) return 'write "${env:VAR}" as the header value and set VAR in the environment Cursor starts from';
+  if (client.startsWith('Codex')) return 'move it to the environment: `bearer_token_env_var = "VAR"` for an Authorization bearer token, or `env_http_headers = { "Header-Name" = "VAR" }`, and start Codex with VAR set (e.g. through mcp-tokens run)';
+  if (client.startsWith('Gemini')) return 'write "$VAR" as the header value (Gemini CLI expands environment variables in settings.json) and set VAR in the environment Gemini CLI starts from';
+  if (client.startsWith('opencode')) return 'write "{env:VAR}" as the header value (opencode substitutes it) and set VAR in the environment opencode starts from';
   return 'remove it from the file by hand if the client can take it another way; otherwise keep the file readable only by you (chmod 600) and rotate the token if it was ever shared';
 }
 
@@ -629,7 +632,8 @@ function strays(location: ConfigLocation, root: Node, s: ServerEntry, taken: Tak
         ? looksSecret(header, value) ?? (/^authorization$/i.test(header) && value.length >= 8 ? 'an Authorization header' : undefined)
         : looksSecret(where.split('.').at(-1) || undefined, value) ?? randomShaped(where.split('.').at(-1), value) ?? (/[?&](token|key|api_key|apikey|access_token|secret)=[^&\s]{8,}|\/\/[^/@\s]+:[^/@\s]+@/i.test(value) ? 'a credential in a URL' : undefined);
       if (why) {
-        at(where, value, `${why}, sent by ${location.client} itself (a remote server is not launched by a command mcp-tokens can wrap)`, headerStep(location.client));
+        const client = location.explicit ? (s.shape.client ?? location.client) : location.client;
+        at(where, value, `${why}, sent by ${client} itself (a remote server is not launched by a command mcp-tokens can wrap)`, headerStep(client));
       }
       return;
     }
