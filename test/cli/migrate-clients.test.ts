@@ -11,8 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { withMcpClient } from '../helpers/mcp.js';
 import { BIN, REPO, cliEnv, ensureBuilt, githubClassic, passphraseEnv, runCli, tempHome } from '../helpers/cli.js';
 
 const FIXTURE = join(REPO, 'test/fixtures/mcp-env-server.mjs');
@@ -73,23 +72,17 @@ describe('migrate --config on TOML, YAML and JSONC files of other clients', () =
     const gh = (JSON.parse(out) as { mcp_servers: Record<string, { command: string; args: string[]; env: Record<string, string> }> }).mcp_servers['github']!;
     expect([gh.command, ...gh.args]).toEqual(['mcp-tokens', 'run', 'github', '--', process.execPath, FIXTURE]);
     expect(gh.env).toEqual({ LOG_LEVEL: 'debug' });
-    const transport = new StdioClientTransport({
-      command: gh.command,
-      args: gh.args,
-      env: cliEnv(home, { ...passEnv, ...gh.env, PATH: `${bindir}:${process.env['PATH'] ?? '/usr/bin:/bin'}` }),
-      stderr: 'pipe',
-    });
-    const client = new Client({ name: 'migrate-clients', version: '1.0.0' });
-    await client.connect(transport);
-    try {
-      const res = await client.callTool({ name: 'env_report', arguments: { names: ['GITHUB_PERSONAL_ACCESS_TOKEN', 'LOG_LEVEL'] } });
-      expect((res.structuredContent as { report: unknown[] }).report).toEqual([
-        { name: 'GITHUB_PERSONAL_ACCESS_TOKEN', set: true, sha256: sha(token) },
-        { name: 'LOG_LEVEL', set: true, sha256: sha('debug') },
-      ]);
-    } finally {
-      await client.close();
-    }
+    await withMcpClient(
+      { command: gh.command, args: gh.args, env: cliEnv(home, { ...passEnv, ...gh.env, PATH: `${bindir}:${process.env['PATH'] ?? '/usr/bin:/bin'}` }) },
+      async ({ client }) => {
+        const res = await client.callTool({ name: 'env_report', arguments: { names: ['GITHUB_PERSONAL_ACCESS_TOKEN', 'LOG_LEVEL'] } });
+        expect((res.structuredContent as { report: unknown[] }).report).toEqual([
+          { name: 'GITHUB_PERSONAL_ACCESS_TOKEN', set: true, sha256: sha(token) },
+          { name: 'LOG_LEVEL', set: true, sha256: sha('debug') },
+        ]);
+      },
+      'migrate-clients',
+    );
   });
 
   it('mcp-tokens clients --json: each file, its servers, those through the vault, those still holding plaintext', async () => {
