@@ -31,7 +31,9 @@ describe('migrate --config on TOML, YAML and JSONC files of other clients', () =
     'goose.yaml': `extensions:\n  github:\n    cmd: npx\n    args:\n    - -y\n    - '@modelcontextprotocol/server-github'\n    envs:\n      GITHUB_PERSONAL_ACCESS_TOKEN: ${token}   # mine\n    type: stdio\n`,
     'zed.json': `// Zed\n{\n  "context_servers": {\n    "github": {"command": "npx", "args": ["-y", "@modelcontextprotocol/server-github"], "env": {"GITHUB_PERSONAL_ACCESS_TOKEN": "${token}"}},\n  },\n}\n`,
     'opencode.jsonc': `{\n  // opencode\n  "mcp": {\n    "github": {"type": "local", "command": ["npx", "-y", "@modelcontextprotocol/server-github"], "environment": {"GITHUB_PERSONAL_ACCESS_TOKEN": "${token}"}}\n  }\n}\n`,
-    'broken.toml': `[mcp_servers.x\nenv = { TOKEN = "${other}" }\n`,
+    // Broken on the line that holds a token: the parser's message quotes that line, migrate must not.
+    'broken.toml': `[mcp_servers.x]\nenv = { TOKEN = "${other}" \n`,
+    'broken.yaml': `a:\n  b: [${other}\n`,
     'unknown.yaml': `tools:\n  - id: search\n    secret_key: ${other}\n`,
   };
   const paths = Object.fromEntries(Object.keys(files).map((f) => [f, join(dir, f)]));
@@ -59,7 +61,8 @@ describe('migrate --config on TOML, YAML and JSONC files of other clients', () =
   });
 
   it('names the broken TOML file as TOML, lists the unknown secret, and exits 1', () => {
-    expect(migrate.stderr).toMatch(/broken\.toml[^\n]*\n?[^\n]*not valid TOML/);
+    expect(migrate.stderr).toMatch(/broken\.toml[^\n]*\n?[^\n]*not valid TOML \(read as TOML by its name: line 2, column 7: Expected "\}"\)/);
+    expect(migrate.stderr).toMatch(/broken\.yaml[^\n]*\n?[^\n]*not valid YAML \(read as YAML by its name: line 2/);
     expect(migrate.stderr).not.toMatch(/not valid JSON/);
     expect(migrate.stderr).toMatch(/unknown\.yaml: tools\[0\]\.secret_key \(YAML path\)/);
     expect(migrate.stderr + migrate.stdout).not.toContain(other);
@@ -96,7 +99,7 @@ describe('migrate --config on TOML, YAML and JSONC files of other clients', () =
     expect(row('zed.json')).toMatchObject({ client: 'Zed (--config)', servers: 1, viaVault: 1 });
     expect(row('opencode.jsonc')).toMatchObject({ client: 'opencode (--config)', servers: 1, viaVault: 1 });
     expect(row('unknown.yaml')).toMatchObject({ servers: 0, otherSecrets: 1 });
-    expect(report.unreadable.map((u) => u.path)).toEqual([paths['broken.toml']]);
+    expect(report.unreadable.map((u) => u.path).sort()).toEqual([paths['broken.toml'], paths['broken.yaml']].sort());
     expect(r.stdout + r.stderr).not.toContain(other);
     const table = await runCli(['clients', '--no-projects', '--config', paths['codex.toml']!], { home, env: passEnv });
     expect(table.stdout).toMatch(/^CLIENT\s+SERVERS\s+VAULT\s+PLAINTEXT\s+OTHER\s+FILE\n/);

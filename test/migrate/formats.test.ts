@@ -36,6 +36,14 @@ describe('TOML edits through toml-patch, guarded', () => {
   it('refuses an edit that would lay out lines outside the entry anew (removing a whole table does)', () => {
     expect(() => editChecked(tomlFormat, codex, [{ path: ['mcp_servers', 'gh', 'env'], remove: true }], ['mcp_servers', 'gh'])).toThrow(/outside the entry/);
   });
+  it('never quotes the broken line (it may hold a token), only where and what', () => {
+    const secret = 'Zq8kW2xLm5Np7Rt9Vb3Cd6Fg4Hj';
+    const t = tomlFormat.parse(`[a]\nenv = { T = "${secret}" \n`);
+    expect(t).toEqual({ ok: false, reason: 'line 2, column 7: Expected "}"' });
+    const y = yamlFormat.parse(`a:\n  b: [${secret}\n`);
+    expect(y.ok).toBe(false);
+    expect(JSON.stringify(y)).not.toContain(secret);
+  });
   it('says TOML, not JSON, for a broken file', () => {
     const p = tomlFormat.parse('[a\nb = 1');
     expect(p.ok).toBe(false);

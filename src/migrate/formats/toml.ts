@@ -33,8 +33,15 @@ export const tomlFormat: ConfigFormat = {
   },
 };
 
+/**
+ * toml-patch's message quotes the offending line of the file, which may hold a token: only its
+ * position and its last line (what was expected) are kept.
+ */
 function firstLine(e: unknown): string {
-  return (e instanceof Error ? e.message : String(e)).split('\n')[0]!.slice(0, 200);
+  const lines = (e instanceof Error ? e.message : String(e)).split('\n').filter((l) => l.trim() !== '');
+  const at = /\((\d+), (\d+)\)/.exec(lines[0] ?? '');
+  const what = lines.length > 1 ? lines.at(-1)! : 'a syntax error';
+  return `${at ? `line ${at[1]}, column ${at[2]}: ` : ''}${what}`.slice(0, 200);
 }
 
 const startsWith = (path: readonly (string | number)[], prefix: DataPath): boolean => prefix.every((p, i) => path[i] === p);

@@ -117,7 +117,8 @@ export const yamlFormat: ConfigFormat = {
   parse(text) {
     const doc = load(text);
     const err = doc.errors[0];
-    if (err) return { ok: false, reason: err.message.split('\n')[0]! };
+    // (prettyErrors off: the message never quotes the file's text, which may hold a token.)
+    if (err) return { ok: false, reason: `${err.linePos ? `line ${err.linePos[0].line}, column ${err.linePos[0].col}: ` : ''}${err.message.split('\n')[0]!}` };
     return { ok: true, value: doc.toJS({ maxAliasCount: 100 }) as unknown };
   },
   edit(text, ops) {
