@@ -62,7 +62,7 @@ describe('migrate --config on TOML, YAML and JSONC files of other clients', () =
 
   it('names the broken TOML file as TOML, lists the unknown secret, and exits 1', () => {
     expect(migrate.stderr).toMatch(/broken\.toml[^\n]*\n?[^\n]*not valid TOML \(read as TOML by its name: line 2, column 7: Expected "\}"\)/);
-    expect(migrate.stderr).toMatch(/broken\.yaml[^\n]*\n?[^\n]*not valid YAML \(read as YAML by its name: line 2/);
+    expect(migrate.stderr).toMatch(/broken\.yaml[^\n]*\n?[^\n]*not valid YAML \(read as YAML by its name: line \d+, column \d+: Flow sequence/);
     expect(migrate.stderr).not.toMatch(/not valid JSON/);
     expect(migrate.stderr).toMatch(/unknown\.yaml: tools\[0\]\.secret_key \(YAML path\)/);
     expect(migrate.stderr + migrate.stdout).not.toContain(other);

@@ -43,6 +43,7 @@ describe('TOML edits through toml-patch, guarded', () => {
     const y = yamlFormat.parse(`a:\n  b: [${secret}\n`);
     expect(y.ok).toBe(false);
     expect(JSON.stringify(y)).not.toContain(secret);
+    expect(y).toMatchObject({ reason: expect.stringMatching(/^line \d+, column \d+: Flow sequence/) as unknown });
   });
   it('says TOML, not JSON, for a broken file', () => {
     const p = tomlFormat.parse('[a\nb = 1');

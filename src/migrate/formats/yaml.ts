@@ -118,7 +118,11 @@ export const yamlFormat: ConfigFormat = {
     const doc = load(text);
     const err = doc.errors[0];
     // (prettyErrors off: the message never quotes the file's text, which may hold a token.)
-    if (err) return { ok: false, reason: `${err.linePos ? `line ${err.linePos[0].line}, column ${err.linePos[0].col}: ` : ''}${err.message.split('\n')[0]!}` };
+    if (err) {
+      const at = err.pos[0];
+      const line = text.slice(0, at).split('\n').length;
+      return { ok: false, reason: `line ${line}, column ${at - lineStart(text, at) + 1}: ${err.message.split('\n')[0]!}` };
+    }
     return { ok: true, value: doc.toJS({ maxAliasCount: 100 }) as unknown };
   },
   edit(text, ops) {
