@@ -685,7 +685,7 @@ const label = (path: readonly (string | number)[]): string => path.map((p) => (t
 function sweep(location: ConfigLocation, root: Node, servers: readonly ServerEntry[], format: ConfigFormat): Leftover[] {
   const out: Leftover[] = [];
   const history = location.client.startsWith('Claude Code (user)');
-  const inside = (n: Node): boolean => servers.some((s) => n.offset >= s.node.offset && n.offset + n.length <= s.node.offset + s.node.length && s.node.offset !== root.offset);
+  const inside = (n: Node): boolean => servers.some((s) => n.offset >= s.node.offset && n.offset + n.length <= s.node.offset + s.node.length);
   const visit = (n: Node | undefined, path: (string | number)[], key: string | undefined): void => {
     if (!n || inside(n)) return;
     if (n.type === 'string' && typeof n.value === 'string') {
