@@ -32,6 +32,7 @@ const COMMANDS: ReadonlyArray<readonly [string, () => Promise<Command>]> = [
   ['shell-init', async () => (await import('./commands/shell-init.js')).shellInit],
   ['completion', async () => (await import('./commands/completion.js')).completion],
   ['migrate', async () => (await import('./commands/migrate.js')).migrate],
+  ['clients', async () => (await import('./commands/clients.js')).clients],
   ['identity', async () => (await import('./commands/identity.js')).identity],
   ['export', async () => (await import('./commands/export.js')).exportCmd],
   ['import', async () => (await import('./commands/import.js')).importCmd],

@@ -9,7 +9,6 @@ import { basename, dirname } from 'node:path';
 import { VaultError } from '../errors.js';
 import type { Sources } from './decide.js';
 import type { ReadFile } from './fsutil.js';
-import { parseJsonc } from './jsonc-edit.js';
 import { rewriteConfig } from './rewrite.js';
 import { removeLines } from './sources/assign.js';
 import { stripBom } from './sources/configs.js';
@@ -27,8 +26,13 @@ export function newContent(change: FileChange, file: Pick<ReadFile, 'bytes'>, so
   }
   if (change.kind !== 'config') return Buffer.from(bom + removeLines(text, new Set(change.removedLines)), 'utf8');
   const config = sources.configs.get(change.path)!;
-  const out = rewriteConfig(text, config.servers, change.servers);
-  if (!parseJsonc(out).ok) throw new VaultError('FAILED', `rewriting ${change.path} would not leave valid JSON; the file was not changed`);
+  let out: string;
+  try {
+    out = rewriteConfig(text, config.servers, change.servers, config.format);
+  } catch (e) {
+    throw new VaultError('FAILED', `rewriting ${change.path} as ${config.format.label}: ${e instanceof Error ? e.message : String(e)}; the file was not changed`);
+  }
+  if (!config.format.parse(out).ok) throw new VaultError('FAILED', `rewriting ${change.path} would not leave valid ${config.format.label}; the file was not changed`);
   return Buffer.from(bom + out, 'utf8');
 }
 

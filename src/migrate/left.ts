@@ -19,13 +19,20 @@ function stepFor(i: PlanItem): string {
   return `fix what the reason says, then re-run mcp-tokens migrate (or remove it from ${where} by hand)`;
 }
 
+/** A server's name: its key, or (Continue's list) its `name`. */
+function serverName(plan: MigrationPlan, path: string | undefined, server: readonly (string | number)[]): string {
+  const last = server.at(-1);
+  if (typeof last === 'string' || path === undefined) return String(last);
+  return planSources(plan)?.configs.get(path)?.servers.find((s) => samePath(s.path, server))?.name ?? String(last);
+}
+
 export function leftovers(plan: MigrationPlan, items: readonly PlanItem[]): Leftover[] {
   const out: Leftover[] = [];
   for (const i of items) {
     const c = i.candidate;
     if (i.cleanup !== 'keep' && i.cleanup !== 'report') continue;
     if (!isSecretField(c.service, c.key)) continue; // a URL, host or user left in place is no secret
-    const where = [c.line !== undefined ? `line ${c.line}` : undefined, c.server ? `server '${String(c.server.at(-1))}'` : undefined, c.envName ? (c.kind === 'env' ? `environment variable ${c.envName}` : c.arg !== undefined ? `args[${c.arg}] (${c.envName})` : `env ${c.envName}`) : undefined]
+    const where = [c.line !== undefined ? `line ${c.line}` : undefined, c.server ? `server '${serverName(plan, c.path, c.server)}'` : undefined, c.envName ? (c.kind === 'env' ? `environment variable ${c.envName}` : c.arg !== undefined ? `args[${c.arg}] (${c.envName})` : `env ${c.envName}`) : undefined]
       .filter(Boolean)
       .join(' ');
     out.push({ ...(c.path !== undefined ? { path: c.path } : {}), where: where || c.source, masked: c.masked, reason: i.reason ?? 'left in place', step: stepFor(i) });

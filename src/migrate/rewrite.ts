@@ -5,7 +5,8 @@
 import { basename } from 'node:path';
 import { unsafeExportName } from '../launch/env-names.js';
 import { isBuiltinType, isSecretField, KNOWN_FIELDS, knownField, typeOf } from './known.js';
-import { insertStringArrayAfter, removeProperty, removeShadowed, setString, setStringArray } from './jsonc-edit.js';
+import { removeShadowed } from './jsonc-edit.js';
+import { editChecked, jsonFormat, type ConfigFormat, type EditOp } from './formats/index.js';
 import type { ServerEntry } from './sources/configs.js';
 import type { ServerChange } from './types.js';
 
@@ -132,24 +133,30 @@ function isRunCommand(command: string, runCommand: string): boolean {
   return command === runCommand || base === 'mcp-tokens';
 }
 
-/** Apply server changes to a config's text, touching only what changes. */
-export function rewriteConfig(text: string, servers: readonly ServerEntry[], changes: readonly ServerChange[]): string {
+/** Apply server changes to a config's text through its format, touching only what changes. */
+export function rewriteConfig(text: string, servers: readonly ServerEntry[], changes: readonly ServerChange[], format: ConfigFormat = jsonFormat): string {
   let out = text;
   for (const c of changes) {
     if (c.services.length === 0) continue;
     const server = servers.find((s) => samePath(s.path, c.server));
     if (!server) continue;
-    // Duplicate keys: clients use the last; the earlier ones (an older copy of the entry, an
-    // overridden `env` or variable) go, so no copy of a secret stays behind.
-    if (server.duplicates) out = removeShadowed(out, c.server);
+    const { shape } = server;
+    // Duplicate keys (JSON only: TOML and YAML parsers refuse them): clients use the last; the
+    // earlier ones (an older copy of the entry, an overridden `env` or variable) go, so no copy
+    // of a secret stays behind.
+    if (server.duplicates && format.id === 'json') out = removeShadowed(out, c.server);
+    const ops: EditOp[] = [];
     // An `env` left empty goes whole; otherwise only the migrated entries leave it.
-    if (c.removedEnv.length > 0 && c.removedEnv.length === server.envSize) out = removeProperty(out, [...c.server, 'env']);
-    else for (const name of c.removedEnv) out = removeProperty(out, [...c.server, 'env', name]);
+    // (TOML keeps an emptied table: toml-patch lays the whole file out anew when a table goes.)
+    if (c.removedEnv.length > 0 && c.removedEnv.length === server.envSize && format.id !== 'toml') ops.push({ path: [...c.server, shape.env], remove: true });
+    else for (const name of c.removedEnv) ops.push({ path: [...c.server, shape.env, name], remove: true });
     const [cmd, ...args] = c.launch;
-    out = setString(out, [...c.server, 'command'], cmd!);
-    out = server.hasArgs
-      ? setStringArray(out, [...c.server, 'args'], args)
-      : insertStringArrayAfter(out, [...c.server, 'command'], 'args', args);
+    if (shape.commandArray) ops.push({ path: [...c.server, shape.command], value: c.launch });
+    else {
+      ops.push({ path: [...c.server, shape.command], value: cmd! });
+      ops.push({ path: [...c.server, shape.args], value: args, after: shape.command });
+    }
+    out = editChecked(format, out, ops, c.server);
   }
   return out;
 }

@@ -103,7 +103,7 @@ describe('migrate: every server keeps exactly its variables; accounts, services 
   });
 
   it('migrates everything, leaves no plaintext, and each server still receives exactly what it had', async () => {
-    const r = await runCli(['migrate'], { home, env: passEnv });
+    const r = await runCli(['migrate'], { home, env: { ...passEnv, PATH: `${bindir}:${process.env['PATH'] ?? '/usr/bin:/bin'}` } });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('Summary: no plaintext secret is left.');
     for (const f of allFiles(home).filter((p) => !p.startsWith(bindir))) {

@@ -65,7 +65,7 @@ describe('migrate a Claude Desktop config and start the rewritten server', () =>
   });
 
   it('migrates, leaves no plaintext, keeps the rest of the file, and the server still gets its token', async () => {
-    const r = await runCli(['migrate'], { home, env: passEnv });
+    const r = await runCli(['migrate'], { home, env: { ...passEnv, PATH: `${bindir}:${process.env['PATH'] ?? '/usr/bin:/bin'}` } });
     expect(r.code, r.stderr).toBe(0);
     const rewritten = readFileSync(configPath, 'utf8');
     const doc = JSON.parse(rewritten) as { globalShortcut: string; mcpServers: Record<string, { command: string; args: string[]; env?: Record<string, string> }> };

@@ -73,6 +73,25 @@ describe('client config locations', () => {
       expect.arrayContaining(['/home/dev/.claude.json', '/src/app/.mcp.json', '/src/app/.vscode/mcp.json', '/home/dev/.cursor/mcp.json', '/src/app/.cursor/mcp.json', '/home/dev/.codeium/windsurf/mcp_config.json']),
     );
   });
+  it('knows every client of issue 26, on each OS', () => {
+    expect(where('linux')).toEqual(expect.arrayContaining([
+      '/home/dev/.gemini/settings.json', '/home/dev/.codex/config.toml', '/home/dev/.config/zed/settings.json', '/home/dev/.config/goose/config.yaml',
+      '/home/dev/.continue/config.yaml', '/home/dev/.config/opencode/opencode.json', '/home/dev/.config/opencode/opencode.jsonc',
+      '/home/dev/.config/Code/User/globalStorage/saoudrizwan.claude-dev/settings/cline_mcp_settings.json', '/home/dev/.cline/data/settings/cline_mcp_settings.json',
+      '/home/dev/.config/Code/User/globalStorage/rooveterinaryinc.roo-cline/settings/mcp_settings.json', '/home/dev/.kiro/settings/mcp.json',
+      '/home/dev/.aws/amazonq/mcp.json', '/home/dev/.lmstudio/mcp.json', '/home/dev/.warp/.mcp.json', '/home/dev/.copilot/mcp-config.json',
+      '/home/dev/.config/Code/User/settings.json',
+      '/src/app/.gemini/settings.json', '/src/app/.codex/config.toml', '/src/app/.zed/settings.json', '/src/app/opencode.json', '/src/app/.roo/mcp.json',
+      '/src/app/.kiro/settings/mcp.json', '/src/app/.amazonq/mcp.json', '/src/app/.warp/.mcp.json', '/src/app/.github/mcp.json',
+    ]));
+    expect(where('linux', { CODEX_HOME: '/c', COPILOT_HOME: '/k' })).toEqual(expect.arrayContaining(['/c/config.toml', '/k/mcp-config.json']));
+    expect(where('darwin')).toEqual(expect.arrayContaining(['/home/dev/Library/Application Support/Code/User/globalStorage/saoudrizwan.claude-dev/settings/cline_mcp_settings.json', '/home/dev/.config/goose/config.yaml', '/home/dev/.config/zed/settings.json']));
+    const win = where('win32', { APPDATA: 'C:\\Users\\dev\\AppData\\Roaming' });
+    expect(win).toEqual(expect.arrayContaining([
+      'C:\\Users\\dev\\AppData\\Roaming\\Block\\goose\\config\\config.yaml', 'C:\\Users\\dev\\AppData\\Roaming\\Zed\\settings.json',
+      'C:\\Users\\dev\\.codex\\config.toml', 'C:\\Users\\dev\\.gemini\\settings.json', 'C:\\Users\\dev\\.config\\opencode\\opencode.json',
+    ]));
+  });
   it('lists a file once when cwd is home', () => {
     const paths = configLocations({ home: '/h', cwd: '/h', platform: 'linux', env: {} }).map((l) => l.path);
     expect(paths.filter((p) => p === '/h/.cursor/mcp.json')).toHaveLength(1);

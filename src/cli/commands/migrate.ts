@@ -18,7 +18,7 @@ export const migrate = new Command('migrate')
   .option('--no-projects', 'skip the project configs of the projects listed in ~/.claude.json')
   .option('--trust-project', "let project configs (.mcp.json, .vscode/mcp.json of a folder) and --env-file files inside a repository set the services' own fields (default: their values go to an instance named after the project)")
   .option('--shell-rc', 'remove export lines from shell rc files (default: only report them)')
-  .option('--run-command <cmd>', 'command written into rewritten configs', 'mcp-tokens')
+  .option('--run-command <cmd>', "command written into rewritten configs (default: mcp-tokens when it is on PATH, else this CLI's absolute path, with a warning)", 'mcp-tokens')
   .option('--force', 'with --undo: also restore files edited since the migration')
   .option('--json', 'machine-readable plan or result on stdout')
   .addHelpText(
@@ -26,8 +26,9 @@ export const migrate = new Command('migrate')
     `
 Sources: the old script's plaintext files in ~/.mcp_tokens (and its backups), the seed's
 environment variables, .env files given with --env-file, and the MCP configs of Claude Desktop,
-Claude Code (.mcp.json, ~/.claude.json), VS Code (.vscode/mcp.json, user mcp.json), Cursor and
-Windsurf. Each value is stored, read back and compared before its plaintext is removed; each
+Claude Code (.mcp.json, ~/.claude.json), VS Code (mcp.json, settings.json), Cursor, Windsurf,
+Gemini CLI, Codex (TOML), Zed, Goose and Continue (YAML), opencode, Cline, Roo Code, Kiro,
+Amazon Q, LM Studio, Warp and Copilot CLI (see 'mcp-tokens clients' for the files found). Each value is stored, read back and compared before its plaintext is removed; each
 server entry is rewritten to start through 'mcp-tokens run <service> -- <original command>', or
 with '--env NAME=service.key' for the names it read, so it gets exactly the variables it had; a
 second account of a service becomes an instance (github@<server>), a server of no built-in
@@ -93,6 +94,9 @@ an id: --history lists them, --undo <id> undoes one.`,
       return;
     }
 
+    // Entries that name a command which will start: this CLI's absolute path when `mcp-tokens` is not on the PATH.
+    const { chooseRunCommand } = await import('../run-command.js');
+    const runCommand = chooseRunCommand({ given: opts.runCommand, explicit: this.getOptionValueSource('runCommand') === 'cli', path: process.env['PATH'], platform: process.platform, script: process.argv[1] });
     const planOpts: import('../../migrate/index.js').PlanOptions = {
       home: homedir(),
       cwd: process.cwd(),
@@ -109,7 +113,7 @@ an id: --history lists them, --undo <id> undoes one.`,
       shellRc: opts.shellRc === true,
       overwrite: opts.overwrite === true,
       trustProject: opts.trustProject === true,
-      runCommand: opts.runCommand,
+      runCommand: runCommand.command,
     };
     // A dry run against a vault that does not exist yet makes every check creating it would make
     // (backend, folder, passphrase source: same refusal, same exit code), writes nothing, and
@@ -124,6 +128,7 @@ an id: --history lists them, --undo <id> undoes one.`,
       const backend = vault?.backendName ?? toCreate!.backend;
       const access = await m.vaultAccess({ dir, backend, exists: vault !== undefined && vault.created === undefined, home: homedir() });
       const plan = await m.planMigration(target, { ...planOpts, access });
+      if (runCommand.warning && plan.files.some((f) => f.servers.some((sv) => sv.launch.length > 0))) warn(runCommand.warning);
       if (opts.dryRun || plan.pending === 0) {
         const data = m.planToJSON(plan);
         if (opts.json) json(data);

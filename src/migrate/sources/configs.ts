@@ -4,11 +4,14 @@
  * `~/.claude.json`, also `projects.<path>.mcpServers`. All are read as JSONC, so one scanner
  * handles every file, including a `--config PATH` of any of these shapes.
  */
+import { readdirSync } from 'node:fs';
 import { basename, posix, win32 } from 'node:path';
 import { getNodeValue, type Node } from 'jsonc-parser';
 import { readSource, unreadable, type ReadFile } from '../fsutil.js';
 import { findLast, hasShadowed, parseJsonc, shadowedProperties } from '../jsonc-edit.js';
 import { isSecretName, looksSecret, secretShape } from '../detect.js';
+import { formatOf, type ConfigFormat } from '../formats/index.js';
+import { looksLikeCredential } from '../../cli/mask.js';
 import { candidate, fieldByEnv, fieldByFormat, isReference, KNOWN_FIELDS, mask } from '../known.js';
 import type { Candidate, Leftover, Refusal } from '../types.js';
 import { keyFromEnv, userServiceName } from '../accounts.js';
@@ -33,39 +36,125 @@ export interface ConfigPathOptions {
   env: Readonly<Record<string, string | undefined>>;
 }
 
+/**
+ * The project-level configs of a folder, by client: `[relative path, client]`. A `*` as the last
+ * part stands for every .yaml/.yml/.json file of that folder (Continue's .continue/mcpServers/).
+ */
+const PROJECT_FILES: readonly (readonly [string[], string])[] = [
+  [['.mcp.json'], 'Claude Code (project)'],
+  [['.vscode', 'mcp.json'], 'VS Code (workspace)'],
+  [['.cursor', 'mcp.json'], 'Cursor (project)'],
+  [['.gemini', 'settings.json'], 'Gemini CLI (project)'],
+  [['.codex', 'config.toml'], 'Codex (project)'],
+  [['.zed', 'settings.json'], 'Zed (project)'],
+  [['opencode.json'], 'opencode (project)'],
+  [['opencode.jsonc'], 'opencode (project)'],
+  [['.continue', 'mcpServers', '*'], 'Continue (workspace)'],
+  [['.roo', 'mcp.json'], 'Roo Code (project)'],
+  [['.kiro', 'settings', 'mcp.json'], 'Kiro (project)'],
+  [['.amazonq', 'mcp.json'], 'Amazon Q (project)'],
+  [['.warp', '.mcp.json'], 'Warp (project)'],
+  [['.github', 'mcp.json'], 'Copilot CLI (project)'],
+  [['.air', 'mcp.json'], 'JetBrains Air (project)'],
+];
+
+/** Files of a folder matching `*` (YAML or JSON), sorted; none when it cannot be listed. */
+function filesIn(dir: string, p: typeof posix): string[] {
+  try {
+    return readdirSync(dir).filter((f) => /\.(ya?ml|json)$/i.test(f)).sort().map((f) => p.join(dir, f));
+  } catch {
+    return [];
+  }
+}
+
+function expand(folder: string, rel: readonly string[], p: typeof posix): string[] {
+  return rel.at(-1) === '*' ? filesIn(p.join(folder, ...rel.slice(0, -1)), p) : [p.join(folder, ...rel)];
+}
+
 /** The project-level configs of a project folder (one listed in ~/.claude.json). */
 export function projectLocations(folder: string, platform: NodeJS.Platform): ConfigLocation[] {
   const p = platform === 'win32' ? win32 : posix;
   if (!p.isAbsolute(folder)) return [];
-  return [
-    [p.join(folder, '.mcp.json'), 'Claude Code (project)'],
-    [p.join(folder, '.vscode', 'mcp.json'), 'VS Code (workspace)'],
-    [p.join(folder, '.cursor', 'mcp.json'), 'Cursor (project)'],
-  ].map(([path, client]) => ({ path: path!, client: `${client!} ${folder}`, explicit: false, project: folder }));
+  return PROJECT_FILES.flatMap(([rel, client]) => expand(folder, rel, p).map((path) => ({ path, client: `${client} ${folder}`, explicit: false, project: folder })));
 }
 
-/** Where each client keeps its config on this platform (user-level and project-level). */
+/**
+ * Where each client keeps its MCP servers on this platform, user-level then project-level (the
+ * folder migrate runs in). From each client's own documentation; README's migrate section lists
+ * them. `[path, client, project?]`.
+ */
 export function configLocations(o: ConfigPathOptions): ConfigLocation[] {
   const p = o.platform === 'win32' ? win32 : posix;
-  const appData = o.env['APPDATA'] ?? p.join(o.home, 'AppData', 'Roaming');
-  const xdg = o.env['XDG_CONFIG_HOME'] ?? p.join(o.home, '.config');
-  const appDir = o.platform === 'darwin' ? p.join(o.home, 'Library', 'Application Support') : o.platform === 'win32' ? appData : xdg;
-  const list: [string, string, boolean][] = [
-    [p.join(appDir, 'Claude', 'claude_desktop_config.json'), 'Claude Desktop', false],
-    [p.join(o.home, '.claude.json'), 'Claude Code (user)', false],
-    [p.join(o.cwd, '.mcp.json'), 'Claude Code (project)', true],
-    [p.join(appDir, 'Code', 'User', 'mcp.json'), 'VS Code (user)', false],
-    [p.join(appDir, 'Code - Insiders', 'User', 'mcp.json'), 'VS Code Insiders (user)', false],
-    [p.join(o.cwd, '.vscode', 'mcp.json'), 'VS Code (workspace)', true],
-    [p.join(o.home, '.cursor', 'mcp.json'), 'Cursor (user)', false],
-    [p.join(o.cwd, '.cursor', 'mcp.json'), 'Cursor (project)', true],
-    [p.join(o.home, '.codeium', 'windsurf', 'mcp_config.json'), 'Windsurf', false],
+  const h = (...parts: string[]): string => p.join(o.home, ...parts);
+  const appData = o.env['APPDATA'] ?? h('AppData', 'Roaming');
+  const localAppData = o.env['LOCALAPPDATA'] ?? h('AppData', 'Local');
+  const xdg = o.env['XDG_CONFIG_HOME'] ?? h('.config');
+  const appDir = o.platform === 'darwin' ? h('Library', 'Application Support') : o.platform === 'win32' ? appData : xdg;
+  const codexHome = o.env['CODEX_HOME'] ?? h('.codex');
+  const copilotHome = o.env['COPILOT_HOME'] ?? h('.copilot');
+  const c = (...parts: string[]): string => p.join(o.cwd, ...parts);
+  // The first clients migrate knew, in the order it has always read them; then the others.
+  const list: [string, string, boolean?][] = [
+    [p.join(appDir, 'Claude', 'claude_desktop_config.json'), 'Claude Desktop'],
+    [h('.claude.json'), 'Claude Code (user)'],
+    [c('.mcp.json'), 'Claude Code (project)', true],
+    [p.join(appDir, 'Code', 'User', 'mcp.json'), 'VS Code (user)'],
+    [p.join(appDir, 'Code - Insiders', 'User', 'mcp.json'), 'VS Code Insiders (user)'],
+    [c('.vscode', 'mcp.json'), 'VS Code (workspace)', true],
+    [h('.cursor', 'mcp.json'), 'Cursor (user)'],
+    [c('.cursor', 'mcp.json'), 'Cursor (project)', true],
+    [h('.codeium', 'windsurf', 'mcp_config.json'), 'Windsurf'],
   ];
+  // Claude Desktop from the Microsoft Store (MSIX) keeps its files in its package's virtualised AppData.
+  if (o.platform === 'win32') {
+    const packages = p.join(localAppData, 'Packages');
+    let names: string[] = [];
+    try {
+      names = readdirSync(packages).filter((n) => n.startsWith('Claude_')).sort();
+    } catch {
+      names = [];
+    }
+    for (const n of names) list.push([p.join(packages, n, 'LocalCache', 'Roaming', 'Claude', 'claude_desktop_config.json'), 'Claude Desktop (Microsoft Store)']);
+  }
+  for (const [code, name] of [['Code', 'VS Code'], ['Code - Insiders', 'VS Code Insiders']] as const) {
+    const user = p.join(appDir, code, 'User');
+    list.push([p.join(user, 'mcp.json'), `${name} (user)`]);
+    list.push([p.join(user, 'settings.json'), `${name} (settings.json)`]);
+    for (const profile of dirsIn(p.join(user, 'profiles'))) list.push([p.join(user, 'profiles', profile, 'mcp.json'), `${name} (profile ${profile})`]);
+    list.push([p.join(user, 'globalStorage', 'saoudrizwan.claude-dev', 'settings', 'cline_mcp_settings.json'), `Cline (${name})`]);
+    list.push([p.join(user, 'globalStorage', 'rooveterinaryinc.roo-cline', 'settings', 'mcp_settings.json'), `Roo Code (${name})`]);
+  }
+  list.push(
+    [h('.cline', 'data', 'settings', 'cline_mcp_settings.json'), 'Cline CLI'],
+    [h('.gemini', 'settings.json'), 'Gemini CLI (user)'],
+    [p.join(codexHome, 'config.toml'), 'Codex (user)'],
+    [o.platform === 'win32' ? p.join(appData, 'Zed', 'settings.json') : p.join(xdg, 'zed', 'settings.json'), 'Zed (user)'],
+    [o.platform === 'win32' ? p.join(appData, 'Block', 'goose', 'config', 'config.yaml') : p.join(xdg, 'goose', 'config.yaml'), 'Goose'],
+    [h('.continue', 'config.yaml'), 'Continue (user)'],
+    ...filesIn(h('.continue', 'mcpServers'), p).map((f): [string, string] => [f, 'Continue (user)']),
+    [p.join(xdg, 'opencode', 'opencode.json'), 'opencode (user)'],
+    [p.join(xdg, 'opencode', 'opencode.jsonc'), 'opencode (user)'],
+    [h('.kiro', 'settings', 'mcp.json'), 'Kiro (user)'],
+    [h('.aws', 'amazonq', 'mcp.json'), 'Amazon Q (user)'],
+    [h('.lmstudio', 'mcp.json'), 'LM Studio'],
+    [h('.warp', '.mcp.json'), 'Warp (user)'],
+    [p.join(copilotHome, 'mcp-config.json'), 'Copilot CLI (user)'],
+  );
   const seen = new Set<string>();
-  return list
-    .filter(([path]) => !seen.has(path) && seen.add(path))
-    // Run from HOME, ~/.cursor/mcp.json is the user's own file, not a project's.
-    .map(([path, client, project]) => ({ path, client, explicit: false, ...(project && !samePlace(o.cwd, o.home, o.platform) ? { project: o.cwd } : {}) }));
+  // Run from HOME, ~/.cursor/mcp.json is the user's own file, not a project's.
+  const home = samePlace(o.cwd, o.home, o.platform);
+  const user = list.filter(([path]) => !seen.has(path) && seen.add(path)).map(([path, client, project]) => ({ path, client, explicit: false, ...(project && !home ? { project: o.cwd } : {}) }));
+  const project = PROJECT_FILES.flatMap(([rel, client]) => expand(o.cwd, rel, p).map((path) => ({ path, client, explicit: false, ...(home ? {} : { project: o.cwd }) })))
+    .filter((l) => !seen.has(l.path) && seen.add(l.path));
+  return [...user, ...project];
+}
+
+function dirsIn(dir: string): string[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+  } catch {
+    return [];
+  }
 }
 
 function samePlace(a: string, b: string, platform: NodeJS.Platform): boolean {
@@ -89,7 +178,40 @@ export interface ServerEntry {
   container: Node;
   /** Duplicate keys in the entry, or earlier entries of its name: the rewrite removes them. */
   duplicates: boolean;
+  /** Which keys the client uses for the command, its arguments and its variables. */
+  shape: ServerShape;
 }
+
+/**
+ * How a client writes a server: the object (or list) holding the servers, and the keys of one.
+ * Most use `{command, args, env}`; Goose `{cmd, args, envs}`; opencode `{command: [cmd, ...args],
+ * environment}`; Continue a list of `{name, command, args, env}`.
+ */
+export interface ServerShape {
+  container: readonly string[];
+  command: string;
+  /** The command is a list: the command then its arguments (opencode). */
+  commandArray?: true;
+  args: string;
+  env: string;
+  /** Which entries of the container are servers of this shape (Goose's builtin extensions are not). */
+  accept?: (entry: Record<string, unknown>) => boolean;
+  /** The client of this shape, when its records are not enough to tell (a --config file). */
+  client?: string;
+}
+
+const STANDARD = { command: 'command', args: 'args', env: 'env' } as const;
+
+/** Every shape, read from every file: the container names do not collide between clients. */
+export const SHAPES: readonly ServerShape[] = [
+  { container: ['mcpServers'], ...STANDARD },
+  { container: ['servers'], ...STANDARD },
+  { container: ['mcp', 'servers'], ...STANDARD, client: 'VS Code (settings.json)' },
+  { container: ['context_servers'], ...STANDARD, client: 'Zed' },
+  { container: ['mcp_servers'], ...STANDARD, client: 'Codex' },
+  { container: ['extensions'], command: 'cmd', args: 'args', env: 'envs', accept: (e) => typeof e['cmd'] === 'string' || e['type'] === 'stdio', client: 'Goose' },
+  { container: ['mcp'], command: 'command', commandArray: true, args: 'command', env: 'environment', accept: (e) => Array.isArray(e['command']) || e['type'] === 'local' || e['type'] === 'remote', client: 'opencode' },
+];
 
 /**
  * A secret in a part of the file no client reads: a key that appears again later in the same
@@ -109,7 +231,9 @@ export interface ShadowedSecret {
 export interface ConfigFile {
   location: ConfigLocation;
   file: ReadFile;
+  /** The file's text (without a BOM). */
   text: string;
+  format: ConfigFormat;
   servers: ServerEntry[];
   /** Project folders listed under `projects` (~/.claude.json): their own configs are read too. */
   projects: string[];
@@ -154,9 +278,18 @@ async function scanConfig(location: ConfigLocation, scan: ConfigScan): Promise<v
   if ([...scan.configs.values()].some((c) => (c.file.target ?? c.location.path) === real)) return;
   // A UTF-8 BOM (Windows editors) is not JSON: parse without it; apply puts it back.
   const text = stripBom(read.file.bytes.toString('utf8'));
-  const parsed = parseJsonc(text);
+  const format = formatOf(location.path);
+  // TOML and YAML are read by their own parsers; the scanner then walks the same data as JSON
+  // (paths are the same in all three), and rewrites go back through the format (formats/).
+  const parsed = format.id === 'json' ? parseJsonc(text) : jsonView(format, text);
   if (!parsed.ok || parsed.root.type !== 'object') {
-    scan.refused.push({ path: location.path, reason: `${parsed.ok ? 'is not a JSON object' : parsed.reason}; not edited`, mayHoldSecrets: true });
+    if (format.id === 'json') {
+      scan.refused.push({ path: location.path, reason: `${parsed.ok ? 'is not a JSON object' : parsed.reason}; not edited`, mayHoldSecrets: true });
+    } else {
+      // Read as TOML or YAML by its name: say so, never "not valid JSON".
+      const reason = parsed.ok ? `is a ${format.label} file whose top level is not a table of settings` : `is not valid ${format.label} (read as ${format.label} by its name: ${parsed.reason})`;
+      scan.refused.push({ path: location.path, reason: `${reason}; not edited`, mayHoldSecrets: true, step: `fix the ${format.label} syntax (or move any token out of it by hand), then re-run mcp-tokens migrate` });
+    }
     return;
   }
   const root = parsed.root;
@@ -172,7 +305,8 @@ async function scanConfig(location: ConfigLocation, scan: ConfigScan): Promise<v
     const taken = addCandidates(location, s, found);
     left.push(...strays(location, root, s, taken));
   }
-  scan.configs.set(location.path, { location, file: read.file, text, servers, projects: folders, shadowed: shadowedSecrets(root, servers) });
+  left.push(...sweep(location, root, servers, format));
+  scan.configs.set(location.path, { location, file: read.file, text, format, servers, projects: folders, shadowed: format.id === 'json' ? shadowedSecrets(root, servers) : [] });
   scan.candidates.push(...found);
   scan.left.push(...left);
 }
@@ -182,41 +316,55 @@ async function scanConfig(location: ConfigLocation, scan: ConfigScan): Promise<v
  * where a key appears twice (a container, a server name, `env`, a variable), the last one.
  */
 function findServers(root: Node): ServerEntry[] {
-  const containers: (string | number)[][] = [['mcpServers'], ['servers']];
+  const shapes: ServerShape[] = [...SHAPES];
   const projects = findLast(root, ['projects']);
   const dead = new Set(projects ? shadowedProperties(projects) : []);
   for (const prop of projects?.type === 'object' ? (projects.children ?? []) : []) {
     const key = prop.children?.[0]?.value as unknown;
-    if (typeof key === 'string' && !dead.has(prop)) containers.push(['projects', key, 'mcpServers']);
+    if (typeof key === 'string' && !dead.has(prop)) shapes.push({ container: ['projects', key, 'mcpServers'], ...STANDARD });
   }
   const out: ServerEntry[] = [];
-  for (const c of containers) {
-    const node = findLast(root, c);
-    if (node?.type !== 'object') continue;
-    const earlier = new Set(shadowedProperties(node));
-    for (const prop of node.children ?? []) {
-      const name = prop.children?.[0]?.value as unknown;
-      const value = prop.children?.[1];
-      if (typeof name !== 'string' || value?.type !== 'object' || earlier.has(prop)) continue;
+  for (const shape of shapes) {
+    const node = findLast(root, [...shape.container]);
+    if (node?.type !== 'object' && node?.type !== 'array') continue;
+    const earlier = new Set(node.type === 'object' ? shadowedProperties(node) : []);
+    (node.children ?? []).forEach((child, index) => {
+      // An object of servers by name, or (Continue) a list of servers with a `name`.
+      const value = node.type === 'object' ? child.children?.[1] : child;
+      if (value?.type !== 'object' || earlier.has(child)) return;
       const obj = getNodeValue(value) as Record<string, unknown>;
-      const env = obj['env'];
+      const name = node.type === 'object' ? (child.children?.[0]?.value as unknown) : obj['name'];
+      if (typeof name !== 'string' || (shape.accept && !shape.accept(obj))) return;
+      const env = obj[shape.env];
       const envObject = env && typeof env === 'object' && !Array.isArray(env) ? (env as Record<string, unknown>) : {};
-      const args = obj['args'];
+      const command = obj[shape.command];
+      const line = shape.commandArray ? (Array.isArray(command) ? command : undefined) : undefined;
+      const args = shape.commandArray ? line?.slice(1) : obj[shape.args];
+      const first: unknown = line ? line[0] : command;
       out.push({
-        path: [...c, name],
+        path: [...shape.container, node.type === 'object' ? name : index],
         name,
-        command: typeof obj['command'] === 'string' ? obj['command'] : undefined,
+        command: typeof first === 'string' ? first : undefined,
         args: Array.isArray(args) ? args.filter((a): a is string => typeof a === 'string') : [],
         hasArgs: args !== undefined,
         env: Object.entries(envObject).flatMap(([k, v]) => (typeof v === 'string' ? [{ name: k, value: v }] : [])),
         envSize: Object.keys(envObject).length,
         node: value,
         container: node,
-        duplicates: hasShadowed(node, name, value),
+        duplicates: node.type === 'object' && hasShadowed(node, name, value),
+        shape,
       });
-    }
+    });
   }
   return out;
+}
+
+/** TOML or YAML data as a JSON tree, for the scanner (offsets are those of the view, never of the file). */
+function jsonView(format: ConfigFormat, text: string): ReturnType<typeof parseJsonc> {
+  const data = format.parse(text);
+  if (!data.ok) return data;
+  const view = JSON.stringify(data.value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) ?? 'null';
+  return parseJsonc(view);
 }
 
 /**
@@ -393,6 +541,9 @@ function headerStep(client: string): string {
   if (client.startsWith('VS Code')) return 'use an "inputs" entry with "password": true and write "${input:<id>}" as the header value (VS Code keeps it in its secret storage)';
   if (client.startsWith('Claude Code')) return 'write "${VAR}" as the header value and set VAR in the environment Claude Code starts from (Claude Code expands it)';
   if (client.startsWith('Cursor')) return 'write "${env:VAR}" as the header value and set VAR in the environment Cursor starts from';
+  if (client.startsWith('Codex')) return 'move it to the environment: `bearer_token_env_var = "VAR"` for an Authorization bearer token, or `env_http_headers = { "Header-Name" = "VAR" }`, and start Codex with VAR set (e.g. through mcp-tokens run)';
+  if (client.startsWith('Gemini')) return 'write "$VAR" as the header value (Gemini CLI expands environment variables in settings.json) and set VAR in the environment Gemini CLI starts from';
+  if (client.startsWith('opencode')) return 'write "{env:VAR}" as the header value (opencode substitutes it) and set VAR in the environment opencode starts from';
   return 'remove it from the file by hand if the client can take it another way; otherwise keep the file readable only by you (chmod 600) and rotate the token if it was ever shared';
 }
 
@@ -408,11 +559,12 @@ function strays(location: ConfigLocation, root: Node, s: ServerEntry, taken: Tak
   const at = (where: string, value: string, reason: string, step: string): void => {
     out.push({ path: location.path, where: `server '${s.name}' ${where}`, masked: mask(value), reason, step });
   };
+  const envKey = s.shape.env;
   for (const { name, value } of s.env) {
     if (taken.env.has(name) || isReference(value)) continue;
-    const why = looksSecret(name, value);
+    const why = looksSecret(name, value) ?? randomShaped(name, value);
     if (why) {
-      at(`env ${name}`, value, `${why}, not a variable of a built-in service (${BUILTIN_NAMES}); mcp-tokens cannot hold it`,
+      at(`${envKey} ${name}`, value, `${why}, not a variable of a built-in service (${BUILTIN_NAMES}); mcp-tokens cannot hold it`,
         'remove it from this file by hand and give it to the server another way (e.g. from your OS keychain in a wrapper script), then rotate it');
     }
   }
@@ -478,9 +630,10 @@ function strays(location: ConfigLocation, root: Node, s: ServerEntry, taken: Tak
       if (isReference(value)) return;
       const why = header !== undefined
         ? looksSecret(header, value) ?? (/^authorization$/i.test(header) && value.length >= 8 ? 'an Authorization header' : undefined)
-        : looksSecret(undefined, value) ?? (/[?&](token|key|api_key|apikey|access_token|secret)=[^&\s]{8,}|\/\/[^/@\s]+:[^/@\s]+@/i.test(value) ? 'a credential in a URL' : undefined);
+        : looksSecret(where.split('.').at(-1) || undefined, value) ?? randomShaped(where.split('.').at(-1), value) ?? (/[?&](token|key|api_key|apikey|access_token|secret)=[^&\s]{8,}|\/\/[^/@\s]+:[^/@\s]+@/i.test(value) ? 'a credential in a URL' : undefined);
       if (why) {
-        at(where, value, `${why}, sent by ${location.client} itself (a remote server is not launched by a command mcp-tokens can wrap)`, headerStep(location.client));
+        const client = location.explicit ? (s.shape.client ?? location.client) : location.client;
+        at(where, value, `${why}, sent by ${client} itself (a remote server is not launched by a command mcp-tokens can wrap)`, headerStep(client));
       }
       return;
     }
@@ -489,12 +642,75 @@ function strays(location: ConfigLocation, root: Node, s: ServerEntry, taken: Tak
       if (dead.has(child)) continue;
       if (n.type === 'object') {
         const key = String(child.children?.[0]?.value);
-        if (where === '' && (key === 'env' || key === 'args' || key === 'command')) continue; // handled above
+        // Handled above when of the shape read; anything else there (Zed's older `"command": {path, args, env}`) is walked.
+        const v = child.children?.[1];
+        if (where === '' && key === s.shape.env && v?.type === 'object') continue;
+        if (where === '' && key === s.shape.args && v?.type === 'array') continue;
+        if (where === '' && key === s.shape.command && (s.shape.commandArray ? v?.type === 'array' : v?.type === 'string')) continue;
         const inHeaders = /headers$/i.test(where) || key.toLowerCase() === 'headers';
         walk(child.children?.[1], where ? `${where}.${key}` : key, /headers$/i.test(where) ? key : inHeaders ? undefined : header);
       } else walk(child, where, header);
     }
   };
   walk(node, '', undefined);
+  return out;
+}
+
+/** Names of identifiers and hashes, whose random-looking values are no secret (userID, sessionUuid). */
+function idName(name: string | undefined): boolean {
+  return name !== undefined && /(id|uuid|hash|sha|digest|checksum|etag|version|nonce)$/i.test(name);
+}
+
+/**
+ * A value the recogniser that hides tokens in messages (cli/mask.ts) takes for a credential —
+ * a known token format or a long random-looking word — under a name that is not an identifier's.
+ * A UUID alone is no credential here (UUIDs are everywhere); under a token name looksSecret says so.
+ */
+function randomShaped(name: string | undefined, value: string): string | undefined {
+  const v = value.trim();
+  if (idName(name) || isReference(v) || /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v)) return undefined;
+  return looksLikeCredential(v) ? 'a credential-shaped value (a token format, or long and random)' : undefined;
+}
+
+const label = (path: readonly (string | number)[]): string => path.map((p) => (typeof p === 'number' ? `[${p}]` : p)).join('.').replace(/\.\[/g, '[');
+
+/**
+ * Nothing left silently: every string of the file outside the server entries read above (those
+ * are addCandidates' and strays') that looks like a credential — by its name or shape
+ * (detect.ts), or to the recogniser that hides tokens in messages — is listed with its path in
+ * the file. An unknown client shape, a provider API key, a header of a form we do not read: all
+ * end here. ~/.claude.json also keeps Claude Code's history (pasted text, ids), so there only
+ * names and known token formats count, not "random-looking".
+ */
+function sweep(location: ConfigLocation, root: Node, servers: readonly ServerEntry[], format: ConfigFormat): Leftover[] {
+  const out: Leftover[] = [];
+  const history = location.client.startsWith('Claude Code (user)');
+  const inside = (n: Node): boolean => servers.some((s) => n.offset >= s.node.offset && n.offset + n.length <= s.node.offset + s.node.length);
+  const visit = (n: Node | undefined, path: (string | number)[], key: string | undefined): void => {
+    if (!n || inside(n)) return;
+    if (n.type === 'string' && typeof n.value === 'string') {
+      const value = n.value;
+      if (isReference(value)) return;
+      const why = looksSecret(key, value) ?? (history ? undefined : randomShaped(key, value));
+      if (why) {
+        out.push({
+          path: location.path,
+          where: `${label(path)} (${format.label} path)`,
+          masked: mask(value),
+          reason: `${why}, outside any MCP server entry migrate can rewrite (a setting of the client itself, or a server of a form it does not know)`,
+          step: "move it out by hand: if the client can read it from an environment variable or its own secret storage, use that (and start the client through 'mcp-tokens run' if it needs the variable); otherwise keep the file readable only by you (chmod 600), and rotate the value if the file was ever shared",
+        });
+      }
+      return;
+    }
+    if (n.type === 'object') {
+      const dead = new Set(shadowedProperties(n)); // shadowedSecrets reports those
+      for (const p of n.children ?? []) {
+        const k = p.children?.[0]?.value;
+        if (typeof k === 'string' && !dead.has(p)) visit(p.children?.[1], [...path, k], k);
+      }
+    } else if (n.type === 'array') (n.children ?? []).forEach((c, i) => visit(c, [...path, i], key));
+  };
+  visit(root, [], undefined);
   return out;
 }

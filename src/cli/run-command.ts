@@ -1,0 +1,49 @@
+/**
+ * The command rewritten MCP entries start: `mcp-tokens` when a client will find it on its PATH,
+ * else the absolute path of this CLI (run as `npx mcp-tokens migrate`, nothing named mcp-tokens
+ * is on the PATH and an entry saying "mcp-tokens" could never start). The PATH checked is this
+ * process's: a client started from a desktop launcher may have a shorter one, which the warning
+ * says.
+ */
+import { accessSync, constants, realpathSync, statSync } from 'node:fs';
+import { delimiter, isAbsolute, join } from 'node:path';
+
+export interface RunCommandChoice {
+  command: string;
+  /** Why it is not the plain name, for a warning; undefined when it is. */
+  warning?: string;
+}
+
+function executable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** Whether `name` is found in the directories of `path` (with Windows' extensions there). */
+export function onPath(name: string, path: string | undefined, platform: NodeJS.Platform): boolean {
+  const exts = platform === 'win32' ? ['.cmd', '.exe', '.bat', ''] : [''];
+  return (path ?? '').split(delimiter).filter((d) => d !== '' && isAbsolute(d)).some((d) => exts.some((e) => executable(join(d, name + e))));
+}
+
+export function chooseRunCommand(o: { given: string; explicit: boolean; path: string | undefined; platform: NodeJS.Platform; script: string | undefined }): RunCommandChoice {
+  if (o.explicit || o.given !== 'mcp-tokens' || onPath('mcp-tokens', o.path, o.platform)) return { command: o.given };
+  // On Windows a .js file is not a command: only an installed mcp-tokens.cmd is.
+  if (o.platform === 'win32' || o.script === undefined) {
+    return { command: o.given, warning: "mcp-tokens is not on this PATH: the rewritten entries start 'mcp-tokens', which will not start until it is installed (npm install -g mcp-tokens), or re-run with --run-command <absolute path of mcp-tokens>" };
+  }
+  let script: string;
+  try {
+    script = realpathSync(o.script);
+  } catch {
+    script = o.script;
+  }
+  if (!executable(script)) {
+    return { command: o.given, warning: `mcp-tokens is not on this PATH and ${script} is not executable: the rewritten entries start 'mcp-tokens'; install it (npm install -g mcp-tokens) or re-run with --run-command <absolute path>` };
+  }
+  const cache = /[\\/]_npx[\\/]/.test(script) ? " It lies in npx's cache, which npm may clear: install mcp-tokens (npm install -g mcp-tokens) and re-run 'mcp-tokens migrate --run-command mcp-tokens' for a lasting command." : '';
+  return { command: script, warning: `mcp-tokens is not on this PATH, so the rewritten entries start it by its absolute path, ${script}.${cache} (Clients started from a desktop launcher may have a shorter PATH than this shell; --run-command sets the command.)` };
+}
