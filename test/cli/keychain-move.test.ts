@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PASSPHRASE, githubClassic, jwt, passphraseEnv, tempHome, type CliOptions } from '../helpers/cli.js';
 import { Vault } from '../../src/vault/vault.js';
-import { backendOf, entryFiles, keychainCli, noBusEnv, requireKeyringOrSkip } from './keychain-harness.js';
+import { backendOf, entryFiles, keychainCli, keychainServiceOf, noBusEnv, requireKeyringOrSkip } from './keychain-harness.js';
 import { snapshot } from './support.js';
 
 const RUN = requireKeyringOrSkip();
@@ -38,7 +38,7 @@ describe.skipIf(!RUN)('backend moves between the keychain and encrypted files', 
     const service = `mcp-tokens-move-${++n}`;
     const env = { MCP_TOKENS_DIR: dir, MCP_TOKENS_KEYCHAIN_SERVICE: service, ...passphraseEnv(home) };
     const cli = (args: string[], opts: CliOptions = {}) => kc.run(args, { ...opts, env: { ...env, ...opts.env } });
-    const lookup = (account: string) => kc.lookup(account, service);
+    const lookup = (account: string) => kc.lookup(account, keychainServiceOf(dir, service));
     return { home, dir, service, env, cli, lookup };
   };
   type Fresh = ReturnType<typeof fresh>;
