@@ -285,6 +285,9 @@ describe.skipIf(!RUN)('keychain vaults side by side and the move to per-vault it
 
     it('the first command (list) moves every item to the vault\'s own service; a new vault beside it shares nothing', async () => {
       const v = await legacyVault();
+      const doc = await v.cli(['doctor']); // reads only: says where the items are, moves nothing
+      expect(doc.stdout + doc.stderr).toContain(`under the service ${v.base}, which every vault made before vault ids shares`);
+      expect(await accounts(v.base)).toEqual(['github/token', 'hass/token', 'hass/url', 'vault-key']);
       const r = await v.cli(['list', '--json']);
       expect(r.code, r.stderr).toBe(0);
       expect((JSON.parse(r.stdout) as { entries: unknown[] }).entries).toHaveLength(3);
