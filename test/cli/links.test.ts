@@ -9,8 +9,9 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { canary, ensureBuilt, githubClassic, jwt, passphraseEnv, runCli, tempHome, vaultDir, type CliResult } from '../helpers/cli.js';
 import { seedVault, snapshot } from './support.js';
+import { requireTools } from '../helpers/tools.js';
 
-const PASS = existsSync('/usr/bin/pass') && existsSync('/usr/bin/gpg');
+const PASS = requireTools('pass', ['pass', 'gpg'], 'links to a real pass store (with gnupg)');
 
 function script(dir: string, name: string, body: string): string {
   const p = join(dir, name);
