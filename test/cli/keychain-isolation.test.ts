@@ -48,8 +48,8 @@ describe.skipIf(!RUN)('keychain vaults side by side and the move to per-vault it
     const a = (args: string[], opts: CliOptions = {}) => kc.run(args, opts);
     let bDir = '';
     const b = (args: string[], opts: CliOptions = {}) => kc.run(['--dir', bDir, ...args], opts);
-    const aGithub = [githubClassic(), githubClassic()];
-    const bGithub = [githubClassic(), githubClassic()];
+    const aGithub = [githubClassic(), githubClassic()] as const;
+    const bGithub = [githubClassic(), githubClassic()] as const;
     const bHass = jwt();
     let aService = '';
     let bService = '';
@@ -92,7 +92,7 @@ describe.skipIf(!RUN)('keychain vaults side by side and the move to per-vault it
       expect((await b(['store', 'hass', 'token', '-'], { input: bHass })).code).toBe(0);
       expect((await b(['store', 'hass', 'url', 'http://127.0.0.1:8123'])).code).toBe(0);
       expect(await loadJson(b, 'github')).toEqual({ GITHUB_PERSONAL_ACCESS_TOKEN: bGithub[0] });
-      await expectA(aGithub[0]!);
+      await expectA(aGithub[0]);
       expect(await accounts('mcp-tokens')).toEqual([]);
     });
 
@@ -117,21 +117,21 @@ describe.skipIf(!RUN)('keychain vaults side by side and the move to per-vault it
       const r = await b(['delete', 'github']);
       expect(r.code, r.stderr).toBe(0);
       expect(await loadJson(b, 'github')).toBe(3);
-      await expectA(aGithub[0]!);
+      await expectA(aGithub[0]);
       expect((await b(['store', 'github', 'token', '-'], { input: bGithub[1] })).code).toBe(0);
-      await expectA(aGithub[0]!);
+      await expectA(aGithub[0]);
     });
 
     it('backups and restore: each vault restores its own old value with its own key', async () => {
       expect((await a(['store', 'github', 'token', '-'], { input: aGithub[1] })).code).toBe(0);
-      await expectA(aGithub[1]!);
+      await expectA(aGithub[1]);
       const rb = await b(['restore', 'github', 'token']); // B's backup: its first value, deleted above
       expect(rb.code, rb.stderr).toBe(0);
       expect(await loadJson(b, 'github')).toEqual({ GITHUB_PERSONAL_ACCESS_TOKEN: bGithub[0] });
-      await expectA(aGithub[1]!);
+      await expectA(aGithub[1]);
       const ra = await a(['restore', 'github', 'token']);
       expect(ra.code, ra.stderr).toBe(0);
-      await expectA(aGithub[0]!);
+      await expectA(aGithub[0]);
     });
 
     it('rekey of B replaces B\'s vault-key only; A\'s backups keep opening', async () => {
@@ -143,7 +143,7 @@ describe.skipIf(!RUN)('keychain vaults side by side and the move to per-vault it
       expect(await kc.lookup('vault-key', aService)).toBe(aKey);
       const ra = await a(['restore', 'github', 'token']); // the newest backup of A: aGithub[1]
       expect(ra.code, ra.stderr).toBe(0);
-      await expectA(aGithub[1]!);
+      await expectA(aGithub[1]);
       const rb = await b(['restore', 'github', 'token']); // B's newest backup, sealed before the rekey
       expect(rb.code, rb.stderr).toBe(0);
       expect(await loadJson(b, 'github')).toEqual({ GITHUB_PERSONAL_ACCESS_TOKEN: bGithub[1] });
@@ -167,10 +167,10 @@ describe.skipIf(!RUN)('keychain vaults side by side and the move to per-vault it
       expect(entryFiles(bDir)).toEqual(['github_token', 'hass_token', 'hass_url']);
       expect(await accounts(bService)).toEqual([]); // B left the keychain entirely
       expect(await accounts(aService)).toEqual(aBefore);
-      await expectA(aGithub[1]!);
+      await expectA(aGithub[1]);
       const ra = await a(['restore', 'github', 'token']); // A's vault-key is still there: backups open
       expect(ra.code, ra.stderr).toBe(0);
-      await expectA(aGithub[0]!);
+      await expectA(aGithub[0]);
 
       // passwd applies to file vaults: B's, now; A refuses it and is untouched.
       const newPass = join(kc.home, 'new-pass');
@@ -178,7 +178,7 @@ describe.skipIf(!RUN)('keychain vaults side by side and the move to per-vault it
       const pw = await b(['passwd'], { env: { ...passphraseEnv(kc.home), MCP_TOKENS_NEW_PASSPHRASE_FILE: newPass } });
       expect(pw.code, pw.stderr).toBe(0);
       expect((await a(['passwd'])).code).toBe(2);
-      await expectA(aGithub[0]!);
+      await expectA(aGithub[0]);
 
       const toKeychain = await b(['backend', 'keychain'], { env: { MCP_TOKENS_PASSPHRASE_FILE: newPass } });
       expect(toKeychain.code, toKeychain.stderr).toBe(0);
@@ -188,7 +188,7 @@ describe.skipIf(!RUN)('keychain vaults side by side and the move to per-vault it
       expect(bNow).not.toBe(aService);
       expect(await accounts(bNow)).toEqual(['github/token', 'hass/token', 'hass/url', 'vault-key']);
       expect(await loadJson(b, 'github')).toEqual({ GITHUB_PERSONAL_ACCESS_TOKEN: bGithub[1] });
-      await expectA(aGithub[0]!);
+      await expectA(aGithub[0]);
       expect(await accounts('mcp-tokens')).toEqual([]);
     });
 
