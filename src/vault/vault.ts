@@ -252,7 +252,7 @@ export class Vault {
       // command settles it, under the lock. A read goes on without that when it cannot (a lock
       // held, a read-only folder): vault.json names where the items are at every step.
       try {
-        await vault.locked(async () => undefined, {});
+        await vault.locked(async () => undefined, {}, { timeoutMs: 2_000 });
       } catch {
         /* the next write settles it, or says why */
       }
@@ -307,7 +307,7 @@ export class Vault {
     return this.locked(fn, opts);
   }
 
-  private async locked<T>(fn: (tx: Tx) => Promise<T>, opts: TxOptions): Promise<T> {
+  private async locked<T>(fn: (tx: Tx) => Promise<T>, opts: TxOptions, lockOpts: { timeoutMs?: number } = {}): Promise<T> {
     return withLock(this.dir, async () => {
       cleanStaleTemps(this.dir);
       cleanStaleTemps(this.backupsDir);
@@ -341,7 +341,7 @@ export class Vault {
         throw changedWhileWaiting('its data key was replaced by a rekey');
       }
       return fn(tx);
-    });
+    }, lockOpts);
   }
 
   /** Under the lock: vault.json as it is now, and the keys of that state (see transaction.ts). */

@@ -16,6 +16,7 @@ import { PASSPHRASE, githubClassic, jwt, passphraseEnv, tempHome, type CliOption
 import { Vault } from '../../src/vault/vault.js';
 import { deleteVaultKey, keychainBackend, readVaultKey, writeVaultKey } from '../../src/backends/keychain.js';
 import { entryName } from '../../src/names.js';
+import { withLock } from '../../src/vault/lock.js';
 import { backendOf, entryFiles, keychainCli, keychainServiceOf, requireKeyringOrSkip } from './keychain-harness.js';
 
 const RUN = requireKeyringOrSkip();
@@ -297,6 +298,19 @@ describe.skipIf(!RUN)('keychain vaults side by side and the move to per-vault it
       expect((await other(['store', 'github', 'token', '-'], { input: githubClassic() })).code).toBe(0);
       expect(await listed(other)).toEqual(['github/token']);
       expect(await loadJson(v.cli, 'github')).toEqual({ GITHUB_PERSONAL_ACCESS_TOKEN: v.oldGithub });
+    });
+
+    it('a read that cannot take the lock (held by another process) reads the items where vault.json says they are', async () => {
+      const v = await legacyVault();
+      await withLock(v.dir, async () => {
+        const r = await v.cli(['load', 'github', '--format', 'json']);
+        expect(r.code, r.stderr).toBe(0);
+        expect(JSON.parse(r.stdout)).toEqual({ GITHUB_PERSONAL_ACCESS_TOKEN: v.values['github/token'] });
+        expect(await accounts(v.base)).toEqual(['github/token', 'hass/token', 'hass/url', 'vault-key']); // nothing moved
+        expect(existsSync(join(v.dir, 'keychain-id.json'))).toBe(false);
+      });
+      expect((await v.cli(['list'])).code).toBe(0); // the lock free again: this command moves them
+      await expectMigrated(v);
     });
 
     const points = ['kcid:journal', 'kcid:vault-key', 'kcid:copy:1', 'kcid:copy:3', 'kcid:commit', 'kcid:delete:2', 'kcid:cleaned'];
