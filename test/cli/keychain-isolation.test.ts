@@ -313,6 +313,62 @@ describe.skipIf(!RUN)('keychain vaults side by side and the move to per-vault it
       await expectMigrated(v);
     });
 
+    /**
+     * A file vault with a move to the keychain cut short by the code before ids: move.json has no
+     * keychainId, and the copies and the vault-key sit under the shared prefix.
+     */
+    const pendingLegacyMove = async () => {
+      const home = tempHome('mcpt-kc-oldmove-');
+      const dir = join(home, 'vault');
+      const base = `mcp-tokens-oldmove-${++n}`;
+      const env = { MCP_TOKENS_DIR: dir, MCP_TOKENS_KEYCHAIN_SERVICE: base, ...passphraseEnv(home) };
+      const cli = (args: string[], opts: CliOptions = {}) => kc.run(args, { ...opts, env: { ...env, ...opts.env } });
+      Object.assign(process.env, { DBUS_SESSION_BUS_ADDRESS: kc.session().env['DBUS_SESSION_BUS_ADDRESS'] });
+      const values: Values = { 'github/token': githubClassic(), 'hass/url': 'http://127.0.0.1:8123' };
+      const passphrase = async () => new TextEncoder().encode(PASSPHRASE);
+      const vault = await Vault.open({ dir, backend: 'file', kdf: 'interactive', passphrase }, { create: true });
+      const to = keychainBackend({ service: base });
+      try {
+        for (const [account, value] of Object.entries(values)) {
+          const [s, k] = account.split('/') as [string, string];
+          await vault.store(s, k, value);
+          await to.set(entryName(s, k), value);
+        }
+        const raw = (await vault.localKey()).exportKey();
+        await writeVaultKey(raw, { service: base });
+        raw.fill(0);
+      } finally {
+        vault.close();
+      }
+      const journal = { v: 1, from: 'file', to: 'keychain', names: ['github_token', 'hass_url'], startedAt: new Date().toISOString() };
+      writeFileSync(join(dir, 'move.json'), `${JSON.stringify(journal)}\n`, { mode: 0o600 });
+      return { dir, base, cli, values };
+    };
+
+    it('a move to the keychain cut short before ids: finishing it, the vault then takes its own service', async () => {
+      const v = await pendingLegacyMove();
+      const r = await v.cli(['backend', 'keychain']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toContain('Finished moving 2 credentials');
+      expect(entryFiles(v.dir)).toEqual([]);
+      expect((await v.cli(['list'])).code).toBe(0); // its first command after the move
+      const service = keychainServiceOf(v.dir, v.base);
+      expect(service).toMatch(/:[0-9a-f]{16}$/);
+      expect(await accounts(v.base)).toEqual([]);
+      expect(await accounts(service)).toEqual(['github/token', 'hass/url', 'vault-key']);
+      expect(await loadJson(v.cli, 'github')).toEqual({ GITHUB_PERSONAL_ACCESS_TOKEN: v.values['github/token'] });
+    });
+
+    it('a move to the keychain cut short before ids: undoing it removes the copies from the shared service', async () => {
+      const v = await pendingLegacyMove();
+      const r = await v.cli(['backend', 'file']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toContain('Undid the interrupted move');
+      expect(await accounts(v.base)).toEqual([]);
+      expect(backendOf(v.dir)).toBe('file');
+      expect(await loadJson(v.cli, 'github')).toEqual({ GITHUB_PERSONAL_ACCESS_TOKEN: v.values['github/token'] });
+    });
+
     const points = ['kcid:journal', 'kcid:vault-key', 'kcid:copy:1', 'kcid:copy:3', 'kcid:commit', 'kcid:delete:2', 'kcid:cleaned'];
     it.each(points)('kill -9 at %s: every credential readable from exactly one place, and the next command finishes', async (point) => {
       const v = await legacyVault();
