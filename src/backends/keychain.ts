@@ -5,8 +5,17 @@ import type { Backend } from './types.js';
 import { injectedEnv, standardBus } from '../user-dirs.js';
 
 export const KEYCHAIN_BACKEND = 'keychain';
-/** Keychain service of every item we write; accounts are `{service}/{key}` or `{service}@{instance}/{key}` (DESIGN.md §4, §11). */
+/**
+ * Keychain service prefix; accounts are `{service}/{key}` or `{service}@{instance}/{key}` (DESIGN.md
+ * §4, §11). A vault's items live under `mcp-tokens:<vault id>` (vaultService); `mcp-tokens` alone
+ * is where vaults made before ids kept theirs, shared by every such vault.
+ */
 export const KEYCHAIN_SERVICE = 'mcp-tokens';
+
+/** The keychain service of one vault's items: `<base>:<id>`, or `<base>` for a vault without an id. */
+export function vaultService(id: string | undefined, base: string = KEYCHAIN_SERVICE): string {
+  return id === undefined ? base : `${base}:${id}`;
+}
 /** Account of the vault's data key (base64), used to seal backups on this backend (§5). */
 export const VAULT_KEY_ACCOUNT = 'vault-key';
 

@@ -1,4 +1,5 @@
 /** vault.json: which backend holds the vault and, for the file backend, the wrapped data key. */
+import { randomBytes } from 'node:crypto';
 import { VaultError } from '../errors.js';
 import { AEAD_ALG, b64decode, b64encode, concat, FORMAT_VERSION, integrity, KDF_ALG, KEY_BYTES, KID_RE, NONCE_BYTES, SALT_BYTES, TAG_BYTES, vaultKeyAd } from '../crypto/format.js';
 import { keyId, LocalKeyHandle } from '../crypto/keyhandle.js';
@@ -28,12 +29,25 @@ export interface KeychainVaultConfig {
   v: 1;
   backend: 'keychain';
   createdAt: string;
+  /**
+   * The vault's random id (16 hex digits): its keychain items live under the service
+   * `mcp-tokens:<id>`, so two vaults never share an item. Absent in vaults made before ids, whose
+   * items are under `mcp-tokens`; the first transaction moves them (vault/keychain-id.ts).
+   */
+  id?: string;
+}
+
+export const VAULT_ID_RE = /^[0-9a-f]{16}$/;
+
+/** A fresh random vault id. */
+export function newVaultId(): string {
+  return randomBytes(8).toString('hex');
 }
 
 export type VaultConfig = FileVaultConfig | KeychainVaultConfig;
 
 export function serializeConfig(c: VaultConfig): string {
-  if (c.backend === 'keychain') return `${JSON.stringify({ v: c.v, backend: c.backend, createdAt: c.createdAt }, null, 2)}\n`;
+  if (c.backend === 'keychain') return `${JSON.stringify({ v: c.v, backend: c.backend, createdAt: c.createdAt, ...(c.id ? { id: c.id } : {}) }, null, 2)}\n`;
   const doc = {
     v: c.v,
     backend: c.backend,
@@ -62,7 +76,11 @@ export function parseConfig(text: string, path: string): VaultConfig {
     });
   }
   const createdAt = typeof o['createdAt'] === 'string' ? o['createdAt'] : '';
-  if (o['backend'] === 'keychain') return { v: 1, backend: 'keychain', createdAt };
+  if (o['backend'] === 'keychain') {
+    if (o['id'] === undefined) return { v: 1, backend: 'keychain', createdAt };
+    if (typeof o['id'] !== 'string' || !VAULT_ID_RE.test(o['id'])) throw integrity(`${path} holds a malformed vault id`);
+    return { v: 1, backend: 'keychain', createdAt, id: o['id'] };
+  }
   if (o['backend'] !== 'file') throw integrity(`${path} names an unknown backend`);
   const kdf = asObject(o['kdf'], `${path} kdf`);
   const key = asObject(o['key'], `${path} key`);

@@ -22,7 +22,7 @@ export async function currentKeyIds(config: VaultConfig, keychainService: string
     return config.previousKeyId ? [config.keyId, config.previousKeyId] : [config.keyId];
   }
   const kc = await import('../backends/keychain.js');
-  const opts = keychainService ? { service: keychainService } : {};
+  const opts = { service: kc.vaultService(config.id, keychainService || kc.KEYCHAIN_SERVICE) };
   const ids: string[] = [];
   for (const account of [kc.VAULT_KEY_ACCOUNT, kc.PREVIOUS_VAULT_KEY_ACCOUNT] as const) {
     const raw = await kc.readVaultKey({ ...opts, account }).catch(() => undefined);

@@ -111,12 +111,15 @@ export async function doctor(dir: string, opts: DoctorOptions): Promise<DoctorRe
 
   if (backend === 'keychain') {
     const kc = await import('../backends/keychain.js');
-    const kcOpts = opts.keychainService ? { service: opts.keychainService } : {};
+    const kcOpts = { service: kc.vaultService(parsed?.backend === 'keychain' ? parsed.id : undefined, opts.keychainService || kc.KEYCHAIN_SERVICE) };
     const probe = await kc.probeKeychain(kcOpts);
-    if (probe.ok) add({ level: 'ok', message: 'the OS keychain is reachable' });
+    if (probe.ok) add({ level: 'ok', message: `the OS keychain is reachable; this vault's items are under the service ${kcOpts.service}` });
     else add({ level: 'error', message: `the OS keychain is not reachable: ${probe.reason}`, fix: probe.hint, unavailable: true });
+    if (parsed?.backend === 'keychain' && parsed.id === undefined) {
+      add({ level: 'warn', message: `this vault's items are under the service ${kcOpts.service}, which every vault made before vault ids shares`, path: join(dir, CONFIG_NAME), fix: 'the next mcp-tokens command that opens the vault moves them to its own service (e.g. mcp-tokens list)' });
+    }
     if (probe.ok && !(await kc.readVaultKey(kcOpts))) {
-      add({ level: 'error', message: 'the keychain item mcp-tokens/vault-key is missing: backups cannot be written', fix: 'store it again with: mcp-tokens doctor --fix' });
+      add({ level: 'error', message: `the keychain item ${kcOpts.service} / vault-key is missing: backups cannot be written`, fix: 'store it again with: mcp-tokens doctor --fix' });
       if (opts.fix) {
         const { newDataKey } = await import('./config.js');
         await kc.writeVaultKey(await newDataKey(), kcOpts);

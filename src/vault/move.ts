@@ -40,7 +40,7 @@ import { presetParams, type KdfPreset } from '../crypto/kdf.js';
 import { fileBackend, listEntryFiles } from '../backends/file.js';
 import type { Backend } from '../backends/types.js';
 import { keyId, type LocalKeyHandle } from '../crypto/keyhandle.js';
-import { wrapKeyHandles, type VaultConfig } from './config.js';
+import { newVaultId, VAULT_ID_RE, wrapKeyHandles, type VaultConfig } from './config.js';
 import { fsyncDir, readSecureText, removeFile, writeAtomic } from './fsutil.js';
 import { loadKeychain, type PassphraseProvider, type Vault } from './vault.js';
 import { localOnly, type TxOptions } from './transaction.js';
@@ -55,6 +55,11 @@ export interface MoveJournal {
   to: BackendKind;
   names: EntryName[];
   startedAt: string;
+  /**
+   * The vault id whose keychain service (`mcp-tokens:<id>`) is the keychain side of the move.
+   * Absent in journals written before ids: that side is the shared service `mcp-tokens`.
+   */
+  keychainId?: string;
 }
 
 export interface MoveOptions {
@@ -79,7 +84,7 @@ export async function moveBackend(vault: Vault, to: BackendKind, opts: MoveOptio
   const dir = vault.dir;
   const startedOn = vault.backendName;
   const kc = await loadKeychain();
-  const kcOpts = opts.keychainService ? { service: opts.keychainService } : {};
+  const base = opts.keychainService || kc.KEYCHAIN_SERVICE;
   // A file target needs its passphrase; ask (and run Argon2id) before holding the lock. What it
   // wraps is the key of today's state: the transaction checks that it still is.
   const txOpts: TxOptions = { sameConfig: true, refuseWhileRekeying: 'a backend move' };
@@ -93,10 +98,14 @@ export async function moveBackend(vault: Vault, to: BackendKind, opts: MoveOptio
 
   return vault.transaction(async (tx) => {
     const dataKey = localOnly(await tx.key());
-    const ctx: Ctx = { dir, dataKey, kc, kcOpts };
-    const backendOf = (kind: BackendKind): Backend => (kind === 'file' ? fileBackend({ dir, keys: [dataKey] }) : kc.keychainBackend(kcOpts));
     const current = tx.config.backend;
     let journal = readMoveJournal(dir);
+    // The keychain side's own service: the vault's (a keychain vault has its id once the
+    // transaction began), the one an interrupted move recorded, or a new vault id's.
+    const keychainId = tx.config.backend === 'keychain' ? tx.config.id : journal ? journal.keychainId : newVaultId();
+    const kcOpts = { service: kc.vaultService(keychainId, base) };
+    const ctx: Ctx = { dir, dataKey, kc, kcOpts };
+    const backendOf = (kind: BackendKind): Backend => (kind === 'file' ? fileBackend({ dir, keys: [dataKey] }) : kc.keychainBackend(kcOpts));
 
     // An interrupted move is settled first: finished when the commit happened, else resumed or undone.
     if (journal && current === journal.to) {
@@ -114,7 +123,7 @@ export async function moveBackend(vault: Vault, to: BackendKind, opts: MoveOptio
     const source = backendOf(from);
     const target = backendOf(to);
     if (to === 'keychain') await keychainReady(ctx);
-    if (!journal) await targetEmpty(target, to, dir);
+    if (!journal) await targetEmpty(target, to, dir, kcOpts.service);
 
     // Every value is read before anything is written: a locked store or a damaged entry stops here.
     const names = (await source.list()).sort();
@@ -127,7 +136,7 @@ export async function moveBackend(vault: Vault, to: BackendKind, opts: MoveOptio
     const resumed = journal !== undefined;
     const stale = journal ? journal.names.filter((n) => !values.has(n)) : [];
     const all = [...new Set([...(journal?.names ?? []), ...values.keys()])].sort();
-    journal = { v: 1, from, to, names: all, startedAt: journal?.startedAt ?? now(opts).toISOString() };
+    journal = { v: 1, from, to, names: all, startedAt: journal?.startedAt ?? now(opts).toISOString(), ...(keychainId ? { keychainId } : {}) };
     writeAtomic(dir, MOVE_JOURNAL, `${JSON.stringify(journal, null, 2)}\n`);
     failpoint('journal');
 
@@ -152,7 +161,7 @@ export async function moveBackend(vault: Vault, to: BackendKind, opts: MoveOptio
         }
         failpoint(`copy:${++n}`);
       }
-      const next: VaultConfig = to === 'file' ? fileConfig! : { v: 1, backend: 'keychain', createdAt: tx.config.createdAt };
+      const next: VaultConfig = to === 'file' ? fileConfig! : { v: 1, backend: 'keychain', createdAt: tx.config.createdAt, ...(keychainId ? { id: keychainId } : {}) };
       tx.writeConfig(next);
       failpoint('commit');
     } catch (e) {
@@ -181,7 +190,8 @@ export function readMoveJournal(dir: string): MoveJournal | undefined {
   const kinds = ['keychain', 'file'];
   if (o.v !== 1 || !kinds.includes(o.from as string) || !kinds.includes(o.to as string) || o.from === o.to) throw damaged();
   if (!Array.isArray(o.names) || !o.names.every((n) => typeof n === 'string' && parseEntryName(n))) throw damaged();
-  return { v: 1, from: o.from!, to: o.to!, names: o.names, startedAt: String(o.startedAt ?? '') };
+  if (o.keychainId !== undefined && (typeof o.keychainId !== 'string' || !VAULT_ID_RE.test(o.keychainId))) throw damaged();
+  return { v: 1, from: o.from!, to: o.to!, names: o.names, startedAt: String(o.startedAt ?? ''), ...(o.keychainId ? { keychainId: o.keychainId } : {}) };
 }
 
 async function newFileConfig(vault: Vault, key: LocalKeyHandle, opts: MoveOptions): Promise<VaultConfig> {
@@ -206,7 +216,7 @@ interface Ctx {
   dir: string;
   dataKey: LocalKeyHandle;
   kc: KeychainModule;
-  kcOpts: { service?: string };
+  kcOpts: { service: string };
 }
 
 async function keychainReady({ kc, kcOpts, dataKey }: Ctx): Promise<void> {
@@ -220,13 +230,13 @@ async function keychainReady({ kc, kcOpts, dataKey }: Ctx): Promise<void> {
   if (existing && keyId(existing) !== dataKey.id) {
     existing.fill(0);
     throw new VaultError('FAILED', 'the keychain already holds a vault-key of another mcp-tokens vault', {
-      hint: 'another vault uses this keychain; remove its items (secret-tool clear service mcp-tokens) if it is gone, then run again; nothing was changed',
+      hint: `another vault uses the keychain service ${kcOpts.service}; remove its items (secret-tool clear service ${kcOpts.service}) if it is gone, then run again; nothing was changed`,
     });
   }
   existing?.fill(0);
 }
 
-async function targetEmpty(target: Backend, to: BackendKind, dir: string): Promise<void> {
+async function targetEmpty(target: Backend, to: BackendKind, dir: string, service: string): Promise<void> {
   const found = to === 'file' ? listEntryFiles(dir) : await target.list();
   if (found.length === 0) return;
   const shown = found.sort().slice(0, 5).map((n) => n.replace('_', ' ')).join(', ');
@@ -234,7 +244,7 @@ async function targetEmpty(target: Backend, to: BackendKind, dir: string): Promi
     hint:
       to === 'file'
         ? `entry files in ${dir} (plaintext left by the old script?): run mcp-tokens migrate, or move them away; nothing was changed`
-        : 'they would be mixed into the vault: remove them (secret-tool clear service mcp-tokens, or Seahorse) and run again; nothing was changed',
+        : `they would be mixed into the vault: remove them (secret-tool clear service ${service}, or Seahorse) and run again; nothing was changed`,
   });
 }
 

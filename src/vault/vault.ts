@@ -14,7 +14,7 @@ import { fileBackend, listEntryFiles } from '../backends/file.js';
 import { fileAd, looksSealed } from '../crypto/format.js';
 import { LocalKeyHandle, type KeyHandle } from '../crypto/keyhandle.js';
 import type { Backend } from '../backends/types.js';
-import { CONFIG_NAME, newKeyHandle, parseConfig, serializeConfig, unwrapKeyHandles, wrapKeyHandles, type FileVaultConfig, type VaultConfig } from './config.js';
+import { CONFIG_NAME, newKeyHandle, newVaultId, parseConfig, serializeConfig, unwrapKeyHandles, wrapKeyHandles, type FileVaultConfig, type VaultConfig } from './config.js';
 import { checkCreatable, cleanStaleTemps, ensureDir, fsyncDir, readSecureText, removeFile, writeAtomic, writeExclusive } from './fsutil.js';
 import { readLegacyPlain } from './legacy.js';
 import { withLock } from './lock.js';
@@ -23,6 +23,7 @@ import { rekeyInTx, type RekeyResult } from './rekey.js';
 import { appendExport, readMetadata, updateMetadata, writeMetadata, type EntryMeta, type ExportRecord } from './metadata.js';
 import { RESERVED_SERVICE, isReservedEntry } from './reserved.js';
 import { BACKUPS_DIR, listBackups, parseBackupName, readBackup, removeBackups, writeBackup, type BackupInfo } from './backups.js';
+import { keychainIdPending, settleKeychainId } from './keychain-id.js';
 import { changedWhileWaiting, followFileVault, sameConfig, type Tx, type TxOptions } from './transaction.js';
 
 export type BackendChoice = 'auto' | 'keychain' | 'file';
@@ -188,21 +189,24 @@ export class Vault {
         pass.fill(0);
       }
     } else {
-      const kc = await import('../backends/keychain.js');
-      const kcOpts = keychainOpts(opts);
-      const existing = await kc.readVaultKey(kcOpts);
-      if (existing) existing.fill(0);
-      else {
-        const raw = (await newKeyHandle()).exportKey();
-        await kc.writeVaultKey(raw, kcOpts);
+      // A new id, so a keychain service no other vault uses: the vault starts with no items.
+      const kc = await loadKeychain();
+      config = { v: 1, backend: 'keychain', createdAt, id: newVaultId() };
+      const raw = (await newKeyHandle()).exportKey();
+      try {
+        await kc.writeVaultKey(raw, keychainOpts(kc, opts, config));
+      } finally {
         raw.fill(0);
       }
-      config = { v: 1, backend: 'keychain', createdAt };
     }
     ensureDir(dir, true);
     if (!writeExclusive(dir, CONFIG_NAME, serializeConfig(config))) {
-      // Another process created the vault at the same moment: use theirs.
+      // Another process created the vault at the same moment: use theirs, and drop our key item.
       key?.dispose();
+      if (config.backend === 'keychain') {
+        const kc = await loadKeychain();
+        await kc.deleteVaultKey(keychainOpts(kc, opts, config)).catch(() => false);
+      }
       return Vault.open({ ...opts, backend: 'auto' });
     }
     return Vault.fromConfig(opts, config, choice, key);
@@ -242,7 +246,18 @@ export class Vault {
       return new Vault(opts.dir, config, keys, opts, created, text ?? serializeConfig(config));
     }
     await loadKeychain();
-    return new Vault(opts.dir, config, undefined, opts, created, text ?? serializeConfig(config));
+    const vault = new Vault(opts.dir, config, undefined, opts, created, text ?? serializeConfig(config));
+    if (keychainIdPending(opts.dir, config)) {
+      // A vault from before ids (or a move to its own items that was cut short): the first
+      // command settles it, under the lock. A read goes on without that when it cannot (a lock
+      // held, a read-only folder): vault.json names where the items are at every step.
+      try {
+        await vault.locked(async () => undefined, {}, { timeoutMs: 2_000 });
+      } catch {
+        /* the next write settles it, or says why */
+      }
+    }
+    return vault;
   }
 
   /**
@@ -257,7 +272,7 @@ export class Vault {
 
   private backendFor(config: VaultConfig, keys: readonly KeyHandle[] | undefined): Backend {
     if (config.backend === 'file') return fileBackend({ dir: this.dir, keys: keys ?? [] });
-    return this.keychainModule().keychainBackend(keychainOpts(this.opts));
+    return this.keychainModule().keychainBackend(keychainOpts(this.keychainModule(), this.opts, config));
   }
 
   /** The keychain module, loaded by open() for keychain vaults (moves load it themselves). */
@@ -289,17 +304,15 @@ export class Vault {
    */
   async transaction<T>(fn: (tx: Tx) => Promise<T>, opts: TxOptions = {}): Promise<T> {
     await pausePoint('before-lock');
+    return this.locked(fn, opts);
+  }
+
+  private async locked<T>(fn: (tx: Tx) => Promise<T>, opts: TxOptions, lockOpts: { timeoutMs?: number } = {}): Promise<T> {
     return withLock(this.dir, async () => {
       cleanStaleTemps(this.dir);
       cleanStaleTemps(this.backupsDir);
       cleanStaleTemps(join(this.backupsDir, 'files'));
       await this.reread(opts);
-      if (opts.refuseWhileRekeying && (await this.keys()).length > 1) {
-        throw new VaultError('USAGE', `an interrupted rekey must finish before ${opts.refuseWhileRekeying}`, { hint: 'run: mcp-tokens rekey' });
-      }
-      if (opts.expectKeyId !== undefined && (await this.key()).id !== opts.expectKeyId) {
-        throw changedWhileWaiting('its data key was replaced by a rekey');
-      }
       const tx: Tx = {
         config: this.currentConfig,
         backend: this.currentBackend,
@@ -317,8 +330,18 @@ export class Vault {
           Object.assign(tx, { config: this.currentConfig, backend: this.currentBackend });
         },
       };
+      if (this.currentConfig.backend === 'keychain') {
+        // A keychain vault from before ids moves to its own items first (vault/keychain-id.ts).
+        await settleKeychainId(tx, this.dir, this.keychainModule(), keychainBase(this.keychainModule(), this.opts));
+      }
+      if (opts.refuseWhileRekeying && (await this.keys()).length > 1) {
+        throw new VaultError('USAGE', `an interrupted rekey must finish before ${opts.refuseWhileRekeying}`, { hint: 'run: mcp-tokens rekey' });
+      }
+      if (opts.expectKeyId !== undefined && (await this.key()).id !== opts.expectKeyId) {
+        throw changedWhileWaiting('its data key was replaced by a rekey');
+      }
       return fn(tx);
-    });
+    }, lockOpts);
   }
 
   /** Under the lock: vault.json as it is now, and the keys of that state (see transaction.ts). */
@@ -682,7 +705,7 @@ export class Vault {
   async keys(): Promise<readonly KeyHandle[]> {
     if (this.keyHandles) return this.keyHandles;
     if (this.config.backend !== 'keychain') throw new Error('vault is closed');
-    this.keyHandles = await readKeychainKeys(this.keychainModule(), keychainOpts(this.opts));
+    this.keyHandles = await readKeychainKeys(this.keychainModule(), keychainOpts(this.keychainModule(), this.opts, this.config));
     return this.keyHandles;
   }
 
@@ -695,7 +718,7 @@ export class Vault {
   async rekey(onStep?: (path: string) => void): Promise<RekeyResult> {
     if (this.config.backend === 'keychain') {
       try {
-        return await this.transaction((tx) => rekeyInTx(tx, { dir: this.dir, backupsDir: this.backupsDir, keychain: { kc: this.keychainModule(), opts: keychainOpts(this.opts) } }, onStep));
+        return await this.transaction((tx) => rekeyInTx(tx, { dir: this.dir, backupsDir: this.backupsDir, keychain: { kc: this.keychainModule(), opts: keychainOpts(this.keychainModule(), this.opts, tx.config) } }, onStep));
       } finally {
         this.close(); // the keychain's keys changed: read them again on next need
       }
@@ -774,8 +797,9 @@ function dispose(k: KeyHandle): void {
 export async function readKeychainKeys(kc: KeychainModule, opts: { service?: string }): Promise<LocalKeyHandle[]> {
   const raw = await kc.readVaultKey(opts);
   if (!raw) {
-    throw new VaultError('BACKEND_UNAVAILABLE', 'the keychain holds no vault-key for mcp-tokens, so backups cannot be encrypted', {
-      hint: 'the keychain item mcp-tokens/vault-key was removed; run: mcp-tokens doctor --fix to create a new one (old backups will not open)',
+    const service = opts.service ?? kc.KEYCHAIN_SERVICE;
+    throw new VaultError('BACKEND_UNAVAILABLE', `the keychain holds no vault-key for this vault (service ${service}), so backups cannot be encrypted`, {
+      hint: `the keychain item ${service} / vault-key was removed; run: mcp-tokens doctor --fix to create a new one (old backups will not open)`,
     });
   }
   const prev = await kc.readVaultKey({ ...opts, account: kc.PREVIOUS_VAULT_KEY_ACCOUNT });
@@ -818,8 +842,14 @@ export function noVaultHint(dir: string): string {
     : 'store a first credential (mcp-tokens store <service> <key>) or run: mcp-tokens init';
 }
 
-function keychainOpts(opts: VaultOptions): { service?: string } {
-  return opts.keychainService ? { service: opts.keychainService } : {};
+/** The keychain service prefix: `mcp-tokens`, or the one tests set. */
+function keychainBase(kc: KeychainModule, opts: VaultOptions): string {
+  return opts.keychainService || kc.KEYCHAIN_SERVICE;
+}
+
+/** Where this vault's keychain items live: `mcp-tokens:<id>` (`mcp-tokens` before ids); the prefix alone for a probe. */
+function keychainOpts(kc: KeychainModule, opts: VaultOptions, config?: VaultConfig): { service: string } {
+  return { service: kc.vaultService(config?.backend === 'keychain' ? config.id : undefined, keychainBase(kc, opts)) };
 }
 
 async function needPassphrase(opts: VaultOptions, purpose: PassphrasePurpose): Promise<Uint8Array> {
@@ -855,7 +885,7 @@ async function chooseBackend(opts: VaultOptions): Promise<CreateInfo> {
   const want = opts.backend ?? 'auto';
   if (want === 'file') return { backend: 'file', reason: 'chosen with --backend file' };
   const kc = await import('../backends/keychain.js');
-  const probe = await kc.probeKeychain(keychainOpts(opts));
+  const probe = await kc.probeKeychain(keychainOpts(kc, opts));
   if (probe.ok) return { backend: 'keychain', reason: want === 'auto' ? 'an OS keychain is available' : 'chosen with --backend keychain' };
   if (want === 'keychain') {
     throw new VaultError('BACKEND_UNAVAILABLE', `the OS keychain is not available: ${probe.reason}`, { hint: probe.hint });

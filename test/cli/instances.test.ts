@@ -7,7 +7,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, githubClassic, jwt, passphraseEnv, runCli, tempHome, vaultDir, type CliOptions } from '../helpers/cli.js';
-import { keychainCli, requireKeyringOrSkip } from './keychain-harness.js';
+import { keychainCli, keychainServiceOf, requireKeyringOrSkip } from './keychain-harness.js';
 import { seedVault, snapshot } from './support.js';
 
 beforeAll(() => ensureBuilt());
@@ -205,8 +205,8 @@ describe.skipIf(!RUN_KC)('instances on a keychain vault (private D-Bus session)'
   });
 
   it('an instance item written by another client (secret-tool) is listed and loaded', async () => {
-    await kc.session().exec('secret-tool', ['store', '--label=x', 'service', 'mcp-tokens', 'username', 'hass@cabin/token'], cabin);
-    await kc.session().exec('secret-tool', ['store', '--label=x', 'service', 'mcp-tokens', 'username', 'hass@cabin/url'], 'http://127.0.0.1:8123');
+    await kc.session().exec('secret-tool', ['store', '--label=x', 'service', keychainServiceOf(kc.dir), 'username', 'hass@cabin/token'], cabin);
+    await kc.session().exec('secret-tool', ['store', '--label=x', 'service', keychainServiceOf(kc.dir), 'username', 'hass@cabin/url'], 'http://127.0.0.1:8123');
     const list = JSON.parse((await kc.run(['list', '--json'])).stdout) as { entries: Listed[] };
     expect(list.entries.map((e) => `${e.service} ${e.key}`).sort()).toEqual(['github token', 'github@work token', 'hass@cabin token', 'hass@cabin url']);
     const r = await kc.run(['load', 'hass@cabin', '--format', 'json', '--env', 'API_ACCESS_TOKEN=hass@cabin.token']);

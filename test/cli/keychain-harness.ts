@@ -18,7 +18,10 @@ export interface KeychainCli {
   /** Run the CLI inside the session on this file's vault directory. */
   run(args: readonly string[], opts?: CliOptions): Promise<CliResult>;
   spawn(args: readonly string[], opts?: CliOptions): ReturnType<typeof spawnCli>;
-  /** secret-tool lookup service <service> username <account>; undefined when absent. */
+  /**
+   * secret-tool lookup service <service> username <account>; undefined when absent. The service
+   * defaults to the one this file's vault keeps its items under (keychainServiceOf).
+   */
   lookup(account: string, service?: string): Promise<string | undefined>;
   home: string;
   dir: string;
@@ -57,7 +60,7 @@ export function keychainCli(): KeychainCli {
     session: () => s!,
     run: (args, opts) => runCli(args, withEnv(opts)),
     spawn: (args, opts) => spawnCli(args, withEnv(opts)),
-    lookup: async (account, service = 'mcp-tokens') => {
+    lookup: async (account, service = keychainServiceOf(join(ensureHome(), '.mcp_tokens'))) => {
       try {
         return await s!.exec('secret-tool', ['lookup', 'service', service, 'username', account]);
       } catch {
@@ -71,6 +74,22 @@ export function keychainCli(): KeychainCli {
 export function entryFiles(dir: string): string[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir).filter((n) => parseEntryName(n) !== undefined).sort();
+}
+
+/**
+ * The keychain service a vault's items live under: `<base>:<id>` with the id from vault.json (or,
+ * while a move to the keychain is pending, from move.json), `<base>` for a vault without one.
+ */
+export function keychainServiceOf(dir: string, base = 'mcp-tokens'): string {
+  const read = (name: string): Record<string, unknown> => {
+    try {
+      return JSON.parse(readFileSync(join(dir, name), 'utf8')) as Record<string, unknown>;
+    } catch {
+      return {};
+    }
+  };
+  const id = read('vault.json')['id'] ?? read('move.json')['keychainId'];
+  return typeof id === 'string' ? `${base}:${id}` : base;
 }
 
 export function backendOf(dir: string): string {

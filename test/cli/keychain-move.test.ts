@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PASSPHRASE, githubClassic, jwt, passphraseEnv, tempHome, type CliOptions } from '../helpers/cli.js';
 import { Vault } from '../../src/vault/vault.js';
-import { backendOf, entryFiles, keychainCli, noBusEnv, requireKeyringOrSkip } from './keychain-harness.js';
+import { backendOf, entryFiles, keychainCli, keychainServiceOf, noBusEnv, requireKeyringOrSkip } from './keychain-harness.js';
 import { snapshot } from './support.js';
 
 const RUN = requireKeyringOrSkip();
@@ -38,7 +38,7 @@ describe.skipIf(!RUN)('backend moves between the keychain and encrypted files', 
     const service = `mcp-tokens-move-${++n}`;
     const env = { MCP_TOKENS_DIR: dir, MCP_TOKENS_KEYCHAIN_SERVICE: service, ...passphraseEnv(home) };
     const cli = (args: string[], opts: CliOptions = {}) => kc.run(args, { ...opts, env: { ...env, ...opts.env } });
-    const lookup = (account: string) => kc.lookup(account, service);
+    const lookup = (account: string) => kc.lookup(account, keychainServiceOf(dir, service));
     return { home, dir, service, env, cli, lookup };
   };
   type Fresh = ReturnType<typeof fresh>;
@@ -117,6 +117,7 @@ describe.skipIf(!RUN)('backend moves between the keychain and encrypted files', 
     const v = fresh();
     const { values, oldGithub } = await seed(v, 'keychain');
     expect(await v.lookup('vault-key')).toBeDefined();
+    const ownService = keychainServiceOf(v.dir, v.service); // the keychain vault's own items
 
     const toFile = await v.cli(['backend', 'file', '--kdf', 'interactive']);
     expect(toFile.code, toFile.stderr).toBe(0);
@@ -124,7 +125,8 @@ describe.skipIf(!RUN)('backend moves between the keychain and encrypted files', 
     expect(backendOf(v.dir)).toBe('file');
     await expectExactlyOne(v, values, false);
     // The data key left the keychain: nothing there can open the files without the passphrase.
-    expect(await v.lookup('vault-key')).toBeUndefined();
+    expect(await kc.lookup('vault-key', ownService)).toBeUndefined();
+    expect(await kc.lookup('github/token', ownService)).toBeUndefined();
     for (const f of entryFiles(v.dir)) expect(readFileSync(join(v.dir, f), 'utf8')).not.toMatch(/ghp_|PVEAPIToken|127\.0\.0\.1/);
     const wrongPass = await v.cli(['load', 'github'], { env: { MCP_TOKENS_PASSPHRASE_FILE: undefined, MCP_TOKENS_PASSPHRASE: 'wrong horse' } });
     expect(wrongPass.code).toBe(4);
@@ -167,16 +169,14 @@ describe.skipIf(!RUN)('backend moves between the keychain and encrypted files', 
     await expectExactlyOne(v, values, false);
   });
 
-  it('refuses to mix in keychain items that are not part of the vault', async () => {
+  it('moves into a keychain service of its own: an item another program left under the shared service is neither adopted nor touched', async () => {
     const v = fresh();
     const { values } = await seed(v, 'file');
     await kc.session().exec('secret-tool', ['store', '--label=stray', 'service', v.service, 'username', 'github/token'], 'stray-value');
-    const before = snapshot(v.dir);
     const r = await v.cli(['backend', 'keychain']);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/already holds credentials \(github token\)/);
-    expect(snapshot(v.dir)).toEqual(before);
-    expect(await v.lookup('github/token')).toBe('stray-value');
+    expect(r.code, r.stderr).toBe(0);
+    expect(keychainServiceOf(v.dir, v.service)).toMatch(new RegExp(`^${v.service}:[0-9a-f]{16}$`));
+    expect(await kc.lookup('github/token', v.service)).toBe('stray-value');
     expect(await loadAll(v)).toEqual(values);
   });
 

@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { githubClassic, jwt } from '../helpers/cli.js';
-import { backendOf, entryFiles, keychainCli, requireKeyringOrSkip } from './keychain-harness.js';
+import { backendOf, entryFiles, keychainCli, keychainServiceOf, requireKeyringOrSkip } from './keychain-harness.js';
 
 const RUN = requireKeyringOrSkip();
 
@@ -37,12 +37,12 @@ describe.skipIf(!RUN)('CLI on a keychain vault (private D-Bus session, gnome-key
     expect(await kc.lookup('vault-key')).toMatch(/^[A-Za-z0-9+/]{43}=$/);
   });
 
-  it('secret-tool reads what mcp-tokens stored (service mcp-tokens, username github/token)', async () => {
+  it('secret-tool reads what mcp-tokens stored (service mcp-tokens:<vault id>, username github/token)', async () => {
     expect(await kc.lookup('github/token')).toBe(first);
   });
 
   it('mcp-tokens lists and loads an item another client stored with secret-tool', async () => {
-    await kc.session().exec('secret-tool', ['store', '--label=from another tool', 'service', 'mcp-tokens', 'username', 'hass/url'], 'http://127.0.0.1:8123');
+    await kc.session().exec('secret-tool', ['store', '--label=from another tool', 'service', keychainServiceOf(kc.dir), 'username', 'hass/url'], 'http://127.0.0.1:8123');
     const list = await kc.run(['list', '--json']);
     expect(list.code, list.stderr).toBe(0);
     const { backend, entries } = JSON.parse(list.stdout) as { backend: string; entries: { service: string; key: string; value: string }[] };

@@ -10,7 +10,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { canary, passphraseEnv, tempHome, type CliOptions, type CliResult } from '../helpers/cli.js';
-import { backendOf, entryFiles, keychainCli, requireKeyringOrSkip } from './keychain-harness.js';
+import { backendOf, entryFiles, keychainCli, keychainServiceOf, requireKeyringOrSkip } from './keychain-harness.js';
 import { expectChangedWhileWaiting, expectIntact, holdAt } from './race-support.js';
 
 const RUN = requireKeyringOrSkip();
@@ -28,7 +28,7 @@ describe.skipIf(!RUN)('backend moves racing a store (issue 10)', { timeout: 300_
       kc.run(args, { timeoutMs: 120_000, ...opts, env: { ...env, ...opts.env } });
     const hold = (args: readonly string[], opts: CliOptions = {}) =>
       holdAt(kc.spawn, 'before-lock', args, { home: kc.home, ...opts, env: { ...env, ...opts.env } });
-    return { dir, service, cli, hold, lookup: (account: string) => kc.lookup(account, service) };
+    return { dir, service, cli, hold, lookup: (account: string) => kc.lookup(account, keychainServiceOf(dir, service)) };
   };
 
   /** A vault on `backend` with three entries, stored through the CLI. */

@@ -11,7 +11,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { canary, passphraseEnv, tempHome, type CliOptions, type CliResult } from '../helpers/cli.js';
-import { backendOf, entryFiles, keychainCli, requireKeyringOrSkip } from './keychain-harness.js';
+import { backendOf, entryFiles, keychainCli, keychainServiceOf, requireKeyringOrSkip } from './keychain-harness.js';
 import { holdAt, type Held } from './race-support.js';
 import { SEALING, WRITERS, expectNoDroppedKey, expectSeededIntact, expectWriterOutcome, observe, prepareWriters, writerArgs, type WriterName } from './writers-support.js';
 
@@ -77,13 +77,14 @@ describe.skipIf(!RUN)('newer writers racing a backend move (issue 10)', { timeou
 
   it('each newer writer, held before the lock ‖ backend file: done in the files, or refused; no keychain item left', async () => {
     const v = await fresh('keychain');
-    expect(await keychainAccounts(v.service), 'the seeded keychain vault is seen by secret-tool').toContain('k1/secret');
+    const svc = keychainServiceOf(v.dir, v.service);
+    expect(await keychainAccounts(svc), 'the seeded keychain vault is seen by secret-tool').toContain('k1/secret');
     const held = new Map<WriterName, Held>(await Promise.all(WRITERS.map(async (w) => [w, await v.hold(writerArgs(w, v.setup))] as const)));
     const mv = await v.cli(['backend', 'file', '--kdf', 'interactive']);
     expect(mv.code, mv.stderr).toBe(0);
     const results = new Map<WriterName, CliResult>(await Promise.all([...held].map(async ([w, h]) => [w, await h.release()] as const)));
     expect(backendOf(v.dir)).toBe('file');
-    expect(await keychainAccounts(v.service), 'no keychain item left by a file vault').toEqual([]);
+    expect(await keychainAccounts(svc), 'no keychain item left by a file vault').toEqual([]);
     const seen = await observe(v.cli, v.dir);
     const outcomes = Object.fromEntries([...results].map(([w, r]) => [w, expectWriterOutcome(w, r, v.setup, seen)]));
     // The sealing writers unlocked a keychain vault that has moved: refused. services.json and the export log are plain files: done.
@@ -94,12 +95,13 @@ describe.skipIf(!RUN)('newer writers racing a backend move (issue 10)', { timeou
 
   it('backend file, held before the lock ‖ each newer writer: all done, and the move carries what they wrote into the files', async () => {
     const v = await fresh('keychain');
+    const svc = keychainServiceOf(v.dir, v.service);
     const mv = await v.hold(['backend', 'file', '--kdf', 'interactive']);
     const results = new Map<WriterName, CliResult>(await Promise.all(WRITERS.map(async (w) => [w, await v.cli(writerArgs(w, v.setup))] as const)));
     const r = await mv.release();
     expect(r.code, r.stderr).toBe(0);
     expect(backendOf(v.dir)).toBe('file');
-    expect(await keychainAccounts(v.service), 'no keychain item left by a file vault').toEqual([]);
+    expect(await keychainAccounts(svc), 'no keychain item left by a file vault').toEqual([]);
     const seen = await observe(v.cli, v.dir);
     for (const [w, res] of results) expect(expectWriterOutcome(w, res, v.setup, seen), w).toBe('done');
     await expectSeededIntact(v.cli, seen, v.values);

@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { isVaultError } from '../../src/errors.js';
 import { b64encode } from '../../src/crypto/format.js';
 import { KDF_PRESETS } from '../../src/crypto/kdf.js';
-import { newDataKey, parseConfig, serializeConfig, unwrapDataKey, wrapDataKey, type FileVaultConfig } from '../../src/vault/config.js';
+import { newDataKey, newVaultId, parseConfig, serializeConfig, unwrapDataKey, wrapDataKey, type FileVaultConfig } from '../../src/vault/config.js';
 import { Vault } from '../../src/vault/vault.js';
 import { tempHome, vaultDir } from '../helpers/cli.js';
 import { seedVault } from '../cli/support.js';
@@ -96,4 +96,25 @@ describe('malformed vault.json', () => {
     }
     expect(asked).toEqual([]);
   });
+});
+
+describe('a keychain vault.json and its vault id', () => {
+  const keychainDoc = (id: unknown) => JSON.stringify({ v: 1, backend: 'keychain', createdAt: '2026-01-01T00:00:00.000Z', id });
+
+  it('round-trips the id; a vault made before ids parses without one', () => {
+    const id = newVaultId();
+    expect(id).toMatch(/^[0-9a-f]{16}$/);
+    expect(newVaultId()).not.toBe(id);
+    const parsed = parseConfig(keychainDoc(id), 'vault.json');
+    expect(parsed).toEqual({ v: 1, backend: 'keychain', createdAt: '2026-01-01T00:00:00.000Z', id });
+    expect(parseConfig(serializeConfig(parsed), 'vault.json')).toEqual(parsed);
+    expect(parseConfig(keychainDoc(undefined), 'vault.json')).toEqual({ v: 1, backend: 'keychain', createdAt: '2026-01-01T00:00:00.000Z' });
+  });
+
+  it.each([['an upper-case id', 'ABCDEF0123456789'], ['a short id', 'abc'], ['a path', '../../x'], ['a number', 7], ['a colon', '0123456789abcde:'], ['empty', '']])(
+    '%s is refused (INTEGRITY): it would name another keychain service',
+    (_label, id) => {
+      expect(() => parseConfig(keychainDoc(id), 'vault.json')).toThrow(/malformed vault id/);
+    },
+  );
 });
