@@ -45,6 +45,21 @@ function parseLinks(text: string | undefined): Link[] {
   });
 }
 
+/** The link of service/key in the sealed map's text (the reserved entry), if any. */
+export function linkIn(text: string | undefined, service: string, key: string): Link | undefined {
+  return parseLinks(text).find((l) => l.service === service && l.key === key);
+}
+
+/**
+ * The refusal of a store (or restore, import) over a linked credential: the link would keep
+ * winning at load/run, so the new value would be silently ignored. The mirror of addLink's.
+ */
+export function linkedError(link: Link): VaultError {
+  return new VaultError('USAGE', `${link.service} ${link.key} is linked (→ ${showCommand(link.command)}); a credential is either stored or linked`, {
+    hint: `to store a value instead, remove the link first: mcp-tokens unlink ${link.service} ${link.key}; or update it where the link reads it`,
+  });
+}
+
 /** Add or replace the link of service/key. Refused while a value is stored there. */
 export async function addLink(vault: Vault, link: Link, env: NodeJS.ProcessEnv = process.env): Promise<{ replaced: boolean }> {
   fieldSpec(link.service, link.key);
@@ -73,6 +88,13 @@ export async function removeLink(vault: Vault, service: string, key: string): Pr
     }
     return others;
   });
+}
+
+/** The links whose credential also has a stored value (load/run use the link; the value is shadowed). */
+export async function shadowedByLinks(vault: Vault): Promise<Link[]> {
+  const links = await readLinks(vault);
+  const stored = await Promise.all(links.map((l) => vault.get(l.service, l.key)));
+  return links.filter((_, i) => stored[i] !== undefined);
 }
 
 /** The command as a user would type it, for `list` (the command line, never a value). */
