@@ -4,7 +4,7 @@
  * the command lines are sealed like credentials. Only the command is stored, never its output.
  */
 import { accessSync, constants, statSync } from 'node:fs';
-import { delimiter, isAbsolute, join } from 'node:path';
+import { basename, delimiter, isAbsolute, join } from 'node:path';
 import { VaultError } from '../errors.js';
 import { entryName } from '../names.js';
 import { fieldSpec } from '../services/index.js';
@@ -129,6 +129,33 @@ export function checkCommand(command: readonly string[], env: NodeJS.ProcessEnv)
   }
   const found = (env['PATH'] ?? '').split(delimiter).some((d) => d !== '' && isAbsolute(d) && executable(join(d, cmd)));
   if (!found) throw new VaultError('INVALID_INPUT', `${cmd} was not found on PATH`, { hint: `install it, or give its absolute path` });
+}
+
+/**
+ * `pass show <entry>`: the entry must exist now ($PASSWORD_STORE_DIR or ~/.password-store,
+ * `<entry>.gpg`), looked up as a file: nothing is decrypted or printed. Other secret managers'
+ * commands are not run at link time (they may ask for a login or a touch); verify runs them.
+ */
+export function checkPassEntry(command: readonly string[], env: NodeJS.ProcessEnv): void {
+  const [cmd, sub, ...rest] = command;
+  if (cmd === undefined || basename(cmd) !== 'pass' || sub !== 'show') return;
+  const entries = rest.filter((a) => !a.startsWith('-'));
+  if (entries.length !== 1 || rest.length !== 1) return; // options (--clip, --qrcode…): left to pass
+  const entry = entries[0]!;
+  const home = env['HOME'] ?? '';
+  const store = env['PASSWORD_STORE_DIR'] || (home ? join(home, '.password-store') : undefined);
+  if (store === undefined || entry.split('/').includes('..')) return;
+  let found = false;
+  try {
+    found = statSync(join(store, `${entry}.gpg`)).isFile();
+  } catch {
+    found = false;
+  }
+  if (!found) {
+    throw new VaultError('INVALID_INPUT', `pass has no entry ${entry} (no ${join(store, `${entry}.gpg`)})`, {
+      hint: `check the name with: pass ls; add it with: pass insert ${entry}`,
+    });
+  }
 }
 
 function executable(path: string): boolean {

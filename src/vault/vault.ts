@@ -584,6 +584,16 @@ export class Vault {
     });
   }
 
+  /**
+   * A public, unsealed file in the vault directory (identity.pub: the age recipient, so
+   * `identity` can print it without the passphrase). Written under the lock like metadata.json;
+   * unchanged content is not rewritten.
+   */
+  async writePublic(name: string, text: string): Promise<void> {
+    if (readSecureText(join(this.dir, name)) === text) return;
+    await this.metadataTransaction(() => writeAtomic(this.dir, name, text));
+  }
+
   /** A reserved entry (vault/reserved.ts): the age identity, the links. */
   async getReserved(key: string): Promise<string | undefined> {
     return this.backend.get(entryName(RESERVED_SERVICE, key));

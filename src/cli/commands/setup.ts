@@ -22,8 +22,9 @@ and it is what MCP client configs should use.
 
 File vaults: every new shell asks for the passphrase unless it can read it from a file only you
 can read: \`--passphrase-file PATH\` (passed to load alone), or MCP_TOKENS_PASSPHRASE_FILE set before
-the block. Create it with \`install -m 600 /dev/null ~/.config/mcp-tokens/passphrase\` and write the
-passphrase with an editor (not with echo: history keeps it). Under systemd, LoadCredentialEncrypted=
+the block. Create it with
+  install -d -m 700 ~/.config/mcp-tokens && install -m 600 /dev/null ~/.config/mcp-tokens/passphrase
+and write the passphrase with an editor (not with echo: history keeps it). Under systemd, LoadCredentialEncrypted=
 and MCP_TOKENS_PASSPHRASE_FILE=$CREDENTIALS_DIRECTORY/<name> work too. Anyone who can read that
 file can open the vault.
 Keychain vaults: the keychain must be unlocked when a shell starts (it is, in a desktop session);
