@@ -16,7 +16,8 @@ export const doctor = new Command('doctor')
     // services.json was loaded (or failed to) before this command ran: report a broken file.
     const broken = (await import('../../services/index.js')).userServicesError();
     if (broken) report.findings.push({ level: 'error', message: `services.json is invalid: ${broken.message}`, ...(broken.hint ? { fix: broken.hint } : {}) });
-    if (report.backend) report.findings.push(...(await linkFindings(this)));
+    // Not when the backend is out of reach: opening it would only fail (or wait on a keychain) again.
+    if (report.backend && !report.findings.some((f) => f.unavailable)) report.findings.push(...(await linkFindings(this)));
     if (opts.json) json(report);
     else {
       info(`vault: ${report.dir}${report.backend ? ` (${report.backend})` : ''}`);
