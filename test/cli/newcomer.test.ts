@@ -49,6 +49,18 @@ describe('a newcomer first day', () => {
       expect(list.stdout).not.toContain(linked);
     });
 
+    it('import (storeMany) refuses the whole batch when one credential is linked; nothing written', async () => {
+      const before = snapshot(vaultDir(home));
+      const vault = await openVault(vaultDir(home));
+      try {
+        const items = [{ service: 'wikijs', key: 'url', value: 'http://wiki.local' }, { service: 'canary', key: 'token', value: canary() }];
+        await expect(vault.storeMany(items)).rejects.toThrow('canary token is linked');
+      } finally {
+        vault.close();
+      }
+      expect(snapshot(vaultDir(home))).toEqual(before);
+    });
+
     it('doctor reports a credential both stored and linked (left by an older version), exit 1', async () => {
       const copy = cloneVault(home);
       const vault = await openVault(vaultDir(copy));
