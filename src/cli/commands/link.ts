@@ -19,7 +19,8 @@ Examples:
 
 The command runs without a shell, with stdin closed and a timeout (30 s, or
 MCP_TOKENS_LINK_TIMEOUT seconds); its output (at most 64 KiB, one trailing newline removed) is
-checked like a stored value and never written to disk. It must be an absolute path or on PATH.
+checked like a stored value and never written to disk. It must be an absolute path or on PATH
+(absolute directories only); a name is recorded as the absolute path found at link time.
 A pass entry (pass show NAME) must exist when you link it; other commands first run at
 load/run/verify: try the link with mcp-tokens verify <service> --offline.
 The command line is kept sealed in the vault. Remove a link with: mcp-tokens unlink <service> <key>`,
@@ -34,13 +35,13 @@ The command line is kept sealed in the vault. Remove a link with: mcp-tokens unl
     const { addLink, checkCommand, checkPassEntry, showCommand } = await import('../../links/links.js');
     const { fieldSpec } = await import('../../services/index.js');
     fieldSpec(service, key);
-    checkCommand(command, process.env);
-    checkPassEntry(command, process.env);
+    const resolved = checkCommand(command, process.env);
+    checkPassEntry(resolved, process.env);
     const vault = await openVault(this, { create: true });
     try {
       if (vault.created) info(`Created a ${vault.created.backend} vault in ${vault.dir} (${vault.created.reason}).`);
-      const { replaced } = await addLink(vault, { service, key, command });
-      info(`${replaced ? 'Relinked' : 'Linked'} ${service} ${key} → ${showCommand(command)}`);
+      const { replaced } = await addLink(vault, { service, key, command: resolved });
+      info(`${replaced ? 'Relinked' : 'Linked'} ${service} ${key} → ${showCommand(resolved)}`);
     } finally {
       vault.close();
     }
