@@ -70,7 +70,8 @@ describe.skipIf(!TMUX || !BASH)('bash completion in an interactive bash (tmux)',
     expect(script.code, script.stderr).toBe(0);
     writeFileSync(join(home, 'completion.bash'), script.stdout);
     // A plain interactive bash with bash's own defaults: no rc files, no bash-completion package.
-    const shell = `env -i HOME=${home} PATH=/usr/bin:/bin TERM=xterm LANG=C.UTF-8 PS1='$ ' ${BASH} --norc --noprofile -i`;
+    // HISTFILE= : no ~/.bash_history written into the temp HOME while it is being removed.
+    const shell = `env -i HOME=${home} PATH=/usr/bin:/bin TERM=xterm LANG=C.UTF-8 HISTFILE= PS1='$ ' ${BASH} --norc --noprofile -i`;
     const started = tmux('new-session', '-d', '-s', 't', '-x', '200', '-y', '30', '-c', home, shell);
     expect(started.status, started.stderr).toBe(0);
     expect(await until(() => lastLine() === '$')).toBe(true);
@@ -79,8 +80,19 @@ describe.skipIf(!TMUX || !BASH)('bash completion in an interactive bash (tmux)',
     expect(await until(() => screen().join('\n') === '$')).toBe(true);
   }, 120_000);
 
-  afterAll(() => {
+  afterAll(async () => {
+    // Our own server only (its socket is in the temp HOME); wait until its bash is gone.
+    const pid = Number(tmux('display-message', '-p', '-t', 't', '#{pane_pid}').stdout.trim());
     tmux('kill-server');
+    await until(() => {
+      if (!(pid > 0)) return true;
+      try {
+        process.kill(pid, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    }, 10_000);
   });
 
   it("the shell splits words at '@' (bash's default COMP_WORDBREAKS)", async () => {
