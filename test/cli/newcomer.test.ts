@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { addLink } from '../../src/links/links.js';
 import { LINKS_KEY } from '../../src/vault/reserved.js';
 import { canary, ensureBuilt, githubClassic, jwt, passphraseEnv, runCli, tempHome, vaultDir, type CliResult } from '../helpers/cli.js';
 import { cloneVault, openVault, seedVault, snapshot } from './support.js';
@@ -59,6 +60,20 @@ describe('a newcomer first day', () => {
         vault.close();
       }
       expect(snapshot(vaultDir(home))).toEqual(before);
+    });
+
+    it('restore of a backup over a linked credential is refused too', async () => {
+      const copy = cloneVault(home);
+      const vault = await openVault(vaultDir(copy));
+      try {
+        await vault.store('relinked', 'token', canary());
+        await vault.delete('relinked', 'token'); // its value is now a backup
+        await addLink(vault, { service: 'relinked', key: 'token', command: [join(bin, 'print-secret')] });
+        await expect(vault.restore('relinked', 'token')).rejects.toThrow('relinked token is linked');
+        expect(await vault.get('relinked', 'token')).toBeUndefined();
+      } finally {
+        vault.close();
+      }
     });
 
     it('doctor reports a credential both stored and linked (left by an older version), exit 1', async () => {
