@@ -33,6 +33,8 @@ export function systemdUnit(dir: string, timeout: string, idle: string): string 
 # Install:
 #   mkdir -p ~/.config/systemd/user
 #   mcp-tokens unlock --print-systemd-unit > ~/.config/systemd/user/mcp-tokens-agent.service
+#   install -d -m 700 ~/.config/mcp-tokens && install -m 600 /dev/null ~/.config/mcp-tokens/passphrase
+#   (then write the passphrase into that file with an editor: not with echo, history keeps it)
 #   systemctl --user daemon-reload && systemctl --user enable --now mcp-tokens-agent
 # With no terminal at login, the passphrase comes from MCP_TOKENS_PASSPHRASE_FILE below (a 0600
 # file outside the vault directory): the agent then saves Argon2id on every command, but the

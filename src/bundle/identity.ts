@@ -1,5 +1,7 @@
 /** This vault's age identity: created on first use, kept as a reserved vault entry. */
+import { join } from 'node:path';
 import { VaultError } from '../errors.js';
+import { readSecureText } from '../vault/fsutil.js';
 import { IDENTITY_KEY } from '../vault/reserved.js';
 import type { Vault } from '../vault/vault.js';
 import { newIdentity, recipientOf } from './age.js';
@@ -10,8 +12,27 @@ export interface VaultIdentity {
   created: boolean;
 }
 
+/**
+ * The recipient, public, kept in clear beside the sealed identity so `identity` needs no
+ * passphrase to print it; rewritten from the identity itself whenever the vault opens it.
+ */
+export const RECIPIENT_FILE = 'identity.pub';
+const RECIPIENT_RE = /^age1[02-9ac-hj-np-z]{58}$/;
+
+/** The recipient recorded in identity.pub (a vault file: same permission checks), if any. */
+export function storedRecipient(dir: string): string | undefined {
+  const text = readSecureText(join(dir, RECIPIENT_FILE))?.trim();
+  return text !== undefined && RECIPIENT_RE.test(text) ? text : undefined;
+}
+
 /** The vault's identity, made and stored when there is none (a racing first use keeps one). */
 export async function vaultIdentity(vault: Vault, { create }: { create: boolean }): Promise<VaultIdentity> {
+  const id = await readOrCreate(vault, create);
+  await vault.writePublic(RECIPIENT_FILE, `${id.recipient}\n`);
+  return id;
+}
+
+async function readOrCreate(vault: Vault, create: boolean): Promise<VaultIdentity> {
   const stored = await vault.getReserved(IDENTITY_KEY);
   if (stored !== undefined) return { identity: stored, recipient: await recipientOf(stored), created: false };
   if (!create) {

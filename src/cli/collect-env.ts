@@ -3,7 +3,9 @@ import type { Command } from 'commander';
 import { VaultError, isVaultError } from '../errors.js';
 import { assertEnvPair, buildEnv, mergeEnvs } from '../launch/env.js';
 import type { EnvMapping } from '../launch/env-map.js';
-import { fieldSpec, serviceSpec, typeSpec } from '../services/index.js';
+import { BUILTIN_SERVICES, fieldSpec, serviceSpec, typeSpec } from '../services/index.js';
+import { didYouMean } from './suggest.js';
+import { info } from './output.js';
 import { globals, openForRead, vaultDir } from './context.js';
 
 /**
@@ -25,7 +27,10 @@ export async function collectEnv(
   if (!Vault.exists(dir)) {
     if (Vault.legacyFiles(dir).length > 0) throw new VaultError('NOT_FOUND', 'No encrypted vault yet', { hint: noVaultHint(dir) });
     for (const m of mappings) if (!typeSpec(m.service)) throw unknownService(m);
-    if (names?.[0] !== undefined) buildEnv(serviceSpec(names[0]), {}); // throws the seed's "Please run: …"
+    if (names?.[0] !== undefined) {
+      refuseTypo(names, []);
+      buildEnv(serviceSpec(names[0]), {}); // throws the seed's "Please run: …"
+    }
     if (mappings[0]) throw missingField(mappings[0]);
     if (names === undefined) return []; // 'all' of nothing is nothing: `eval "$(mcp-tokens load)"` stays quiet
     throw nothingStored();
@@ -46,12 +51,14 @@ async function readEnv(
   const { readLinks, servicesWithLinks, loadWithLinks } = await import('../links/resolve.js');
   const links = await readLinks(vault);
   const mapped = await resolveMappings(mappings, (service) => loadWithLinks(vault, service, links));
-  const parts: Array<{ service: string; env: Record<string, string> }> = [];
-  const stored = names ?? (await servicesWithLinks(vault, links));
+  let parts: Array<{ service: string; env: Record<string, string>; spec: import('../services/index.js').ServiceSpec }> = [];
+  const present = await servicesWithLinks(vault, links);
+  if (names) refuseTypo(names, present);
+  const stored = names ?? present;
   for (const service of stored) {
     const { spec, values } = await loadWithLinks(vault, service, links);
     try {
-      parts.push({ service, env: buildEnv(spec, values) });
+      parts.push({ service, env: buildEnv(spec, values), spec });
     } catch (e) {
       if (names || !isVaultError(e, 'NOT_FOUND')) throw e;
       warn(`${e.message}: skipped. ${e.hint ?? ''}`.trim());
@@ -62,9 +69,37 @@ async function readEnv(
     throw nothingStored();
   }
   const decided = new Set(mapped.map(([name]) => name));
+  if (names === undefined) parts = settleAll(parts, decided, warn);
   const env = mergeEnvs(parts, decided);
   for (const [name, value] of mapped) env[name] = value;
   return Object.entries(env);
+}
+
+/**
+ * `load all` (the setup block) with two services that set one variable — `github` and
+ * `github@work` both set GITHUB_PERSONAL_ACCESS_TOKEN: the service without an instance keeps it
+ * and the instance is left out, with a note (named, it loads alone: `load github@work`). With no
+ * such default (`github@a` and `github@b`), neither is loaded and a warning says so: which one a
+ * shell should get is the user's choice, never the alphabet's. Named services still conflict (exit 2).
+ */
+function settleAll<P extends { service: string; env: Record<string, string> }>(parts: P[], decided: ReadonlySet<string>, warn: (m: string) => void): P[] {
+  const setters = new Map<string, string[]>();
+  for (const p of parts) for (const name of Object.keys(p.env)) if (!decided.has(name)) setters.set(name, [...(setters.get(name) ?? []), p.service]);
+  const out = new Map<string, string>(); // left-out service → why
+  const notes = new Set<string>();
+  const warnings = new Set<string>();
+  for (const [name, services] of setters) {
+    if (services.length < 2) continue;
+    const defaults = services.filter((s) => !s.includes('@'));
+    const keep = defaults.length === 1 ? defaults[0] : undefined;
+    const left = services.filter((s) => s !== keep);
+    for (const s of left) out.set(s, name);
+    if (keep) for (const s of left) notes.add(`note: ${s} not loaded: ${keep} sets ${name} too and wins when all are loaded (by name it loads: mcp-tokens load ${s}; or mcp-tokens run ${s} -- <command>)`);
+    else warnings.add(`${services.join(services.length === 2 ? ' and ' : ', ')} ${services.length === 2 ? 'both' : 'all'} set ${name}: none of them loaded; load one by name (mcp-tokens load ${services[0]}), or give it to one program: mcp-tokens run ${services[0]} -- <command>`);
+  }
+  for (const n of notes) info(n);
+  for (const w of warnings) warn(w);
+  return parts.filter((p) => !out.has(p.service));
 }
 
 /** The value of each mapping; a missing field is NOT_FOUND (exit 3) with the store line to run. */
@@ -98,8 +133,46 @@ function missingField(m: EnvMapping): VaultError {
   });
 }
 
+/**
+ * A named service with nothing stored that is a near miss of a stored or built-in one (`load
+ * githb`): "did you mean github?", as verify says, rather than "Please run: mcp-tokens store githb".
+ */
+function refuseTypo(names: readonly string[], present: readonly string[]): void {
+  for (const service of names) {
+    // A declared service (built-in, services.json) is no typo: its own "Please run" line follows.
+    if (present.includes(service) || (!service.includes('@') && typeSpec(service))) continue;
+    const hint = didYouMean(service, present, BUILTIN_SERVICES.map((s) => s.name));
+    if (hint) throw new VaultError('NOT_FOUND', `No credentials stored for ${service}`, { hint });
+  }
+}
+
 function nothingStored(): VaultError {
   return new VaultError('NOT_FOUND', 'No credentials stored', {
     hint: 'Please run: mcp-tokens store <service> <key>   # asks for the value without echo (see: mcp-tokens services)',
   });
+}
+
+/**
+ * Pairs of services (declared ones: built-in, services.json, their instances) that set one
+ * variable, a service without an instance first: for setup, before a shell meets them.
+ */
+export function sharedVariables(services: readonly string[]): Array<{ name: string; services: [string, string] }> {
+  const owner = new Map<string, string>();
+  const out: Array<{ name: string; services: [string, string] }> = [];
+  const ordered = [...new Set(services)].sort((a, b) => Number(a.includes('@')) - Number(b.includes('@')) || a.localeCompare(b));
+  for (const service of ordered) {
+    let spec;
+    try {
+      spec = typeSpec(service) ? serviceSpec(service) : undefined;
+    } catch {
+      continue; // a bad name: load reports it
+    }
+    for (const f of spec?.fields ?? []) {
+      if (f.env === undefined) continue;
+      const prev = owner.get(f.env);
+      if (prev === undefined) owner.set(f.env, service);
+      else if (prev !== service && !out.some((o) => o.services[1] === service)) out.push({ name: f.env, services: [prev, service] });
+    }
+  }
+  return out;
 }

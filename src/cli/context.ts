@@ -44,7 +44,7 @@ export function backendChoice(g: GlobalOptions): BackendChoice | undefined {
  * Open the vault of the command's --dir. A file vault uses the unlock agent when one serves it
  * (no passphrase, no Argon2id); with agent: false (passwd, rekey, backend) it always asks.
  */
-export async function openVault(cmd: Command, opts: { create?: boolean; kdf?: string; agent?: boolean } = {}): Promise<Vault> {
+export async function openVault(cmd: Command, opts: { create?: boolean; kdf?: string; agent?: boolean; prompt?: boolean } = {}): Promise<Vault> {
   const { Vault } = await import('../vault/vault.js');
   return Vault.open(await vaultOptions(cmd, opts), { create: opts.create === true });
 }
@@ -59,7 +59,7 @@ export async function checkCreateVault(cmd: Command): Promise<import('../vault/v
   return Vault.checkCreate(await vaultOptions(cmd));
 }
 
-async function vaultOptions(cmd: Command, opts: { kdf?: string; agent?: boolean } = {}): Promise<import('../vault/vault.js').VaultOptions> {
+async function vaultOptions(cmd: Command, opts: { kdf?: string; agent?: boolean; prompt?: boolean } = {}): Promise<import('../vault/vault.js').VaultOptions> {
   const g = globals(cmd);
   const dir = vaultDir(g);
   return {
@@ -68,7 +68,7 @@ async function vaultOptions(cmd: Command, opts: { kdf?: string; agent?: boolean 
     agent: opts.agent === false ? undefined : (text: string) => agentKey(dir, text),
     kdf: opts.kdf as import('../crypto/kdf.js').KdfPreset | undefined,
     // Loaded here: the prompt's tty code is dead weight on a keychain vault's start-up path.
-    passphrase: withAgentTrouble((await import('./passphrase.js')).passphraseProvider({ fd: g.passphraseFd })),
+    passphrase: withAgentTrouble((await import('./passphrase.js')).passphraseProvider({ fd: g.passphraseFd, noPrompt: opts.prompt === false })),
     keychainService: process.env['MCP_TOKENS_KEYCHAIN_SERVICE'] || undefined,
   };
 }

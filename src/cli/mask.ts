@@ -26,6 +26,17 @@ const TOKEN_FORMATS: readonly RegExp[] = [
   /\bAKIA[0-9A-Z]{16}\b/, // AWS access key id
 ];
 
+/**
+ * Format examples our own hints print (services/*.ts): a credential argument that shares a fixed
+ * prefix with one (`PVEAPIToken=…`) must not hide that part of the example. Only runs that occur
+ * in these texts are spared; every other run of the argument is still hidden.
+ */
+const FORMAT_EXAMPLES: readonly string[] = [
+  'PVEAPIToken=user@realm!tokenid=xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx',
+  "'PVEAPIToken=user@realm!token=uuid'",
+  'a fine-grained github_pat_… token',
+];
+
 /** Bits of Shannon entropy per character. */
 function entropy(s: string): number {
   const counts = new Map<string, number>();
@@ -95,5 +106,5 @@ export function credentialArgs(args: readonly string[]): string[] {
 export function argumentMasker(args: readonly string[]): (text: string) => string {
   const secrets = credentialArgs(args);
   if (secrets.length === 0) return (text) => text;
-  return scrubber(secrets, HIDDEN);
+  return scrubber(secrets, HIDDEN, FORMAT_EXAMPLES);
 }

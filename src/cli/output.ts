@@ -97,9 +97,20 @@ export function commanderOutput(commandPath: string) {
       const lines = text.trim().split('\n');
       const message = (lines[0] ?? '').replace(/^error:\s*/, '');
       const suggestion = lines.slice(1).join(' ').match(/^\(?Did you mean (.+?)\)?$/i)?.[1];
-      printError(message, suggestion ? `did you mean ${suggestion} (see: ${commandPath} --help)` : `see: ${commandPath} --help`);
+      printError(message, suggestion ? `did you mean ${suggestion} (see: ${commandPath} --help)` : (dashDashHint(commandPath, message) ?? `see: ${commandPath} --help`));
     },
   };
+}
+
+/**
+ * `run github sh -c '…'` or `link github token pass show -x`: the command's own option reached
+ * mcp-tokens because -- is missing (commander stops reading options only after --).
+ */
+function dashDashHint(commandPath: string, message: string): string | undefined {
+  if (!message.startsWith('unknown option') || process.argv.includes('--')) return undefined;
+  if (commandPath === 'mcp-tokens run') return "put -- before the command, so its options are its own: mcp-tokens run github -- sh -c '…'";
+  if (commandPath === 'mcp-tokens link') return 'put -- before the command, so its options are its own: mcp-tokens link github token -- pass show mcp/github';
+  return undefined;
 }
 
 function debugCause(cause: unknown): void {

@@ -172,7 +172,10 @@ function noSource(prefix: string, purpose: PassphrasePurpose): VaultError {
       hint: 'run the command on a terminal to choose one, or set MCP_TOKENS_PASSPHRASE_FILE to a 0600 file holding it, or pass --passphrase-fd N',
     });
   }
+  // Over ssh (`… | ssh server mcp-tokens import -`) there is no terminal on the server's side:
+  // say how to unlock it from here.
+  const ssh = process.env['SSH_CONNECTION'] ? ' (over ssh: ssh -t <server> mcp-tokens unlock, then run this again)' : '';
   return new VaultError('NO_PASSPHRASE', 'the file vault needs a passphrase and there is no terminal to ask on', {
-    hint: 'unlock the vault once on a terminal (mcp-tokens unlock), or set MCP_TOKENS_PASSPHRASE_FILE to a 0600 file holding it, or pass --passphrase-fd N',
+    hint: `unlock the vault once on a terminal with mcp-tokens unlock${ssh}, or set MCP_TOKENS_PASSPHRASE_FILE to a 0600 file holding it, or pass --passphrase-fd N`,
   });
 }

@@ -23,3 +23,12 @@ export function closest(name: string, candidates: Iterable<string>): string | un
   }
   return best !== undefined && bestD > 0 && bestD <= Math.min(2, Math.floor(name.length / 2)) ? best : undefined;
 }
+
+/**
+ * For a service with nothing stored: "did you mean github? (stored: …)" when the name is a near
+ * miss of a stored service or a built-in one (`load githb`, `verify githb`); otherwise undefined.
+ */
+export function didYouMean(service: string, stored: readonly string[], builtins: readonly string[]): string | undefined {
+  const guess = closest(service, [...stored, ...builtins]);
+  return guess ? `did you mean ${guess}? (stored: ${stored.join(', ') || 'nothing'})` : undefined;
+}

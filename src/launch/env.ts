@@ -63,7 +63,7 @@ export function buildEnv(spec: ServiceSpec, values: Readonly<Record<string, stri
     const why = unsafeExportName(name);
     if (why) {
       throw new VaultError('INVALID_INPUT', `Refusing to export ${name} for ${spec.name}: ${why}`, {
-        hint: `export the field under another name: --env MY_NAME=${spec.name}.<key>`,
+        hint: `export the field under another name: --env MY_NAME=${spec.name}.${keyOf(spec, name)}`,
       });
     }
   }
@@ -76,18 +76,19 @@ export function buildEnv(spec: ServiceSpec, values: Readonly<Record<string, stri
  * refused rather than letting the later one silently win.
  */
 export function mergeEnvs(
-  parts: ReadonlyArray<{ service: string; env: Readonly<Record<string, string>> }>,
+  parts: ReadonlyArray<{ service: string; env: Readonly<Record<string, string>>; spec?: ServiceSpec }>,
   decided: ReadonlySet<string> = new Set(),
 ): Record<string, string> {
   const out: Record<string, string> = {};
   const owner = new Map<string, string>();
-  for (const { service, env } of parts) {
+  for (const { service, env, spec } of parts) {
     for (const [name, value] of Object.entries(env)) {
       const prev = owner.get(name);
       if (decided.has(name)) continue; // an --env mapping sets it
       if (prev !== undefined && prev !== service) {
+        const key = spec ? keyOf(spec, name) : '<key>';
         throw new VaultError('INVALID_INPUT', `${prev} and ${service} both set ${name}`, {
-          hint: `say which one with --env ${name}=${service}.<key>, or launch them separately`,
+          hint: `say which one with --env ${name}=${prev}.${key} (or ${service}.${key}), or launch them separately`,
         });
       }
       owner.set(name, service);
@@ -95,6 +96,11 @@ export function mergeEnvs(
     }
   }
   return out;
+}
+
+/** The key of the field a variable comes from (for hints that name a real --env mapping). */
+function keyOf(spec: ServiceSpec, name: string): string {
+  return spec.fields.find((f) => f.env === name)?.key ?? '<key>';
 }
 
 /** A copy of `env` without any variable that can carry a passphrase (see PASSPHRASE_VARIABLES). */

@@ -4,7 +4,7 @@
  * the command lines are sealed like credentials. Only the command is stored, never its output.
  */
 import { accessSync, constants, statSync } from 'node:fs';
-import { delimiter, isAbsolute, join } from 'node:path';
+import { basename, delimiter, isAbsolute, join } from 'node:path';
 import { VaultError } from '../errors.js';
 import { entryName } from '../names.js';
 import { fieldSpec } from '../services/index.js';
@@ -49,6 +49,21 @@ function parseLinks(text: string | undefined): Link[] {
   });
 }
 
+/** The link of service/key in the sealed map's text (the reserved entry), if any. */
+export function linkIn(text: string | undefined, service: string, key: string): Link | undefined {
+  return parseLinks(text).find((l) => l.service === service && l.key === key);
+}
+
+/**
+ * The refusal of a store (or restore, import) over a linked credential: the link would keep
+ * winning at load/run, so the new value would be silently ignored. The mirror of addLink's.
+ */
+export function linkedError(link: Link): VaultError {
+  return new VaultError('USAGE', `${link.service} ${link.key} is linked (→ ${showCommand(link.command)}); a credential is either stored or linked`, {
+    hint: `to store a value instead, remove the link first: mcp-tokens unlink ${link.service} ${link.key}; or update it where the link reads it`,
+  });
+}
+
 /** Add or replace the link of service/key. Refused while a value is stored there. */
 export async function addLink(vault: Vault, link: Link, env: NodeJS.ProcessEnv = process.env): Promise<{ replaced: boolean }> {
   fieldSpec(link.service, link.key);
@@ -77,6 +92,13 @@ export async function removeLink(vault: Vault, service: string, key: string): Pr
     }
     return others;
   });
+}
+
+/** The links whose credential also has a stored value (load/run use the link; the value is shadowed). */
+export async function shadowedByLinks(vault: Vault): Promise<Link[]> {
+  const links = await readLinks(vault);
+  const stored = await Promise.all(links.map((l) => vault.get(l.service, l.key)));
+  return links.filter((_, i) => stored[i] !== undefined);
 }
 
 /** The command as a user would type it, for `list` (the command line, never a value). */
@@ -127,6 +149,33 @@ export function findOnPath(name: string, env: NodeJS.ProcessEnv): string | undef
     if (executable(p)) return p;
   }
   return undefined;
+}
+
+/**
+ * `pass show <entry>`: the entry must exist now ($PASSWORD_STORE_DIR or ~/.password-store,
+ * `<entry>.gpg`), looked up as a file: nothing is decrypted or printed. Other secret managers'
+ * commands are not run at link time (they may ask for a login or a touch); verify runs them.
+ */
+export function checkPassEntry(command: readonly string[], env: NodeJS.ProcessEnv): void {
+  const [cmd, sub, ...rest] = command;
+  if (cmd === undefined || basename(cmd) !== 'pass' || sub !== 'show') return;
+  const entries = rest.filter((a) => !a.startsWith('-'));
+  if (entries.length !== 1 || rest.length !== 1) return; // options (--clip, --qrcode…): left to pass
+  const entry = entries[0]!;
+  const home = env['HOME'] ?? '';
+  const store = env['PASSWORD_STORE_DIR'] || (home ? join(home, '.password-store') : undefined);
+  if (store === undefined || entry.split('/').includes('..')) return;
+  let found = false;
+  try {
+    found = statSync(join(store, `${entry}.gpg`)).isFile();
+  } catch {
+    found = false;
+  }
+  if (!found) {
+    throw new VaultError('INVALID_INPUT', `pass has no entry ${entry} (no ${join(store, `${entry}.gpg`)})`, {
+      hint: `check the name with: pass ls; add it with: pass insert ${entry}`,
+    });
+  }
 }
 
 function executable(path: string): boolean {

@@ -21,7 +21,8 @@ import { withLock } from './lock.js';
 import { pausePoint } from './failpoint.js';
 import { rekeyInTx, type RekeyResult } from './rekey.js';
 import { appendExport, readMetadata, updateMetadata, writeMetadata, type EntryMeta, type ExportRecord } from './metadata.js';
-import { RESERVED_SERVICE, isReservedEntry } from './reserved.js';
+import { LINKS_KEY, RESERVED_SERVICE, isReservedEntry } from './reserved.js';
+import { linkIn, linkedError } from '../links/links.js';
 import { BACKUPS_DIR, listBackups, parseBackupName, readBackup, removeBackups, writeBackup, type BackupInfo } from './backups.js';
 import { keychainIdPending, settleKeychainId } from './keychain-id.js';
 import { changedWhileWaiting, followFileVault, sameConfig, type Tx, type TxOptions } from './transaction.js';
@@ -400,6 +401,12 @@ export class Vault {
   ): Promise<StoreResult[]> {
     const warnings = items.map((c) => checkValue(c.service, c.key, c.value).warnings);
     return this.transaction(async (tx) => {
+      // Every item is checked before the first is written: a linked one refuses them all.
+      const links = await tx.backend.get(entryName(RESERVED_SERVICE, LINKS_KEY));
+      for (const c of items) {
+        const link = linkIn(links, c.service, c.key);
+        if (link) throw linkedError(link);
+      }
       const stored: (string | undefined)[] = [];
       for (const c of items) {
         // The old script's plaintext file there is replaced (and backed up) as by store.
@@ -418,6 +425,10 @@ export class Vault {
 
   private async storeIn(tx: Tx, service: string, key: string, value: string, warnings: string[], replacePlaintext: boolean): Promise<StoreResult> {
     const name = entryName(service, key);
+    // Under the lock: a linked credential is refused, as link refuses a stored one (both would
+    // show in list, and load/run would keep using the link, ignoring the value stored here).
+    const link = linkIn(await tx.backend.get(entryName(RESERVED_SERVICE, LINKS_KEY)), service, key);
+    if (link) throw linkedError(link);
     let legacy = false;
     const old = await tx.backend.get(name).catch((e: unknown) => {
       if (isVaultError(e, 'INTEGRITY') && e.reason === 'legacy-plaintext') {
@@ -594,6 +605,16 @@ export class Vault {
       cleanStaleTemps(this.dir);
       fn();
     });
+  }
+
+  /**
+   * A public, unsealed file in the vault directory (identity.pub: the age recipient, so
+   * `identity` can print it without the passphrase). Written under the lock like metadata.json;
+   * unchanged content is not rewritten.
+   */
+  async writePublic(name: string, text: string): Promise<void> {
+    if (readSecureText(join(this.dir, name)) === text) return;
+    await this.metadataTransaction(() => writeAtomic(this.dir, name, text));
   }
 
   /** A reserved entry (vault/reserved.ts): the age identity, the links. */

@@ -42,11 +42,15 @@ export const MIN_ECHO_RUN = 12;
  * format characters are removed everywhere. Controls outside a redaction are left for the caller
  * to flatten (safeText), which keeps a multi-line hint of our own intact.
  */
-export function scrubber(secrets: readonly string[], replacement = REDACTED): (text: string) => string {
+export function scrubber(secrets: readonly string[], replacement = REDACTED, publicText: readonly string[] = []): (text: string) => string {
   const plain = secrets.map(stripIgnorable);
   const list = [...new Set([...plain, ...plain.flatMap(encodedForms)].map(fold))].filter((s) => s.length >= MIN_SECRET_LENGTH);
   const windows = new Set<string>();
   for (const s of list) for (let i = 0; i + MIN_ECHO_RUN <= s.length; i++) windows.add(s.slice(i, i + MIN_ECHO_RUN));
+  // A run that is also part of a public text (a token's fixed prefix in a format example) tells
+  // nothing about the secret: left visible, so "expected PVEAPIToken=user@realm!…" stays readable.
+  const open = publicText.map(fold);
+  for (const w of [...windows]) if (open.some((t) => t.includes(w))) windows.delete(w);
   const short = list.filter((s) => s.length < MIN_ECHO_RUN);
   return (text) => {
     if (list.length === 0) return text.replace(FORMAT_RE, '');

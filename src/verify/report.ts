@@ -44,10 +44,12 @@ export function formatVerifyTable(reports: readonly ServiceReport[], opts: Table
   }
 
   const failed = reports.filter((r) => !r.ok).length;
+  // A skipped live check (offline, no check for the service) is not "ok": counted on its own.
+  const skipped = reports.filter((r) => r.ok && r.status === 'skipped').length;
   const warned = reports.filter((r) => r.ok && r.warnings.length > 0).length;
-  const summary = `${reports.length} ${reports.length === 1 ? 'service' : 'services'}: ${reports.length - failed} ok, ${failed} failed${
-    warned ? `, ${warned} with warnings` : ''
-  }`;
+  const summary = `${reports.length} ${reports.length === 1 ? 'service' : 'services'}: ${reports.length - failed - skipped} ok, ${failed} failed${
+    skipped ? `, ${skipped} skipped (not checked live)` : ''
+  }${warned ? `, ${warned} with warnings` : ''}`;
   lines.push('', failed ? paint('red', summary) : paint('green', summary));
   return `${lines.join('\n')}\n`;
 }

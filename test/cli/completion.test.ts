@@ -111,9 +111,11 @@ describe('completion scripts in real shells', () => {
       { words: ['load', '--format', '='], exactly: ['=sh', '=fish', '=dotenv', '=json'] },
       { words: ['load', '--format', '=', 'j'], exactly: ['json'] },
     ];
-    const lines = [...CASES, ...extra].map((c) => `comp mcp-tokens ${c.words.map(q).join(' ')}`);
+    // COMP_LINE as bash would have it: no blank around the break character "=".
+    const line = (words: readonly string[]) => ['mcp-tokens', ...words].join(' ').replace(/ = ?/g, '=');
+    const lines = [...CASES, ...extra].map((c) => `comp ${q(line(c.words))} mcp-tokens ${c.words.map(q).join(' ')}`);
     const driver = `source ./completion.bash
-comp() { COMP_WORDS=("$@"); COMP_CWORD=$(( $# - 1 )); COMPREPLY=(); _mcp_tokens; printf '%s\\n' "--- \${*:2}"; printf '%s\\n' "\${COMPREPLY[@]}"; }
+comp() { COMP_LINE=$1; COMP_POINT=\${#1}; shift; COMP_WORDS=("$@"); COMP_CWORD=$(( $# - 1 )); COMPREPLY=(); _mcp_tokens; printf '%s\\n' "--- \${*:2}"; printf '%s\\n' "\${COMPREPLY[@]}"; }
 ${lines.join('\n')}
 `;
     const s = await script('bash');

@@ -83,12 +83,18 @@ describe('instances on a file vault', () => {
     expect(JSON.parse(p.stdout)).toEqual({ GITHUB_PERSONAL_ACCESS_TOKEN: personal });
   });
 
-  it('load all with two sources of one variable exits 2 naming both, and prints nothing', async () => {
-    const r = await cli(['load']);
-    expect(r.code).toBe(2);
-    expect(r.stdout).toBe('');
-    expect(r.stderr).toContain('github and github@work both set GITHUB_PERSONAL_ACCESS_TOKEN');
+  it("load all (the setup block) gives the variable to github and leaves github@work out with a note; named, both exit 2 with a real --env hint", async () => {
+    const r = await cli(['load', '--format', 'json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ GITHUB_PERSONAL_ACCESS_TOKEN: personal });
+    expect(r.stderr).toContain('github@work not loaded: github sets GITHUB_PERSONAL_ACCESS_TOKEN too');
     expect(r.stderr).not.toContain(work);
+    const named = await cli(['run', 'github', 'github@work', '--', 'true']);
+    expect(named.code).toBe(2);
+    expect(named.stdout).toBe('');
+    expect(named.stderr).toContain('github and github@work both set GITHUB_PERSONAL_ACCESS_TOKEN');
+    expect(named.stderr).toContain('--env GITHUB_PERSONAL_ACCESS_TOKEN=github.token (or github@work.token)');
+    expect(named.stderr).not.toContain('<key>');
   });
 
   it('--env decides the contested variable, and adds another name', async () => {
@@ -214,10 +220,11 @@ describe.skipIf(!RUN_KC)('instances on a keychain vault (private D-Bus session)'
     expect(JSON.parse(r.stdout)).toEqual({ HA_URL: 'http://127.0.0.1:8123', HA_TOKEN: cabin, API_ACCESS_TOKEN: cabin });
   });
 
-  it('load all refuses the two github sources; --env decides', async () => {
-    const r = await kc.run(['load', 'all']);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain('github and github@work both set GITHUB_PERSONAL_ACCESS_TOKEN');
+  it('load all gives the variable to github, not github@work; --env decides', async () => {
+    const r = await kc.run(['load', 'all', '--format', 'json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ GITHUB_PERSONAL_ACCESS_TOKEN: personal, HA_TOKEN: cabin });
+    expect(r.stderr).toContain('github@work not loaded');
     const ok = await kc.run(['load', 'all', '--format', 'json', '--env', 'GITHUB_PERSONAL_ACCESS_TOKEN=github@work.token']);
     expect(ok.code, ok.stderr).toBe(0);
     expect(JSON.parse(ok.stdout)).toMatchObject({ GITHUB_PERSONAL_ACCESS_TOKEN: work, HA_TOKEN: cabin });

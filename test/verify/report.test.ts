@@ -53,7 +53,7 @@ describe('formatVerifyTable', () => {
     ['the fact line of age', '  stored 120 days ago'],
     ['what to run for a missing field', '  run: mcp-tokens store hass url <your_hass_url>'],
     ['an expiry', '  expired 2029-12-29'],
-    ['the summary', '5 services: 2 ok, 3 failed, 1 with warnings'],
+    ['the summary', '5 services: 1 ok, 3 failed, 1 skipped (not checked live), 1 with warnings'],
   ])('shows %s', (_what, line) => {
     expect(lines).toContain(line);
   });
@@ -73,6 +73,11 @@ describe('formatVerifyTable', () => {
     expect(row).toContain(`${code}`);
     // Colour changes no text: stripping the codes gives the plain table.
     expect(colored.replace(/\x1b\[[0-9;]*m/g, '')).toBe(plain);
+  });
+
+  it('counts skipped live checks apart from ok: every row skipped is not "8 ok"', () => {
+    const skipped = Array.from({ length: 8 }, (_, i) => report({ service: `svc-${i}`, status: 'skipped', message: 'offline: live check skipped' }));
+    expect(formatVerifyTable(skipped, { color: false })).toContain('8 services: 0 ok, 0 failed, 8 skipped (not checked live)');
   });
 
   it('says so in green when everything passed', () => {

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { globals, vaultDir } from '../context.js';
+import { globals, openVault, vaultDir } from '../context.js';
 import { info, json } from '../output.js';
 
 export const doctor = new Command('doctor')
@@ -16,6 +16,8 @@ export const doctor = new Command('doctor')
     // services.json was loaded (or failed to) before this command ran: report a broken file.
     const broken = (await import('../../services/index.js')).userServicesError();
     if (broken) report.findings.push({ level: 'error', message: `services.json is invalid: ${broken.message}`, ...(broken.hint ? { fix: broken.hint } : {}) });
+    // Not when the backend is out of reach: opening it would only fail (or wait on a keychain) again.
+    if (report.backend && !report.findings.some((f) => f.unavailable)) report.findings.push(...(await linkFindings(this)));
     if (opts.json) json(report);
     else {
       info(`vault: ${report.dir}${report.backend ? ` (${report.backend})` : ''}`);
@@ -29,3 +31,31 @@ export const doctor = new Command('doctor')
     if (errors.some((f) => f.unavailable)) process.exitCode = 5;
     else if (errors.length > 0) process.exitCode = 1;
   });
+
+type Finding = import('../../vault/doctor.js').Finding;
+
+/**
+ * A credential both stored and linked (left by a version that let store write over a link):
+ * load and run use the link, so the stored value is silently ignored. Needs the vault open:
+ * tried without a prompt (keychain, agent, passphrase file or fd); a locked vault says so.
+ */
+async function linkFindings(cmd: Command): Promise<Finding[]> {
+  const { shadowedByLinks, showCommand } = await import('../../links/links.js');
+  let vault;
+  try {
+    vault = await openVault(cmd, { prompt: false });
+  } catch (e) {
+    return [{ level: 'ok', message: `links not checked against stored values (${(e as Error).message})` }];
+  }
+  try {
+    return (await shadowedByLinks(vault)).map((l) => ({
+      level: 'error',
+      message: `${l.service} ${l.key} is both stored and linked: load and run use the link (${showCommand(l.command)}), the stored value is ignored`,
+      fix: `keep one: mcp-tokens unlink ${l.service} ${l.key} (use the stored value), or mcp-tokens delete ${l.service} ${l.key} (use the link; the value is kept as a backup)`,
+    }));
+  } catch (e) {
+    return [{ level: 'error', message: `links could not be checked: ${(e as Error).message}` }];
+  } finally {
+    vault.close();
+  }
+}

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { openVault } from '../context.js';
+import { globals, openVault, vaultDir } from '../context.js';
 import { data, info, warn } from '../output.js';
 
 export const identity = new Command('identity')
@@ -8,12 +8,16 @@ export const identity = new Command('identity')
   .addHelpText(
     'after',
     `
-The identity is an X25519 age key kept in the vault like a credential. Bundles sealed to the
+The identity is an X25519 age key kept in the vault like a credential. Its recipient (public) is
+also kept in clear in identity.pub, so printing it needs no passphrase. Bundles sealed to the
 recipient it prints open only here:
   mcp-tokens export github hass --to "$(ssh server mcp-tokens identity)" | ssh server mcp-tokens import -`,
   )
   .action(async function (this: Command, opts: { secret?: boolean }) {
-    const { vaultIdentity, identityFile } = await import('../../bundle/identity.js');
+    const { vaultIdentity, identityFile, storedRecipient } = await import('../../bundle/identity.js');
+    // The recipient is public: printed from identity.pub without unlocking the vault.
+    const known = opts.secret ? undefined : storedRecipient(vaultDir(globals(this)));
+    if (known) return data(known);
     const vault = await openVault(this, { create: true });
     try {
       if (vault.created) info(`Created a ${vault.created.backend} vault in ${vault.dir} (${vault.created.reason}).`);

@@ -21,6 +21,8 @@ The command runs without a shell, with stdin closed and a timeout (30 s, or
 MCP_TOKENS_LINK_TIMEOUT seconds); its output (at most 64 KiB, one trailing newline removed) is
 checked like a stored value and never written to disk. It must be an absolute path or on PATH
 (absolute directories only); a name is recorded as the absolute path found at link time.
+A pass entry (pass show NAME) must exist when you link it; other commands first run at
+load/run/verify: try the link with mcp-tokens verify <service> --offline.
 The command line is kept sealed in the vault. Remove a link with: mcp-tokens unlink <service> <key>`,
   )
   .action(async function (this: Command, service: string, key: string) {
@@ -30,10 +32,11 @@ The command line is kept sealed in the vault. Remove a link with: mcp-tokens unl
     if (command.length === 0) {
       throw new VaultError('USAGE', 'link needs -- and the command that prints the value', { hint: 'mcp-tokens link github token -- pass show mcp/github' });
     }
-    const { addLink, checkCommand, showCommand } = await import('../../links/links.js');
+    const { addLink, checkCommand, checkPassEntry, showCommand } = await import('../../links/links.js');
     const { fieldSpec } = await import('../../services/index.js');
     fieldSpec(service, key);
     const resolved = checkCommand(command, process.env);
+    checkPassEntry(resolved, process.env);
     const vault = await openVault(this, { create: true });
     try {
       if (vault.created) info(`Created a ${vault.created.backend} vault in ${vault.dir} (${vault.created.reason}).`);

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { VaultError } from '../../errors.js';
 import { splitServiceRef } from '../../names.js';
 import { globals, openForRead, vaultDir } from '../context.js';
 import { data, info, json, table, warn } from '../output.js';
@@ -6,8 +7,10 @@ import { ageDays, shortDate } from '../time.js';
 
 export const list = new Command('list')
   .description('show stored credentials, secrets masked (first 4 … last 4)')
+  .argument('[service]', 'only this service (github@work), or a service and its instances (github)')
   .option('--json', 'machine-readable output')
-  .action(async function (this: Command, opts: { json?: boolean }) {
+  .action(async function (this: Command, only: string | undefined, opts: { json?: boolean }) {
+    if (only !== undefined) splitServiceRef(only); // a malformed name is refused before anything is read
     const { Vault, noVaultHint } = await import('../../vault/vault.js');
     const dir = vaultDir(globals(this));
     if (!Vault.exists(dir)) {
@@ -43,7 +46,16 @@ export const list = new Command('list')
         verifyStatus: e.meta.verifyStatus ?? null,
         expiresAt: e.meta.expiresAt ?? null,
       }));
-      const rows = [...stored, ...linkRows].sort((a, b) => a.service.localeCompare(b.service) || a.key.localeCompare(b.key));
+      const shown = (service: string) => only === undefined || service === only || (!only.includes('@') && splitServiceRef(service).type === only);
+      const rows = [...stored, ...linkRows].filter((r) => shown(r.service)).sort((a, b) => a.service.localeCompare(b.service) || a.key.localeCompare(b.key));
+      if (only !== undefined && rows.length === 0) {
+        const { BUILTIN_SERVICES } = await import('../../services/index.js');
+        const { didYouMean } = await import('../suggest.js');
+        const present = [...new Set([...stored, ...linkRows].map((r) => r.service))].sort();
+        throw new VaultError('NOT_FOUND', `No credentials stored for ${only}`, {
+          hint: didYouMean(only, present, BUILTIN_SERVICES.map((s) => s.name)) ?? `stored: ${present.join(', ') || 'nothing'}`,
+        });
+      }
       if (opts.json) return json({ backend: vault.backendName, dir: vault.dir, entries: rows });
       if (rows.length === 0) return info('No credentials stored. Please run: mcp-tokens store <service> <key>   # asks for the value without echo');
       data(
@@ -60,7 +72,7 @@ export const list = new Command('list')
           ]),
         ),
       );
-      for (const e of entries.filter((e) => e.status !== 'ok')) warn(`${e.problem ?? `${e.service} ${e.key} is unreadable`}`);
+      for (const e of entries.filter((e) => e.status !== 'ok' && shown(e.service))) warn(`${e.problem ?? `${e.service} ${e.key} is unreadable`}`);
     } finally {
       vault.close();
     }

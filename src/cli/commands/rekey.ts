@@ -9,7 +9,12 @@ export const rekey = new Command('rekey')
     `
 Use it when a copy of the vault directory (or of the keychain's vault-key) may have leaked
 together with its passphrase. The new key is recorded beside the old one first, so an
-interrupted rekey leaves everything readable; running rekey again finishes it.`,
+interrupted rekey leaves everything readable; running rekey again finishes it.
+
+rekey keeps the passphrase: if it leaked, change it too (mcp-tokens passwd). And neither
+command makes a leaked copy useless: every token in it was readable by whoever holds it, so
+create a new token at each service, store it (mcp-tokens store <service> token), then revoke
+the old one there.`,
   )
   .action(async function (this: Command) {
     const vault = await openVault(this, { agent: false });

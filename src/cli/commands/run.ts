@@ -36,6 +36,12 @@ LD_*, NODE_OPTIONS, PYTHONPATH, GIT_*, MCP_TOKENS_*…).`,
     const dd = raw.indexOf('--');
     const command = dd < 0 ? [] : raw.slice(dd + 1);
     const services = items.slice(0, items.length - command.length);
+    if (dd < 0 && items.length > 1) {
+      // `run github node server.js`: which words are services cannot be told; -- says it.
+      throw new VaultError('USAGE', 'run needs -- between the services and the command', {
+        hint: `put -- before the command: mcp-tokens run ${items[0]} -- ${items.slice(1).join(' ')}   (if ${items[0]} is the only service)`,
+      });
+    }
     if (dd < 0 || command.length === 0 || (services.length === 0 && opts.env.length === 0)) {
       throw new VaultError('USAGE', 'run needs services or --env mappings, then -- and a command', {
         hint: 'mcp-tokens run github -- npx -y @modelcontextprotocol/server-github',

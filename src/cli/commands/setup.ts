@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { VaultError } from '../../errors.js';
-import { globals, vaultDir } from '../context.js';
-import { data, info } from '../output.js';
+import { globals, openVault, vaultDir } from '../context.js';
+import { data, info, warn } from '../output.js';
 
 export const setup = new Command('setup')
   .description('add (or remove) a marked block to your shell start-up file that loads credentials')
@@ -22,8 +22,9 @@ and it is what MCP client configs should use.
 
 File vaults: every new shell asks for the passphrase unless it can read it from a file only you
 can read: \`--passphrase-file PATH\` (passed to load alone), or MCP_TOKENS_PASSPHRASE_FILE set before
-the block. Create it with \`install -m 600 /dev/null ~/.config/mcp-tokens/passphrase\` and write the
-passphrase with an editor (not with echo: history keeps it). Under systemd, LoadCredentialEncrypted=
+the block. Create it with
+  install -d -m 700 ~/.config/mcp-tokens && install -m 600 /dev/null ~/.config/mcp-tokens/passphrase
+and write the passphrase with an editor (not with echo: history keeps it). Under systemd, LoadCredentialEncrypted=
 and MCP_TOKENS_PASSPHRASE_FILE=$CREDENTIALS_DIRECTORY/<name> work too. Anyone who can read that
 file can open the vault.
 Keychain vaults: the keychain must be unlocked when a shell starts (it is, in a desktop session);
@@ -38,8 +39,19 @@ macOS: Terminal starts bash as a login shell, which reads ~/.bash_profile: sourc
     const rc = s.rcPathFor(shell);
     const g = globals(this);
     const { resolve } = await import('node:path');
+    const services = opts.services.split(',').map((x) => x.trim()).filter(Boolean);
+    const all = services.length === 0 || services.includes('all');
+    // Named: the block loads them one after the other, so the last would silently win a variable.
+    if (!all) {
+      const clash = (await import('../collect-env.js')).sharedVariables(services)[0];
+      if (clash) {
+        throw new VaultError('USAGE', `${clash.services.join(' and ')} both set ${clash.name}: a shell can hold only one of them`, {
+          hint: `load one of them (--services ${services.filter((x) => x !== clash.services[1]).join(',')}), and give the other to one program: mcp-tokens run ${clash.services[1]} -- <command>`,
+        });
+      }
+    }
     const block = s.renderSetupBlock(shell, {
-      services: opts.services.split(',').map((x) => x.trim()).filter(Boolean),
+      services,
       ...(g.dir ? { vaultDir: vaultDir(g) } : {}),
       ...(opts.passphraseFile ? { passphraseFile: resolve(opts.passphraseFile) } : {}),
     });
@@ -49,8 +61,10 @@ macOS: Terminal starts bash as a login shell, which reads ~/.bash_profile: sourc
     }
     const r = await s.applySetup(rc, block);
     const where = r.viaSymlink ? `${r.target} (through the link ${r.rcPath})` : r.target;
-    if (r.action === 'unchanged') return info(`${where} already has this block; nothing changed.`);
-    info(`${r.action === 'added' ? 'Added' : 'Updated'} the mcp-tokens block in ${where}: every new ${shell} shell exports your credentials (mcp-tokens run gives them to one program only).`);
+    if (r.action === 'unchanged') info(`${where} already has this block; nothing changed.`);
+    else info(`${r.action === 'added' ? 'Added' : 'Updated'} the mcp-tokens block in ${where}: every new ${shell} shell exports your credentials (mcp-tokens run gives them to one program only).`);
+    if (all) for (const c of await storedClashes(this)) warn(c);
+    if (r.action === 'unchanged') return;
     const { Vault } = await import('../../vault/vault.js');
     let asks = false;
     try {
@@ -79,4 +93,39 @@ async function undo(shells: readonly ('bash' | 'zsh' | 'fish')[]): Promise<void>
   }
   if (failure !== undefined) throw failure;
   if (changed === 0) info(`No mcp-tokens block in ${paths.join(', ')}; nothing changed.`);
+}
+
+/**
+ * What `load all` in the block will leave out: services stored here that set one variable. Read
+ * without a prompt (keychain, agent, passphrase file); a locked file vault is judged by its entry
+ * file names (links are sealed, so a linked service is not seen then).
+ */
+async function storedClashes(cmd: Command): Promise<string[]> {
+  const dir = vaultDir(globals(cmd));
+  const { Vault } = await import('../../vault/vault.js');
+  let present: string[] = [];
+  try {
+    const vault = await openVault(cmd, { prompt: false });
+    try {
+      const { readLinks, servicesWithLinks } = await import('../../links/resolve.js');
+      present = await servicesWithLinks(vault, await readLinks(vault));
+    } finally {
+      vault.close();
+    }
+  } catch {
+    try {
+      if (Vault.backendOf(dir) !== 'file') return [];
+      const { listEntryFiles } = await import('../../backends/file.js');
+      const { parseEntryName } = await import('../../names.js');
+      present = [...new Set(listEntryFiles(dir).map((n) => parseEntryName(n)!.service))];
+    } catch {
+      return []; // no vault yet, or a damaged one (doctor reports it)
+    }
+  }
+  const { sharedVariables } = await import('../collect-env.js');
+  return sharedVariables(present).map(({ name, services: [a, b] }) =>
+    !a!.includes('@') && b!.includes('@')
+      ? `${a} and ${b} both set ${name}: new shells load ${a}'s and leave ${b} out; give ${b} to one program: mcp-tokens run ${b} -- <command>`
+      : `${a} and ${b} both set ${name}: new shells load neither; choose one: mcp-tokens setup --services ${a} (give the other to one program: mcp-tokens run ${b} -- <command>)`,
+  );
 }

@@ -41,10 +41,9 @@ Exit 1 when any check fails; 3 when a named service has nothing stored.`,
       // A service with nothing stored is not "1 ok": there is nothing to check, so say so (exit 3).
       if (service !== 'all' && !stored.includes(service)) {
         const { BUILTIN_SERVICES } = await import('../../services/index.js');
-        const { closest } = await import('../suggest.js');
-        const guess = closest(service, [...stored, ...BUILTIN_SERVICES.map((s) => s.name)]);
+        const { didYouMean } = await import('../suggest.js');
         throw new VaultError('NOT_FOUND', `No credentials stored for ${service}`, {
-          hint: guess ? `did you mean ${guess}? (stored: ${stored.join(', ') || 'nothing'})` : `stored: ${stored.join(', ') || 'nothing'}; see: mcp-tokens list`,
+          hint: didYouMean(service, stored, BUILTIN_SERVICES.map((s) => s.name)) ?? `stored: ${stored.join(', ') || 'nothing'}; see: mcp-tokens list`,
         });
       }
       if (names.length === 0) throw new VaultError('NOT_FOUND', 'No credentials stored', { hint: 'Please run: mcp-tokens store <service> <key>   # asks for the value without echo' });

@@ -22,33 +22,50 @@ export function completionScript(shell: CompletionShell, cli: readonly string[])
   }
 }
 
-// COMP_WORDBREAKS splits `--format=j` into `--format`, `=`, `j`; the engine skips the `=` word.
-// With the cursor right after `=`, that `=` is the current word: complete an empty word after it
-// and keep the `=` in front of each candidate, since the candidate replaces the current word.
+// COMP_WORDS is split at COMP_WORDBREAKS as well as at blanks: bash's default (and Debian's)
+// holds `@`, `=` and `:`, so `github@work` arrives as `github`, `@`, `work` and `--format=j` as
+// `--format`, `=`, `j`. The words are rebuilt from COMP_LINE up to COMP_POINT, split at blanks
+// only (pieces with no blank between them are one word), and the engine sees `github@w`. Bash
+// then replaces only the last piece (after the last break character), so each candidate loses
+// the part of the word before that piece: `github@work` is offered as `@work` in place of `@w`
+// (readline keeps the `@` in the word it replaces) and `json` in place of the `j` of `--format=j`.
 function bash(cmd: string): string {
   return `# mcp-tokens completion for bash. Install: mcp-tokens completion bash > ~/.local/share/bash-completion/completions/mcp-tokens
 _mcp_tokens() {
-    local cur=\${COMP_WORDS[COMP_CWORD]} prefix= line out
-    local -a args=("\${COMP_WORDS[@]:1:COMP_CWORD}")
-    if [[ $cur == "=" ]]; then
-        prefix="="
-        cur=
-        args+=("")
+    local line gap piece= strip= cur out i
+    local -a words=()
+    if [[ -n \${COMP_LINE-} ]]; then
+        line=\${COMP_LINE:0:COMP_POINT}
+        for ((i = 0; i <= COMP_CWORD; i++)); do
+            gap=\${line%%[![:blank:]]*}
+            line=\${line:\${#gap}}
+            if ((i < COMP_CWORD)); then piece=\${COMP_WORDS[i]}; else piece=$line; fi
+            line=\${line:\${#piece}}
+            if ((i > 0)) && [[ -z $gap ]]; then words[\${#words[@]}-1]+=$piece; else words+=("$piece"); fi
+        done
+    else
+        words=("\${COMP_WORDS[@]:0:COMP_CWORD+1}")
+        piece=\${COMP_WORDS[COMP_CWORD]}
     fi
-    out=$(${cmd} __complete bash "\${args[@]}" 2>/dev/null) || return 0
+    cur=\${words[\${#words[@]}-1]}
+    strip=\${cur:0:\${#cur}-\${#piece}}
+    # Readline keeps a break character of rl_special_prefixes ($ and @ in bash) in the word it
+    # replaces: after github@ the word is @w, not w.
+    [[ -n $piece && ( $strip == *@ || $strip == *\$ ) ]] && strip=\${strip:0:\${#strip}-1}
+    out=$(${cmd} __complete bash "\${words[@]:1}" 2>/dev/null) || return 0
     COMPREPLY=()
     case $out in
         :files)
             compopt -o filenames 2>/dev/null
-            while IFS= read -r line; do COMPREPLY+=("$line"); done < <(compgen -f -- "$cur")
+            out=$(compgen -f -- "$cur")
             ;;
         :commands)
-            while IFS= read -r line; do COMPREPLY+=("$line"); done < <(compgen -c -- "$cur")
-            ;;
-        *)
-            while IFS= read -r line; do [[ -n $line ]] && COMPREPLY+=("$prefix$line"); done <<<"$out"
+            out=$(compgen -c -- "$cur")
             ;;
     esac
+    while IFS= read -r line; do
+        [[ -n $line && $line == "$strip"* ]] && COMPREPLY+=("\${line:\${#strip}}")
+    done <<<"$out"
     return 0
 }
 complete -F _mcp_tokens mcp-tokens
