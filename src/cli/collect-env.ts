@@ -61,18 +61,16 @@ async function readEnv(
     const { spec, values } = await loadWithLinks(vault, service, links);
     // A field an --env mapping exports by name of its own needs no warning that its derived name is not exported.
     const mappedHere = (key: string) => mappings.some((m) => m.service === service && m.key === key);
-    const onWithheld = (w: { key: string; name: string; why: string }) => {
-      if (!mappedHere(w.key)) warn(`${service} ${w.key} is stored but not exported: ${w.why}; ${declareHint(service, w)}`);
-    };
+    const onWithheld = (w: { key: string; name: string; why: string }) => warn(`${service} ${w.key} is stored but not exported: ${w.why}; ${declareHint(service, w)}`);
     try {
-      parts.push({ service, env: buildEnv(spec, values, onWithheld) });
+      parts.push({ service, env: buildEnv(spec, values, onWithheld, mappedHere) });
     } catch (e) {
       if (names || !isVaultError(e) || (e.code !== 'NOT_FOUND' && e.code !== 'INVALID_INPUT')) throw e;
       if (e.code === 'NOT_FOUND') {
         warn(`${e.message}: skipped. ${e.hint ?? ''}`.trim());
       } else {
         skipped++;
-        if (!spec.fields.every((f) => mappedHere(f.key))) refused(new VaultError('INVALID_INPUT', `${e.message}; ${service} skipped`, { hint: e.hint }));
+        refused(new VaultError('INVALID_INPUT', `${e.message}; ${service} skipped`, { hint: e.hint }));
       }
     }
   }

@@ -64,10 +64,13 @@ export function buildEnv(
   spec: ServiceSpec,
   values: Readonly<Record<string, string>>,
   onWithheld: (w: Withheld) => void = () => {},
+  /** Keys an `--env` mapping exports under a name of its own: withheld silently, never an error. */
+  covered: (key: string) => boolean = () => false,
 ): Record<string, string> {
   const missing = spec.fields.filter((f) => f.required && !has(values, f.key));
   const env: Record<string, string> = {};
   const withheld: Withheld[] = [];
+  let coveredOnly = false;
   for (const field of spec.fields) {
     if (field.env === undefined || !has(values, field.key)) continue;
     const name = field.env;
@@ -78,7 +81,8 @@ export function buildEnv(
         hint: `export the field under another name: --env MY_NAME=${spec.name}.${field.key}`,
       });
     }
-    if (why) withheld.push({ key: field.key, name, why });
+    if (why && covered(field.key)) coveredOnly = true;
+    else if (why) withheld.push({ key: field.key, name, why });
     else env[name] = values[field.key]!;
   }
   if (missing.length > 0) throw notStored(spec, missing, spec.fields.filter((f) => f.required));
@@ -88,7 +92,7 @@ export function buildEnv(
       hint: declareHint(spec.name, first),
     });
   }
-  if (Object.keys(env).length === 0) throw notStored(spec, [], []);
+  if (Object.keys(env).length === 0 && !coveredOnly) throw notStored(spec, [], []);
   for (const w of withheld) onWithheld(w);
   for (const [name, value] of Object.entries(env)) assertEnvPair(name, value);
   return env;
@@ -97,7 +101,7 @@ export function buildEnv(
 /** How to export a withheld field anyway: a name the user declares on this machine. */
 export function declareHint(service: string, w: Withheld): string {
   if (unsafeExportName(w.name)) return `export it under a name of your choosing: --env MY_NAME=${service}.${w.key}`;
-  return `to export it, declare the name on this machine: --env ${w.name}=${service}.${w.key} on load or run, or define the service with all its fields (mcp-tokens services add ${service.replace(/@.*$/s, '')} --field ${w.key}:${w.name}:plain --field …)`;
+  return `to export it, declare the name on this machine: --env ${w.name}=${service}.${w.key} on load or run, or define the service with all its fields (mcp-tokens services add ${service.replace(/@.*$/s, '')} --field ${w.key}:${w.name} --field …)`;
 }
 
 /**

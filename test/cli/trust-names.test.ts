@@ -4,7 +4,7 @@
  * name the review found accepted is refused wherever a name is given, and one service that cannot
  * be exported never blanks the others in `load all`.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { seal } from '../../src/bundle/age.js';
@@ -156,7 +156,7 @@ describe('one service that cannot be exported never blanks the others (item 9)',
   it('load all prints every good service, reports the bad ones on stderr and exits 2', async () => {
     // Stored here by hand (store accepts any name of your own; export is what decides).
     for (const [service, key, value] of [['ld', 'preload', '/tmp/evil.so'], ['docker', 'host', 'tcp://127.0.0.1:23750']]) {
-      expect((await cli(['store', service!, key!, '-'], { input: value })).code).toBe(0);
+      expect((await cli(['store', service!, key!, '-'], { input: value! })).code).toBe(0);
     }
     const r = await cli(['load', '--format', 'json']);
     expect(r.code).toBe(2);
@@ -174,6 +174,22 @@ describe('one service that cannot be exported never blanks the others (item 9)',
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('Refusing to export DOCKER_HOST for docker');
     for (const s of ['ld', 'docker']) expect((await cli(['delete', s])).code).toBe(0);
+  }, 60_000);
+});
+
+describe('a field exported by --env under a name of its own', () => {
+  it('needs no derived name: run and load work without a report; without the mapping the service is refused', async () => {
+    expect((await cli(['store', 'srv', 'cookie-value', '-'], { input: 'cookie-123456' })).code).toBe(0);
+    const marker = join(home, 'cookie-out');
+    const script = `require('fs').writeFileSync(${JSON.stringify(marker)}, String(process.env.SLACK_COOKIE) + '|' + String(process.env.SRV_COOKIE_VALUE))`;
+    const r = await cli(['run', 'srv', '--env', 'SLACK_COOKIE=srv.cookie-value', '--', process.execPath, '-e', script]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(readFileSync(marker, 'utf8')).toBe('cookie-123456|undefined');
+    const bare = await cli(['run', 'srv', '--', 'true']);
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toContain("SRV_COOKIE_VALUE is not a credential's name");
+    expect((await cli(['delete', 'srv'])).code).toBe(0);
   }, 60_000);
 });
 
