@@ -124,6 +124,8 @@ describe('a bundle never introduces a variable name', () => {
     expect(load.code, load.stderr).toBe(0);
     expect(JSON.parse(load.stdout)).toEqual({ MYAPP_TOKEN: 'myapp-token-123456' });
     expect(load.stderr).toContain('myapp url is stored but not exported');
+    const list = JSON.parse((await cli(['list', '--json'])).stdout) as { entries: { service: string; key: string; env: string | null }[] };
+    expect(list.entries.filter((e) => e.service === 'myapp').map((e) => [e.key, e.env])).toEqual([['token', 'MYAPP_TOKEN'], ['url', null]]);
     // A name the user declares on this machine exports it.
     const declared = await cli(['load', 'myapp', '--format', 'json', '--env', 'MYAPP_URL=myapp.url']);
     expect(JSON.parse(declared.stdout)).toEqual({ MYAPP_TOKEN: 'myapp-token-123456', MYAPP_URL: 'http://127.0.0.1:23750' });
