@@ -9,11 +9,16 @@ export default defineConfig({
     // a test that takes 10 s on a quiet machine has been seen to take 30 s.
     testTimeout: 120_000,
     hookTimeout: 120_000,
+    // The test-only cheap Argon2id (src/crypto/kdf.ts, TEST_KDF_VARIABLE): vaults the tests make
+    // cost microseconds to unlock instead of half a second. The real presets keep their own tests,
+    // which unset it (test/crypto/kdf.test.ts, test/cli/kdf-presets.test.ts, the golden fixtures).
+    env: { MCP_TOKENS_INSECURE_TEST_KDF: '1' },
     pool: 'forks',
     // Two cores: Argon2id at 64 MiB and child processes dominate; more workers only thrash.
     maxWorkers: 2,
     // Under CI a JSON report too, from which .ci/run prints the plain "N passed, N failed" line.
-    reporters: ci ? ['default', 'json'] : ['default'],
+    // Last, the plain `N passed, N failed, N skipped` line (test/reporters/summary.ts).
+    reporters: ci ? ['default', 'json', './test/reporters/summary.ts'] : ['default', './test/reporters/summary.ts'],
     ...(ci ? { outputFile: { json: '.vitest-results.json' } } : {}),
   },
 });

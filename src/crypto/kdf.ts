@@ -22,6 +22,46 @@ export function isKdfPreset(name: string): name is KdfPreset {
   return Object.hasOwn(KDF_PRESETS, name);
 }
 
+/**
+ * The test suite's switch: with this variable set to `1`, every preset costs microseconds instead
+ * of half a second (the same opslimit, memlimit / 8192: 8 KiB for interactive and default), and
+ * vaults that weak may be opened. It is for the project's own tests only — no option, preset or
+ * help text names it — and without it a vault weaker than `interactive` is refused on open
+ * (checkKdfFloor) and `doctor` names one as weak. The real presets keep their own tests with the
+ * switch unset (test/crypto/kdf.test.ts, the golden fixtures, test/cli/kdf-presets.test.ts).
+ */
+export const TEST_KDF_VARIABLE = 'MCP_TOKENS_INSECURE_TEST_KDF';
+
+/** Under the switch, a derivation this small runs in this thread (see deriveKey). */
+const TEST_INLINE_MEMLIMIT = 1024 * 1024;
+
+export function testKdfEnabled(): boolean {
+  return process.env[TEST_KDF_VARIABLE] === '1';
+}
+
+/** The Argon2id parameters a preset stands for (cheap ones under the test switch). */
+export function presetParams(preset: KdfPreset): KdfParams {
+  const p = KDF_PRESETS[preset];
+  return testKdfEnabled() ? { opslimit: p.opslimit, memlimit: p.memlimit / 8192 } : { opslimit: p.opslimit, memlimit: p.memlimit };
+}
+
+/** True for parameters below the weakest preset a user can choose (interactive). */
+export function isWeakKdf(p: KdfParams): boolean {
+  return p.opslimit < KDF_PRESETS.interactive.opslimit || p.memlimit < KDF_PRESETS.interactive.memlimit;
+}
+
+/**
+ * Refuse, on open, a vault whose parameters are weaker than the interactive preset: no command
+ * makes one for a user, so it was edited (a downgrade that makes the passphrase cheap to guess)
+ * or made by the test suite, whose switch allows it.
+ */
+export function checkKdfFloor(p: KdfParams, path: string): void {
+  if (!isWeakKdf(p) || testKdfEnabled()) return;
+  throw new VaultError('INTEGRITY', `integrity check failed: ${path} has KDF parameters weaker than the interactive preset (opslimit ${p.opslimit}, memlimit ${p.memlimit})`, {
+    hint: 'no mcp-tokens command creates such a vault: vault.json was changed; restore it from your own backup of the vault directory',
+  });
+}
+
 /** Refuse parameters a tampered vault.json could use to make us burn CPU or memory. */
 export function checkKdfParams(p: { opslimit: unknown; memlimit: unknown }): KdfParams {
   const { opslimit, memlimit } = p;
@@ -51,6 +91,12 @@ function badParams(which: string): VaultError {
 export async function deriveKey(passphrase: Uint8Array, salt: Uint8Array, params: KdfParams): Promise<Uint8Array> {
   if (salt.length !== SALT_BYTES) throw new Error('bad salt length');
   const { opslimit, memlimit } = checkKdfParams(params);
+  // The test suite's kilobytes of Argon2id need no worker to give memory back: this thread's
+  // libsodium, without a second WebAssembly start-up (a tenth of a second of CPU per command).
+  if (testKdfEnabled() && memlimit <= TEST_INLINE_MEMLIMIT) {
+    const s = await (await import('./sodium.js')).libsodium();
+    return s.crypto_pwhash(KEY_BYTES, passphrase, salt, opslimit, memlimit, s.crypto_pwhash_ALG_ARGON2ID13);
+  }
   const worker = spare ?? (await startWorker());
   spare = undefined;
   worker.ref(); // a prewarmed worker was unref'd; this one must keep us alive until it answers
@@ -90,7 +136,7 @@ let spare: Worker | undefined;
  * that will unlock a file vault). Unref'd, so an unused spare never keeps the process alive.
  */
 export async function prewarmKdf(): Promise<void> {
-  if (spare) return;
+  if (spare || testKdfEnabled()) return;
   const worker = await startWorker();
   worker.unref();
   worker.once('error', () => {

@@ -3,12 +3,18 @@
  * 64 KiB, the command's stderr passed to ours (never to stdout: `run` must stay stdio-clean),
  * one trailing newline removed. The output is validated as a stored value would be; a failure
  * names the command and its status, never the output.
+ *
+ * The command runs in a process group of its own (a new session: Node's `detached`), so the
+ * timeout, the output cap and our own exit kill it with everything it started — a grandchild
+ * that keeps stdout open (`sh -c 'sleep 30 & echo x'`) cannot stretch the timeout. Its
+ * environment is ours without any variable that can carry a passphrase (launch/env.ts).
  */
 import { spawn } from 'node:child_process';
-import { basename } from 'node:path';
+import { basename, isAbsolute } from 'node:path';
 import { VaultError, isVaultError } from '../errors.js';
+import { scrubEnv } from '../launch/env.js';
 import { checkValue } from '../services/index.js';
-import type { Link } from './links.js';
+import { findOnPath, type Link } from './links.js';
 
 export const MAX_LINK_OUTPUT = 64 * 1024;
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -41,16 +47,45 @@ export async function resolveLink(link: Link, { timeoutMs = linkTimeoutMs() } = 
   return value;
 }
 
+/**
+ * The program to start: the absolute path `link` recorded, or — for a link made before paths were
+ * recorded — the bare name looked up in PATH's absolute directories only (never `.`, an empty
+ * entry or another relative one, which would run a file of whatever folder this runs in).
+ */
+function program(cmd: string, fail: (why: string) => VaultError): string {
+  if (isAbsolute(cmd)) return cmd;
+  if (cmd.includes('/')) throw fail('is a relative path (link it again with its absolute path)');
+  const found = findOnPath(cmd, process.env);
+  if (!found) throw fail("was not found in PATH's absolute directories");
+  return found;
+}
+
 function runCapped(command: readonly string[], timeoutMs: number, fail: (why: string) => VaultError): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MCP_TOKENS_PASSPHRASE')));
-    const child = spawn(command[0]!, command.slice(1), { shell: false, stdio: ['ignore', 'pipe', 'inherit'], env });
+    const file = program(command[0]!, fail);
+    const child = spawn(file, command.slice(1), { shell: false, stdio: ['ignore', 'pipe', 'inherit'], env: scrubEnv(process.env), detached: true });
     const chunks: Buffer[] = [];
     let size = 0;
-    let problem: string | undefined;
+    let settled = false;
+    const release = track(child.pid);
+    const finish = (err: VaultError | undefined) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      release();
+      const all = Buffer.concat(chunks);
+      for (const c of chunks) c.fill(0);
+      if (err) {
+        all.fill(0);
+        reject(err);
+      } else resolve(all);
+    };
+    // A timeout or a flood ends the whole group at once and settles now: whatever of it is left
+    // (a grandchild that left the group) no longer holds us.
     const stop = (why: string) => {
-      problem ??= why;
-      child.kill('SIGKILL');
+      killGroup(child.pid);
+      child.stdout.destroy();
+      finish(fail(why));
     };
     const timer = setTimeout(() => stop(`did not finish within ${Math.round(timeoutMs / 1000)} s`), timeoutMs);
     child.stdout.on('data', (b: Buffer) => {
@@ -58,17 +93,54 @@ function runCapped(command: readonly string[], timeoutMs: number, fail: (why: st
       if (size > MAX_LINK_OUTPUT) stop(`printed more than ${MAX_LINK_OUTPUT / 1024} KiB`);
       else chunks.push(b);
     });
-    child.on('error', (e: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      reject(fail(`could not be started (${e.code ?? 'error'})`));
-    });
+    child.on('error', (e: NodeJS.ErrnoException) => finish(fail(`could not be started (${e.code ?? 'error'})`)));
     child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      const out = Buffer.concat(chunks);
-      for (const c of chunks) c.fill(0);
-      if (problem) return reject(fail(problem));
-      if (code !== 0) return reject(fail(signal ? `was killed by ${signal}` : `exited with status ${code}`));
-      resolve(out);
+      if (code !== 0) return finish(fail(signal ? `was killed by ${signal}` : `exited with status ${code}`));
+      finish(undefined);
     });
   });
+}
+
+/** The process groups of link commands still running, killed if this process exits or is stopped. */
+const live = new Set<number>();
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+function killGroup(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+function killAll(): void {
+  for (const pid of live) killGroup(pid);
+  live.clear();
+}
+
+/** A signal that would have ended us ends the link commands too, then us as it would have. */
+function onSignal(sig: NodeJS.Signals): void {
+  killAll();
+  unhook();
+  process.kill(process.pid, sig);
+}
+
+function hook(): void {
+  process.on('exit', killAll);
+  for (const sig of SIGNALS) process.on(sig, onSignal);
+}
+
+function unhook(): void {
+  process.off('exit', killAll);
+  for (const sig of SIGNALS) process.off(sig, onSignal);
+}
+
+function track(pid: number | undefined): () => void {
+  if (pid === undefined) return () => {};
+  if (live.size === 0) hook();
+  live.add(pid);
+  return () => {
+    if (live.delete(pid) && live.size === 0) unhook();
+  };
 }

@@ -14,7 +14,11 @@ import type { Vault } from '../vault/vault.js';
 export interface Link {
   service: string;
   key: string;
-  /** argv: the command (absolute, or a name found on PATH at link time) and its arguments. */
+  /**
+   * argv: the command and its arguments. `link` records the absolute path it found (a bare name
+   * is looked up once, in PATH's absolute directories only); links made before that may hold a
+   * bare name, which exec.ts looks up the same way each time.
+   */
   command: string[];
 }
 
@@ -48,7 +52,7 @@ function parseLinks(text: string | undefined): Link[] {
 /** Add or replace the link of service/key. Refused while a value is stored there. */
 export async function addLink(vault: Vault, link: Link, env: NodeJS.ProcessEnv = process.env): Promise<{ replaced: boolean }> {
   fieldSpec(link.service, link.key);
-  checkCommand(link.command, env);
+  link = { ...link, command: checkCommand(link.command, env) };
   let replaced = false;
   await updateLinks(vault, async (links, get) => {
     // Checked under the lock: a store that landed while this command waited is seen here.
@@ -91,8 +95,13 @@ async function updateLinks(vault: Vault, change: (links: Link[], get: Get) => Li
   });
 }
 
-/** The command must be absolute and executable, or a bare name found on PATH, now. */
-export function checkCommand(command: readonly string[], env: NodeJS.ProcessEnv): void {
+/**
+ * The command must be absolute and executable, or a bare name found now in one of PATH's absolute
+ * directories; returns the command line with that absolute path in first place. An empty or
+ * relative PATH entry (`.`, `bin`) is never searched: it would make the command depend on the
+ * folder `load` happens to run in (a repository's own `./pass`).
+ */
+export function checkCommand(command: readonly string[], env: NodeJS.ProcessEnv): string[] {
   const [cmd] = command;
   if (cmd === undefined || cmd === '') throw new VaultError('USAGE', 'link needs a command after --', { hint: 'mcp-tokens link github token -- pass show mcp/github' });
   if (command.length > MAX_ARGS || command.some((a) => a.length > MAX_ARG || a.includes('\0'))) {
@@ -100,13 +109,24 @@ export function checkCommand(command: readonly string[], env: NodeJS.ProcessEnv)
   }
   if (isAbsolute(cmd)) {
     if (!executable(cmd)) throw new VaultError('INVALID_INPUT', `${cmd} is not an executable file`, { hint: 'give the absolute path of the secret manager\'s CLI, or its name on PATH' });
-    return;
+    return [...command];
   }
   if (cmd.includes('/')) {
     throw new VaultError('INVALID_INPUT', `a link's command must be an absolute path or a name on PATH, not the relative path ${cmd}`, { hint: `use the absolute path of ${cmd}` });
   }
-  const found = (env['PATH'] ?? '').split(delimiter).some((d) => d !== '' && isAbsolute(d) && executable(join(d, cmd)));
-  if (!found) throw new VaultError('INVALID_INPUT', `${cmd} was not found on PATH`, { hint: `install it, or give its absolute path` });
+  const found = findOnPath(cmd, env);
+  if (!found) throw new VaultError('INVALID_INPUT', `${cmd} was not found on PATH`, { hint: `install it, or give its absolute path (only PATH's absolute directories are searched)` });
+  return [found, ...command.slice(1)];
+}
+
+/** The first `dir/name` that is an executable file, for the absolute directories of PATH only. */
+export function findOnPath(name: string, env: NodeJS.ProcessEnv): string | undefined {
+  for (const d of (env['PATH'] ?? '').split(delimiter)) {
+    if (d === '' || !isAbsolute(d)) continue;
+    const p = join(d, name);
+    if (executable(p)) return p;
+  }
+  return undefined;
 }
 
 function executable(path: string): boolean {

@@ -22,6 +22,8 @@ import { NAME_RE } from '../names.js';
 import { unsafeExportName } from '../launch/env-names.js';
 import { readSecureText } from '../vault/fsutil.js';
 import { isReservedService } from '../vault/reserved.js';
+import { checkUrlProblem } from './check-url.js';
+import { MATCH_BUDGET_MS, matchPattern, patternProblem } from './pattern.js';
 import { BUILTIN_SERVICES, customEnvName } from './index.js';
 import type { FieldSpec, ServiceSpec } from './types.js';
 
@@ -119,6 +121,8 @@ export function validateUserServices(raw: unknown, path: string): UserServicesFi
         } catch (e) {
           throw invalid(path, `${fat}.pattern`, `not a valid regular expression (${(e as Error).message})`);
         }
+        const unsafe = patternProblem(f.pattern);
+        if (unsafe) throw invalid(path, `${fat}.pattern`, unsafe);
       }
     });
     if (s.check) {
@@ -128,8 +132,12 @@ export function validateUserServices(raw: unknown, path: string): UserServicesFi
         if (!keys.has(ref)) throw invalid(path, `${at}.check.url`, `{${ref}} names no field of ${s.name}`);
         if (secret.has(ref)) throw invalid(path, `${at}.check.url`, `{${ref}} is a secret field: a URL ends up in logs; send it in a header`);
       }
-      if (!/^(https?:\/\/|\{[a-z][a-z0-9-]*\})/.test(c.url)) throw invalid(path, `${at}.check.url`, 'must start with https://, http:// or a {field} holding such a URL');
+      const urlProblem = checkUrlProblem(c.url);
+      if (urlProblem) throw invalid(path, `${at}.check.url`, urlProblem);
       for (const [h, v] of Object.entries(c.headers)) {
+        if (REFUSED_HEADERS.has(h.toLowerCase())) {
+          throw invalid(path, `${at}.check.headers.${h}`, `the ${h} header is set by mcp-tokens from the check URL, or changes where or how a request travels; a check may not declare it`);
+        }
         for (const ref of placeholders(v)) if (!keys.has(ref)) throw invalid(path, `${at}.check.headers.${h}`, `{${ref}} names no field of ${s.name}`);
       }
       const both = c.accepted.find((n) => c.rejected.includes(n));
@@ -138,6 +146,41 @@ export function validateUserServices(raw: unknown, path: string): UserServicesFi
   });
   return file;
 }
+
+/**
+ * Headers a declared check may not set: they name another host than the URL's (a proxy or a
+ * virtual host behind the same address would then get the token), or change how the request is
+ * framed, forwarded or upgraded on its way (hop-by-hop headers, request smuggling).
+ */
+const REFUSED_HEADERS = new Set([
+  'host',
+  'forwarded',
+  'x-forwarded-host',
+  'x-forwarded-for',
+  'x-forwarded-proto',
+  'x-forwarded-port',
+  'x-forwarded-server',
+  'x-forwarded-prefix',
+  'x-host',
+  'x-original-url',
+  'x-rewrite-url',
+  'x-original-host',
+  'x-http-method-override',
+  'x-http-method',
+  'x-method-override',
+  'via',
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authorization',
+  'proxy-authenticate',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'content-length',
+  'expect',
+]);
 
 /** `{token}` references in a template. */
 export function placeholders(template: string): string[] {
@@ -153,7 +196,7 @@ export function fillTemplate(template: string, values: Readonly<Record<string, s
 export function userServiceSpec(def: UserServiceDef): ServiceSpec {
   const title = def.title ?? def.name;
   const fields: FieldSpec[] = def.fields.map((f) => {
-    const re = f.pattern === undefined ? undefined : new RegExp(`^(?:${f.pattern})$`, 'u');
+    const pattern = f.pattern;
     const message = f.message ?? `Invalid ${title} ${f.key} format`;
     return {
       key: f.key,
@@ -162,7 +205,14 @@ export function userServiceSpec(def: UserServiceDef): ServiceSpec {
       required: f.required,
       placeholder: `<${f.key}>`,
       description: f.description ?? (f.secret ? 'secret' : 'setting'),
-      validate: (value: string) => (re && !re.test(value) ? `${message}: expected a value matching ${f.pattern}` : undefined),
+      // Matched in a worker with a time budget (services/pattern.ts): a pattern cannot hang us.
+      validate: (value: string) => {
+        if (pattern === undefined) return undefined;
+        const got = matchPattern(pattern, value);
+        if (got === 'match') return undefined;
+        if (got === 'timeout') return `${message}: matching the pattern ${pattern} took longer than ${MATCH_BUDGET_MS / 1000} s on this value; simplify the pattern in services.json`;
+        return `${message}: expected a value matching ${pattern}`;
+      },
     };
   });
   const check = def.check;

@@ -2,7 +2,7 @@
 import { VaultError } from '../errors.js';
 import { AEAD_ALG, b64decode, b64encode, concat, FORMAT_VERSION, integrity, KDF_ALG, KEY_BYTES, KID_RE, NONCE_BYTES, SALT_BYTES, TAG_BYTES, vaultKeyAd } from '../crypto/format.js';
 import { keyId, LocalKeyHandle } from '../crypto/keyhandle.js';
-import { checkKdfParams, deriveKey, type KdfParams } from '../crypto/kdf.js';
+import { checkKdfFloor, checkKdfParams, deriveKey, type KdfParams } from '../crypto/kdf.js';
 import { sodium } from '../crypto/sodium.js';
 
 export const CONFIG_NAME = 'vault.json';
@@ -69,6 +69,7 @@ export function parseConfig(text: string, path: string): VaultConfig {
   if (kdf['alg'] !== KDF_ALG) throw integrity(`${path} names an unknown KDF`);
   if (key['alg'] !== AEAD_ALG) throw integrity(`${path} names an unknown cipher`);
   const params = checkKdfParams({ opslimit: kdf['opslimit'], memlimit: kdf['memlimit'] });
+  checkKdfFloor(params, path);
   const config: FileVaultConfig = {
     v: 1,
     backend: 'file',

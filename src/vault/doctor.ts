@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { isVaultError } from '../errors.js';
 import { parseEntryName } from '../names.js';
 import { looksSealed } from '../crypto/format.js';
+import { isWeakKdf } from '../crypto/kdf.js';
 import { TEMP_PREFIX, kindOf, pidAlive } from './fsutil.js';
 import { CONFIG_NAME, parseConfig, type VaultConfig } from './config.js';
 import { currentKeyIds, filesUnderOlderKeys, readIfRegular } from './doctor-keys.js';
@@ -65,6 +66,10 @@ export async function doctor(dir: string, opts: DoctorOptions): Promise<DoctorRe
       parsed = config;
       backend = config.backend;
       add({ level: 'ok', message: `vault backend: ${backend}`, path: join(dir, CONFIG_NAME) });
+      // Opened at all only under the test suite's switch (checkKdfFloor refuses it otherwise).
+      if (config.backend === 'file' && isWeakKdf(config.kdf)) {
+        add({ level: 'warn', message: `weak KDF: opslimit ${config.kdf.opslimit}, memlimit ${config.kdf.memlimit} is below the interactive preset (a test vault)`, path: join(dir, CONFIG_NAME), fix: 'mcp-tokens passwd --kdf default' });
+      }
       if (config.backend === 'file' && config.previous) {
         add({ level: 'warn', message: 'an interrupted rekey: every file still opens, but the old key is kept until it finishes', path: join(dir, CONFIG_NAME), fix: 'mcp-tokens rekey' });
       }

@@ -36,7 +36,7 @@
 import { join } from 'node:path';
 import { VaultError } from '../errors.js';
 import { parseEntryName, type EntryName } from '../names.js';
-import { KDF_PRESETS, type KdfPreset } from '../crypto/kdf.js';
+import { presetParams, type KdfPreset } from '../crypto/kdf.js';
 import { fileBackend, listEntryFiles } from '../backends/file.js';
 import type { Backend } from '../backends/types.js';
 import { keyId, type LocalKeyHandle } from '../crypto/keyhandle.js';
@@ -194,7 +194,7 @@ async function newFileConfig(vault: Vault, key: LocalKeyHandle, opts: MoveOption
   try {
     if (pass.length === 0) throw new VaultError('NO_PASSPHRASE', 'the passphrase is empty', { hint: 'choose a non-empty passphrase; nothing was changed' });
     // The same data key, so every existing backup still opens after the move.
-    return await wrapKeyHandles(key, pass, KDF_PRESETS[opts.kdf ?? 'default'], vault.config.createdAt);
+    return await wrapKeyHandles(key, pass, presetParams(opts.kdf ?? 'default'), vault.config.createdAt);
   } finally {
     pass.fill(0);
   }

@@ -9,7 +9,7 @@ import { VaultError, isVaultError } from '../errors.js';
 import { entryName, parseEntryName, type EntryName } from '../names.js';
 import { checkValue, fieldSpec, serviceSpec, type ServiceSpec } from '../services/index.js';
 import { jwtExpiry } from '../services/validators.js';
-import { KDF_PRESETS, type KdfPreset } from '../crypto/kdf.js';
+import { presetParams, type KdfPreset } from '../crypto/kdf.js';
 import { fileBackend, listEntryFiles } from '../backends/file.js';
 import { fileAd, looksSealed } from '../crypto/format.js';
 import { LocalKeyHandle, type KeyHandle } from '../crypto/keyhandle.js';
@@ -183,7 +183,7 @@ export class Vault {
       const pass = await needPassphrase(opts, 'create');
       key = await newKeyHandle();
       try {
-        config = await wrapKeyHandles(key, pass, KDF_PRESETS[opts.kdf ?? 'default'], createdAt);
+        config = await wrapKeyHandles(key, pass, presetParams(opts.kdf ?? 'default'), createdAt);
       } finally {
         pass.fill(0);
       }
@@ -650,7 +650,7 @@ export class Vault {
     const pass = await needPassphrase(this.opts, 'change');
     let next: FileVaultConfig;
     try {
-      const params = kdf ? KDF_PRESETS[kdf] : { opslimit: config.kdf.opslimit, memlimit: config.kdf.memlimit };
+      const params = kdf ? presetParams(kdf) : { opslimit: config.kdf.opslimit, memlimit: config.kdf.memlimit };
       next = await wrapKeyHandles(await this.localKey(), pass, params, config.createdAt);
     } finally {
       pass.fill(0);

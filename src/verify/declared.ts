@@ -1,11 +1,13 @@
 /**
  * The live check of a user service, declared in services.json: one request built from templates
  * of the service's fields, judged by its HTTP status. It goes through the same request() as the
- * built-in checks: the token only in the declared headers to the URL's origin, no redirect to
+ * built-in checks: the token only in the declared headers to the URL's origin (fixed before any
+ * field is filled in: services/check-url.ts), no redirect to
  * another origin, system trust, timeouts; server text is scrubbed of every secret field.
  */
 import type { UserCheck, UserServiceDef } from '../services/user.js';
 import { fillTemplate } from '../services/user.js';
+import { fillCheckUrl } from '../services/check-url.js';
 import { failureOutcome, rejectedOutcome, safeText, unexpectedOutcome, USER_AGENT } from './common.js';
 import { request } from './http.js';
 import { scrubber, secretParts } from './redact.js';
@@ -20,16 +22,11 @@ export async function verifyDeclared(
 ): Promise<VerifyOutcome> {
   const secrets = def.fields.filter((f) => f.secret && values[f.key] !== undefined).flatMap((f) => secretParts(values[f.key]!));
   const scrub = scrubber(secrets);
-  const url = fillTemplate(check.url, values);
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return unexpectedOutcome(`the check URL of ${title} is not a URL once filled in: check the stored fields (${safeText(url, scrub)})`, []);
-  }
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
-    return unexpectedOutcome(`the check URL of ${title} is not http(s): ${parsed.protocol}`, []);
-  }
+  // The origin is fixed before a field is filled in; fields go in encoded (services/check-url.ts).
+  const filled = fillCheckUrl(check.url, values);
+  if ('problem' in filled) return unexpectedOutcome(`the check URL of ${title} cannot be built: ${safeText(filled.problem, scrub)}; check the stored fields`, []);
+  const parsed = filled.url;
+  const url = parsed.href;
   const headers: Record<string, string> = { 'user-agent': USER_AGENT };
   for (const [h, template] of Object.entries(check.headers)) headers[h.toLowerCase()] = fillTemplate(template, values);
   const result = await request({ method: check.method, url, headers, timeoutMs: ctx.timeoutMs, signal: ctx.signal });

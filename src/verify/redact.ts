@@ -2,7 +2,8 @@
  * Last line of defence for verify reports: every string in a report is scrubbed of the stored
  * secret values before it leaves the core. The checks never put a token in a message, but they do
  * quote servers (a status reason, a GraphQL error), and a server can echo what it was sent — on
- * purpose split by control or zero-width characters, or only in part.
+ * purpose split by control or zero-width characters, only in part, in another case, or encoded
+ * (base64, base64url, hex, percent-encoding).
  */
 import type { ServiceSpec } from '../services/index.js';
 
@@ -42,7 +43,8 @@ export const MIN_ECHO_RUN = 12;
  * to flatten (safeText), which keeps a multi-line hint of our own intact.
  */
 export function scrubber(secrets: readonly string[], replacement = REDACTED): (text: string) => string {
-  const list = [...new Set(secrets.map(stripIgnorable))].filter((s) => s.length >= MIN_SECRET_LENGTH);
+  const plain = secrets.map(stripIgnorable);
+  const list = [...new Set([...plain, ...plain.flatMap(encodedForms)].map(fold))].filter((s) => s.length >= MIN_SECRET_LENGTH);
   const windows = new Set<string>();
   for (const s of list) for (let i = 0; i + MIN_ECHO_RUN <= s.length; i++) windows.add(s.slice(i, i + MIN_ECHO_RUN));
   const short = list.filter((s) => s.length < MIN_ECHO_RUN);
@@ -55,7 +57,7 @@ export function scrubber(secrets: readonly string[], replacement = REDACTED): (t
       const ch = String.fromCodePoint(text.codePointAt(i)!);
       if (!IGNORABLE_RE.test(ch)) {
         for (let k = 0; k < ch.length; k++) at.push(i + k);
-        visible += ch;
+        visible += fold(ch);
       }
       i += ch.length;
     }
@@ -78,6 +80,41 @@ export function scrubber(secrets: readonly string[], replacement = REDACTED): (t
     }
     return out + text.slice(pos).replace(FORMAT_RE, '');
   };
+}
+
+/**
+ * Case folded, one character at a time and only where that keeps its length (so positions in the
+ * folded text are positions in the original): a server that echoes `GHP_ABC…` or `ghp_abc…` for
+ * `ghp_AbC…` is caught. Secrets are folded the same way; a 12-character window stays far too
+ * specific to hit ordinary text.
+ */
+function fold(s: string): string {
+  let out = '';
+  for (const ch of s) {
+    const lower = ch.toLowerCase();
+    out += lower.length === ch.length ? lower : ch;
+  }
+  return out;
+}
+
+/**
+ * The forms a server most plausibly echoes a token in besides its own: base64 and base64url (a
+ * `Basic` header is base64 of `user:token`, so the token's bytes can sit at any offset modulo 3 —
+ * each alignment is kept, minus the characters that also depend on neighbouring bytes), hex
+ * (a debugging dump) and percent-encoding.
+ */
+function encodedForms(secret: string): string[] {
+  const bytes = Buffer.from(secret, 'utf8');
+  const out: string[] = [];
+  for (const shift of [0, 1, 2]) {
+    const b64 = Buffer.concat([Buffer.alloc(shift), bytes]).toString('base64');
+    const core = b64.slice(shift === 0 ? 0 : 4, Math.floor((shift + bytes.length) / 3) * 4);
+    out.push(core, core.replace(/\+/g, '-').replace(/\//g, '_'));
+  }
+  out.push(bytes.toString('hex'));
+  const encoded = encodeURIComponent(secret);
+  if (encoded !== secret) out.push(encoded);
+  return out;
 }
 
 function stripIgnorable(s: string): string {

@@ -7,13 +7,12 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { BIN, PASSPHRASE, REPO, canary, cliEnv, ensureBuilt, githubClassic, writePassphraseFile } from '../helpers/cli.js';
 import { openVault } from '../cli/support.js';
 import { findAgent, agentKeyHandle } from '../../src/agent/client.js';
 import { entryAd, vaultKeyAd } from '../../src/crypto/format.js';
 import { agentVault, cli, pidAlive, procText, status, unlockVault, until, type AgentVault } from './support.js';
+import { withMcpClient } from '../helpers/mcp.js';
 
 const FIXTURE = join(REPO, 'test/fixtures/mcp-env-server.mjs');
 const sha = (v: string) => createHash('sha256').update(v, 'utf8').digest('hex');
@@ -51,18 +50,13 @@ describe('unlock, run through the agent, lock', () => {
   it('an MCP client starts a server through run with no passphrase anywhere in the environment', async () => {
     const env = cliEnv(v.home, v.env);
     expect(Object.keys(env).some((k) => k.startsWith('MCP_TOKENS_PASSPHRASE'))).toBe(false);
-    const transport = new StdioClientTransport({ command: process.execPath, args: [BIN, 'run', 'github', 'myapp', '--', process.execPath, FIXTURE], env, stderr: 'pipe' });
-    const client = new Client({ name: 'agent-test', version: '1.0.0' });
-    await client.connect(transport);
-    try {
+    await withMcpClient({ command: process.execPath, args: [BIN, 'run', 'github', 'myapp', '--', process.execPath, FIXTURE], env }, async ({ client }) => {
       const result = await client.callTool({ name: 'env_report', arguments: { names: ['GITHUB_PERSONAL_ACCESS_TOKEN', 'MYAPP_SECRET'] } });
       expect((result.structuredContent as { report: unknown[] }).report).toEqual([
         { name: 'GITHUB_PERSONAL_ACCESS_TOKEN', set: true, sha256: sha(token) },
         { name: 'MYAPP_SECRET', set: true, sha256: sha(secret) },
       ]);
-    } finally {
-      await client.close();
-    }
+    });
   });
 
   it('load, store (with its backup), list and restore work with no passphrase', async () => {

@@ -4,9 +4,9 @@
  * connect nor, if the modes were loosened by mistake, get anything without the token.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, githubClassic } from '../helpers/cli.js';
 import { agentPaths } from '../../src/agent/paths.js';
@@ -108,9 +108,9 @@ describe.skipIf(!isRoot || !haveTools)('a second user', () => {
     const v = await agentVault([['github', 'token', githubClassic()]]);
     const s = await unlockVault(v);
     const paths = agentPaths(v.dir, v.env);
-    // Let the other user walk down to the socket directory (the temp HOME is 0700).
-    chmodSync(v.home, 0o711);
-    chmodSync(v.run, 0o711);
+    // Let the other user walk down to the socket directory (the temp HOME is 0700, and so may be
+    // the TMPDIR above it: every directory on the way gets search permission, restored after).
+    restoreSearch = allowSearchDown(v.home, v.run);
     const blocked = asOther(paths.socket);
     expect(blocked.out).toContain('ERROR EACCES');
     // A mistake: the directory and socket opened to everyone. The token still keeps them out.
@@ -133,3 +133,28 @@ describe.skipIf(!isRoot || !haveTools)('a second user', () => {
     expect(s.pid).toBeGreaterThan(0);
   });
 });
+
+let restoreSearch = (): void => undefined;
+afterAll(() => restoreSearch());
+
+/**
+ * Give others search (x) permission on each of `paths` and on every directory above them that
+ * lacks it; return a function that puts the old modes back (ancestors first set, last restored).
+ */
+function allowSearchDown(...paths: string[]): () => void {
+  const changed = new Map<string, number>();
+  for (const start of paths) {
+    for (let d = start; ; d = dirname(d)) {
+      const mode = statSync(d).mode & 0o7777;
+      if ((mode & 0o011) !== 0o011 && !changed.has(d)) {
+        changed.set(d, mode);
+        chmodSync(d, mode | 0o011);
+      }
+      if (dirname(d) === d) break;
+    }
+  }
+  return () => {
+    for (const [d, mode] of [...changed].reverse()) chmodSync(d, mode);
+    changed.clear();
+  };
+}

@@ -219,7 +219,7 @@ describe('requireKeyringOrSkip', () => {
       delete process.env['CI'];
       const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
       expect(requireKeyringOrSkip()).toBe(false);
-      expect(warn).toHaveBeenCalledWith(expect.stringMatching(/^SKIPPED: keychain tests need .*secret-tool/));
+      expect(warn).toHaveBeenCalledWith(expect.stringMatching(/^SKIPPED: dbus gnome-keyring libsecret-tools: keychain tests need .*secret-tool/));
       warn.mockRestore();
       process.env['CI'] = 'true';
       expect(() => requireKeyringOrSkip()).toThrow(/CI=true.*gnome-keyring-daemon.*apt-get install/);

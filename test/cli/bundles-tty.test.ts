@@ -3,11 +3,11 @@
  * the CLI a real pseudo-terminal as stdout. The refusal comes before the vault is opened.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BIN, cliEnv, ensureBuilt, tempHome } from '../helpers/cli.js';
+import { requireTools } from '../helpers/tools.js';
 
-const SCRIPT = existsSync('/usr/bin/script');
+const SCRIPT = requireTools('util-linux', ['script'], 'terminal tests with script(1)');
 const R = 'age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p';
 
 describe.skipIf(!SCRIPT)('export to a terminal', () => {

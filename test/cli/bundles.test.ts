@@ -4,13 +4,14 @@
  * value rides along in each vault and must never appear in any message or in `list`.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PASSPHRASE, canary, ensureBuilt, githubClassic, jwt, passphraseEnv, runCli, tempHome, vaultDir, type CliResult } from '../helpers/cli.js';
 import { backupValues, openVault, seedVault, snapshot } from './support.js';
+import { requireTools } from '../helpers/tools.js';
 
-const AGE = existsSync('/usr/bin/age') && existsSync('/usr/bin/age-keygen');
+const AGE = requireTools('age', ['age', 'age-keygen'], 'interop tests with the age CLI');
 
 interface Machine {
   home: string;

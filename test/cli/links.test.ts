@@ -9,8 +9,9 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { canary, ensureBuilt, githubClassic, jwt, passphraseEnv, runCli, tempHome, vaultDir, type CliResult } from '../helpers/cli.js';
 import { seedVault, snapshot } from './support.js';
+import { requireTools } from '../helpers/tools.js';
 
-const PASS = existsSync('/usr/bin/pass') && existsSync('/usr/bin/gpg');
+const PASS = requireTools('pass', ['pass', 'gpg'], 'links to a real pass store (with gnupg)');
 
 function script(dir: string, name: string, body: string): string {
   const p = join(dir, name);
@@ -149,7 +150,8 @@ describe('links', () => {
       const extra = { GNUPGHOME: gnupg, PASSWORD_STORE_DIR: store };
       const l = await run(['link', 'github', 'token', '--', 'pass', 'show', 'mcp/github'], extra);
       expect(l.code, l.stderr).toBe(0);
-      expect((await run(['list'], extra)).stdout).toMatch(/github\s+token\s+→ pass show mcp\/github/);
+      // The bare name is recorded as the absolute path found on PATH at link time.
+      expect((await run(['list'], extra)).stdout).toMatch(/github\s+token\s+→ \/usr\/bin\/pass show mcp\/github/);
       const load = await run(['load', 'github', '--format', 'json'], extra);
       expect(load.code, load.stderr).toBe(0);
       expect(JSON.parse(load.stdout)).toEqual({ GITHUB_PERSONAL_ACCESS_TOKEN: token });

@@ -9,9 +9,8 @@ import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { BIN, REPO, cliEnv, ensureBuilt, githubClassic, jwt, passphraseEnv, runCli, tempHome } from '../helpers/cli.js';
+import { withMcpClient } from '../helpers/mcp.js';
 
 const FIXTURE = join(REPO, 'test/fixtures/mcp-env-server.mjs');
 const sha = (v: string) => createHash('sha256').update(v, 'utf8').digest('hex');
@@ -79,21 +78,12 @@ describe('migrate: every server keeps exactly its variables; accounts, services 
 
   /** Start a config entry as its client would, and report the given variables (hash or unset). */
   async function report(entry: Entry, names: string[]): Promise<Record<string, string | false>> {
-    const transport = new StdioClientTransport({
-      command: entry.command,
-      args: entry.args,
-      env: cliEnv(home, { ...passEnv, ...entry.env, PATH: `${bindir}:${process.env['PATH'] ?? '/usr/bin:/bin'}` }),
-      stderr: 'pipe',
-    });
-    const client = new Client({ name: 'migrate-accounts', version: '1.0.0' });
-    await client.connect(transport);
-    try {
+    const params = { command: entry.command, args: entry.args ?? [], env: cliEnv(home, { ...passEnv, ...entry.env, PATH: `${bindir}:${process.env['PATH'] ?? '/usr/bin:/bin'}` }) };
+    return withMcpClient(params, async ({ client }) => {
       const res = await client.callTool({ name: 'env_report', arguments: { names } });
       const rows = (res.structuredContent as { report: { name: string; set: boolean; sha256?: string }[] }).report;
       return Object.fromEntries(rows.map((r) => [r.name, r.set ? r.sha256! : false]));
-    } finally {
-      await client.close();
-    }
+    });
   }
 
   const CREDENTIAL_NAMES = ['GITHUB_PERSONAL_ACCESS_TOKEN', 'GITHUB_TOKEN', 'HA_TOKEN', 'HA_URL', 'API_ACCESS_TOKEN', 'OPENAI_API_KEY', 'OPENAI_OPENAI_API_KEY', 'LOG_LEVEL'];

@@ -9,10 +9,9 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { BIN, REPO, cliEnv, collect, ensureBuilt, githubClassic, jwt, passphraseEnv, runCli, spawnCli, tempHome } from '../helpers/cli.js';
 import { requireKeyringOrSkip, startKeyringSession, type KeyringSession } from '../helpers/keyring-session.js';
+import { withMcpClient } from '../helpers/mcp.js';
 
 /** Node ≥ 22.15 on POSIX: run replaces itself with the command (src/launch/run.ts). */
 const HAS_EXECVE = typeof (process as unknown as { execve?: unknown }).execve === 'function';
@@ -26,22 +25,12 @@ interface Report {
 }
 
 async function reportThroughRun(services: string[], env: Record<string, string>, names: string[]): Promise<Report[]> {
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [BIN, 'run', ...services, '--', process.execPath, FIXTURE],
-    env,
-    stderr: 'pipe',
-  });
-  const client = new Client({ name: 'run-mcp-test', version: '1.0.0' });
-  await client.connect(transport);
-  try {
+  return withMcpClient({ command: process.execPath, args: [BIN, 'run', ...services, '--', process.execPath, FIXTURE], env }, async ({ client }) => {
     const tools = await client.listTools();
     expect(tools.tools.map((t) => t.name)).toContain('env_report');
     const result = await client.callTool({ name: 'env_report', arguments: { names } });
     return (result.structuredContent as { report: Report[] }).report;
-  } finally {
-    await client.close();
-  }
+  });
 }
 
 beforeAll(() => ensureBuilt());

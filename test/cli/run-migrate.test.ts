@@ -8,9 +8,8 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { BIN, REPO, cliEnv, ensureBuilt, githubClassic, jwt, passphraseEnv, runCli, tempHome } from '../helpers/cli.js';
+import { withMcpClient } from '../helpers/mcp.js';
 
 const FIXTURE = join(REPO, 'test/fixtures/mcp-env-server.mjs');
 const sha = (v: string) => createHash('sha256').update(v, 'utf8').digest('hex');
@@ -84,23 +83,14 @@ describe('migrate a Claude Desktop config and start the rewritten server', () =>
     }
 
     // Start the rewritten entry as Claude Desktop would: its command, args and env.
-    const transport = new StdioClientTransport({
-      command: gh.command,
-      args: gh.args,
-      env: cliEnv(home, { ...passEnv, ...gh.env, PATH: `${bindir}:${process.env['PATH'] ?? '/usr/bin:/bin'}` }),
-      stderr: 'pipe',
-    });
-    const client = new Client({ name: 'migrate-e2e', version: '1.0.0' });
-    await client.connect(transport);
-    try {
+    const params = { command: gh.command, args: gh.args, env: cliEnv(home, { ...passEnv, ...gh.env, PATH: `${bindir}:${process.env['PATH'] ?? '/usr/bin:/bin'}` }) };
+    await withMcpClient(params, async ({ client }) => {
       const res = await client.callTool({ name: 'env_report', arguments: { names: ['GITHUB_PERSONAL_ACCESS_TOKEN', 'LOG_LEVEL'] } });
       expect((res.structuredContent as { report: unknown[] }).report).toEqual([
         { name: 'GITHUB_PERSONAL_ACCESS_TOKEN', set: true, sha256: sha(token) },
         { name: 'LOG_LEVEL', set: true, sha256: sha('debug') },
       ]);
-    } finally {
-      await client.close();
-    }
+    });
   });
 
   it('a second run has nothing to migrate', async () => {

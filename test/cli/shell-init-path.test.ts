@@ -47,6 +47,7 @@ describe('shell-init from a CLI that is not on PATH', () => {
       PATH: '/usr/bin:/bin',
       HOME: home,
       LANG: 'C.UTF-8',
+      MCP_TOKENS_INSECURE_TEST_KDF: '1',
       NODE: process.execPath,
       CLI,
       XDG_CONFIG_HOME: join(cwd, '.config'),

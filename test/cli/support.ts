@@ -157,4 +157,3 @@ export function catCommand(file: string): string {
 export function cliCommand(args: readonly string[]): string {
   return [process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
 }
-

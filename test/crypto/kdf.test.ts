@@ -12,6 +12,9 @@ import { checkKdfParams, deriveKey, KDF_PRESETS } from '../../src/crypto/kdf.js'
 import { libsodium } from '../../src/crypto/sodium.js';
 import { ensureBuilt, REPO } from '../helpers/cli.js';
 
+// The real KDF path (the worker thread), not the suite's cheap one (vitest.config.ts sets the switch).
+delete process.env['MCP_TOKENS_INSECURE_TEST_KDF'];
+
 const te = new TextEncoder();
 const SMALL = { opslimit: 1, memlimit: 1024 * 1024 };
 

@@ -76,6 +76,8 @@ export function cliEnv(home: string, extra: Record<string, string | undefined> =
     PATH: process.env['PATH'] ?? '/usr/bin:/bin',
     HOME: home,
     LANG: 'C.UTF-8',
+    // Cheap Argon2id for the vaults tests make (src/crypto/kdf.ts); `undefined` in extra unsets it.
+    MCP_TOKENS_INSECURE_TEST_KDF: '1',
     ...extra,
   };
   return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));

@@ -14,6 +14,7 @@ import { accessSync, constants, mkdirSync, mkdtempSync, rmSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
+import { skippedLine } from './tools.js';
 
 const run = promisify(execFile);
 
@@ -61,9 +62,9 @@ export function keyringToolsAvailable(): boolean {
 export function requireKeyringOrSkip(): boolean {
   if (process.platform === 'linux' && keyringToolsAvailable()) return true;
   const missing = KEYRING_PROGRAMS.filter((p) => !onPath(p)).join(', ') || `platform ${process.platform}`;
-  const msg = `keychain tests need ${missing} (Debian: apt-get install ${KEYRING_PACKAGES})`;
+  const msg = skippedLine(KEYRING_PACKAGES, `keychain tests need ${missing}`);
   if (process.env['CI'] === 'true') throw new Error(`CI=true and ${msg}`);
-  console.warn(`SKIPPED: ${msg}`);
+  console.warn(msg);
   return false;
 }
 

@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BIN, cliEnv } from './cli.js';
+import { skippedLine } from './tools.js';
 
 const DRIVER = join(dirname(fileURLToPath(import.meta.url)), 'pty-drive.py');
 
@@ -36,14 +37,14 @@ export function python(): string | undefined {
   return found ?? undefined;
 }
 
-export const NO_PTY = 'pseudo-terminal tests need python3 (Debian: apt-get install python3)';
+export const NO_PTY = skippedLine('python3', 'pseudo-terminal tests need python3 with its pty module');
 
 /** Call at the top of a test: skips with a one-line reason without python3, fails under CI=true. */
 export function requirePty(skip: (note?: string) => never): void {
   if (process.platform === 'win32') skip('the prompts read /dev/tty: there is no pseudo-terminal to test on Windows');
   if (python() !== undefined) return;
   if (process.env['CI'] === 'true') throw new Error(`CI=true and ${NO_PTY}`);
-  console.warn(`SKIPPED: ${NO_PTY}`);
+  console.warn(NO_PTY);
   skip(NO_PTY);
 }
 

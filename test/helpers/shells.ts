@@ -5,6 +5,7 @@
  */
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import { skippedLine } from './tools.js';
 
 export type ShellName = 'bash' | 'dash' | 'zsh' | 'fish';
 
@@ -25,7 +26,7 @@ export function shellPath(shell: ShellName): string | undefined {
 
 /** Why a test cannot run without `shell` (the Debian package is named after the shell). */
 export function missingShellMessage(shell: ShellName): string {
-  return `${shell} tests need ${shell} on PATH (Debian: apt-get install ${shell})`;
+  return skippedLine(shell, `${shell} tests need ${shell} on PATH`);
 }
 
 /**
@@ -37,6 +38,6 @@ export function requireShell(shell: ShellName, skip: (note?: string) => never): 
   if (p !== undefined) return p;
   const msg = missingShellMessage(shell);
   if (process.env['CI'] === 'true') throw new Error(`CI=true and ${msg}`);
-  console.warn(`SKIPPED: ${msg}`);
+  console.warn(msg);
   return skip(msg);
 }

@@ -45,7 +45,7 @@ export function runShell(
   writeFileSync(file, script);
   // A HOME of its own, outside cwd: fish writes config and history there, and the tests list cwd.
   const home = tempDir('mcpt-home-');
-  const base = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: home, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8' };
+  const base = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: home, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8', MCP_TOKENS_INSECURE_TEST_KDF: '1' };
   const extra = shell === 'fish' ? { XDG_CONFIG_HOME: join(home, '.config'), XDG_DATA_HOME: join(home, '.local/share') } : {};
   const flags = [...(shell === 'zsh' ? ['-f'] : []), ...(opts.interactive ? ['-i'] : [])];
   const r = spawnSync(shellPath(shell) ?? shell, [...flags, file], {

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import type { StdioServerParameters } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { compileForNode, REPO, tempDir } from './helpers.js';
+import { withMcpClient } from '../helpers/mcp.js';
 
 const FIXTURE = join(REPO, 'test/fixtures/mcp-env-server.mjs');
 const HARNESS = join(REPO, 'test/launch/harness/run-harness.mjs');
@@ -14,28 +14,23 @@ interface Report {
   report: Array<{ name: string; set: boolean; sha256?: string }>;
 }
 
-async function callEnvReport(transport: StdioClientTransport, names: string[]): Promise<{ raw: string; report: Report }> {
-  const client = new Client({ name: 'mcp-tokens-test', version: '1.0.0' });
-  await client.connect(transport); // initialize + initialized
-  try {
+async function callEnvReport(params: Omit<StdioServerParameters, 'stderr'>, names: string[]): Promise<{ raw: string; report: Report }> {
+  return withMcpClient(params, async ({ client }) => {
     const tools = await client.listTools();
     expect(tools.tools.map((t) => t.name)).toContain('env_report');
     const result = await client.callTool({ name: 'env_report', arguments: { names } });
     expect(result.isError).toBeFalsy();
     return { raw: JSON.stringify(result), report: result.structuredContent as unknown as Report };
-  } finally {
-    await client.close();
-  }
+  });
 }
 
 describe('the MCP env fixture, driven by the SDK client', () => {
   it('launched directly: reports set/unset and the hash of the value, never the value', async () => {
-    const transport = new StdioClientTransport({
+    const transport = {
       command: process.execPath,
       args: [FIXTURE],
       env: { MCP_TEST_SECRET: SECRET, PATH: process.env['PATH'] ?? '' },
-      stderr: 'pipe',
-    });
+    };
     const { raw, report } = await callEnvReport(transport, ['MCP_TEST_SECRET', 'MCP_TEST_UNSET']);
     expect(report.report).toEqual([
       { name: 'MCP_TEST_SECRET', set: true, sha256: sha256(SECRET) },
@@ -46,7 +41,7 @@ describe('the MCP env fixture, driven by the SDK client', () => {
 
   it('launched through runWithEnv: the credential arrives, JSON-RPC passes untouched, no passphrase leaks', async () => {
     const runJs = compileForNode('src/launch/run.ts', tempDir('mcpt-build-'));
-    const transport = new StdioClientTransport({
+    const transport = {
       command: process.execPath,
       args: [HARNESS, runJs, process.execPath, FIXTURE],
       env: {
@@ -55,8 +50,7 @@ describe('the MCP env fixture, driven by the SDK client', () => {
         MCP_TOKENS_PASSPHRASE: 'canary-passphrase',
         MCP_TOKENS_PASSPHRASE_FILE: '/run/credentials/x',
       },
-      stderr: 'pipe',
-    });
+    };
     const names = ['GITHUB_PERSONAL_ACCESS_TOKEN', 'MCP_TOKENS_PASSPHRASE', 'MCP_TOKENS_PASSPHRASE_FILE', 'HARNESS_EXTRA_ENV'];
     const { raw, report } = await callEnvReport(transport, names);
     expect(report.report).toEqual([

@@ -5,6 +5,13 @@ import { applyMigration, planMigration, undoMigration } from '../../src/migrate/
 import { EXPECTED_VAULT, makeHome, type TestHome } from './home.js';
 import { TestTarget } from './targets.js';
 import { CANARIES, githubToken, jwt } from './tokens.js';
+import { requireTools } from '../helpers/tools.js';
+
+// The home's rc files include .zshrc and config.fish: migrate edits one only when its own shell
+// says the result still parses (`zsh -n`, `fish -n`), so these tests need both shells.
+const ZSH = requireTools('zsh', ['zsh'], 'migrate tests that edit .zshrc');
+const FISH = requireTools('fish', ['fish'], 'migrate tests that edit config.fish');
+const itRc = it.skipIf(!ZSH || !FISH);
 
 let h: TestHome;
 afterEach(async () => {
@@ -17,7 +24,7 @@ async function inFiles(value: string): Promise<boolean> {
 }
 
 describe('conflicts', () => {
-  it("skips a value of the user's own files that differs from the vault; a config server with it becomes an instance", async () => {
+  itRc("skips a value of the user's own files that differs from the vault; a config server with it becomes an instance", async () => {
     h = await makeHome();
     const vaultToken = githubToken('already-in-vault');
     const target = new TestTarget();
@@ -48,7 +55,7 @@ describe('conflicts', () => {
     expect(result.stored.map((s) => `${s.service}/${s.key}`)).not.toContain('github/token');
   });
 
-  it('replaces the vault value with --overwrite, backing up the old one', async () => {
+  itRc('replaces the vault value with --overwrite, backing up the old one', async () => {
     h = await makeHome();
     const old = githubToken('already-in-vault');
     const target = new TestTarget();
@@ -118,7 +125,7 @@ describe('a failure half-way loses nothing', () => {
 });
 
 describe('file backend in the legacy directory', () => {
-  it('does not unlink the encrypted entry that replaced a plaintext file', async () => {
+  itRc('does not unlink the encrypted entry that replaced a plaintext file', async () => {
     h = await makeHome();
     await fs.unlink(join(h.legacyDir, 'wikijs_url')); // the fixture's stand-in entry does not decrypt here
     const target = new TestTarget({ entriesDir: h.legacyDir });
@@ -160,7 +167,7 @@ describe('undo', () => {
     expect(await h.read('.claude.json')).toBe(original);
   });
 
-  it('restores only the last run', async () => {
+  itRc('restores only the last run', async () => {
     h = await makeHome();
     const target = new TestTarget();
     await applyMigration(await planMigration(target, h.options()), target);

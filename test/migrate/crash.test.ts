@@ -4,32 +4,38 @@
  * be in the vault or still in its plaintext source, every config must parse, and a plain re-run
  * must finish the job with the same end state as an uninterrupted run.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { promisify } from 'node:util';
 import { parse, type ParseError } from 'jsonc-parser';
+import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyMigration, planMigration } from '../../src/migrate/index.js';
 import { CONFIGS, EXPECTED_VAULT, makeHome } from './home.js';
 import { TestTarget } from './targets.js';
 import { CANARIES } from './tokens.js';
+import { ensureBuilt } from '../helpers/cli.js';
 
 const run = promisify(execFile);
 const REPO = join(import.meta.dirname, '..', '..');
 let build: string;
 
 beforeAll(async () => {
-  // Node 20 cannot run TypeScript: compile the child and what it imports once.
+  // Node 20 cannot run TypeScript: the child and the test module it imports are transpiled (no
+  // type check: the suite's typecheck covers them), and `src` in the build is the built dist/,
+  // which the relative imports `../../src/….js` then reach.
+  ensureBuilt();
   build = await fs.mkdtemp(join(tmpdir(), 'mcp-tokens-crash-build-'));
-  execFileSync(
-    join(REPO, 'node_modules', '.bin', 'tsc'),
-    ['--outDir', build, '--rootDir', REPO, '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022',
-      '--types', 'node', '--skipLibCheck', '--strict', join(REPO, 'test', 'migrate', 'crash-child.ts')],
-    { cwd: REPO },
-  );
+  await fs.mkdir(join(build, 'test', 'migrate'), { recursive: true });
+  for (const name of ['crash-child', 'targets']) {
+    const source = await fs.readFile(join(REPO, 'test', 'migrate', `${name}.ts`), 'utf8');
+    const out = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true } });
+    await fs.writeFile(join(build, 'test', 'migrate', `${name}.js`), out.outputText);
+  }
   await fs.writeFile(join(build, 'package.json'), '{"type":"module"}');
+  await fs.symlink(join(REPO, 'dist'), join(build, 'src'));
   await fs.symlink(join(REPO, 'node_modules'), join(build, 'node_modules'));
 }, 120_000);
 afterAll(async () => {

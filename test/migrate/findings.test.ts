@@ -12,6 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { applyMigration, leftovers, listRuns, planMigration, undoMigration, type PlanOptions } from '../../src/migrate/index.js';
 import { TestTarget } from './targets.js';
 import { githubToken, jwt, proxmoxToken } from './tokens.js';
+import { requireTools } from '../helpers/tools.js';
 
 let root: string | undefined;
 afterEach(async () => {
@@ -300,7 +301,7 @@ describe('issue 12 findings', () => {
 });
 
 describe('rc files are edited only when the result still parses', () => {
-  it('an export inside if … fi is left (and listed) rather than breaking .bashrc; a plain one is removed', async () => {
+  it.skipIf(!requireTools('zsh', ['zsh'], 'the migrate test that edits .zshrc'))('an export inside if … fi is left (and listed) rather than breaking .bashrc; a plain one is removed', async () => {
     const { options } = await home();
     const bashrc = `alias ll='ls -l'\nif [ -n "$PS1" ]; then\n  export GITHUB_PERSONAL_ACCESS_TOKEN=${GH}\nfi\n`;
     const bashPath = await write('.bashrc', bashrc);

@@ -169,6 +169,8 @@ async function main() {
     MCP_TOKENS_LOCK_TIMEOUT_MS: '60000',
     NO_COLOR: '1',
   };
+  // Under the test suite, its cheap Argon2id (src/crypto/kdf.ts); `npm run soak` alone uses the real one.
+  if (process.env.MCP_TOKENS_INSECURE_TEST_KDF) env.MCP_TOKENS_INSECURE_TEST_KDF = process.env.MCP_TOKENS_INSECURE_TEST_KDF;
   if (o.keychain) {
     for (const v of ['DBUS_SESSION_BUS_ADDRESS', 'XDG_RUNTIME_DIR', 'XDG_DATA_HOME', 'XDG_CONFIG_HOME', 'XDG_CACHE_HOME']) {
       if (process.env[v] !== undefined) env[v] = process.env[v];

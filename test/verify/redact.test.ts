@@ -66,6 +66,28 @@ describe('scrubber', () => {
     expect(scrub(`prefix: ${shorter}`)).toBe(`prefix: ${shorter}`);
   });
 
+  it.each([
+    ['upper case', (t: string) => t.toUpperCase()],
+    ['lower case', (t: string) => t.toLowerCase()],
+    ['swapped case', (t: string) => [...t].map((c) => (c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase())).join('')],
+    ['base64', (t: string) => Buffer.from(t).toString('base64')],
+    ['base64url', (t: string) => Buffer.from(t).toString('base64url')],
+    ['base64 of user:token (a Basic header), each alignment', (t: string) => ['u:', 'us:', 'use:'].map((u) => Buffer.from(u + t).toString('base64')).join(' / ')],
+    ['hex', (t: string) => Buffer.from(t).toString('hex')],
+    ['upper-case hex', (t: string) => Buffer.from(t).toString('hex').toUpperCase()],
+    ['percent-encoded', (t: string) => encodeURIComponent(`${t}+/=`)],
+  ])('redacts the token echoed in %s', (_, transform) => {
+    const echoed = transform(TOKEN);
+    const out = scrub(`401 Unauthorized: ${echoed} (bad)`);
+    expect(out, out).not.toContain(echoed);
+    expect(out).toContain(REDACTED);
+    expect(out.toLowerCase()).not.toContain(TOKEN.slice(4, 4 + MIN_ECHO_RUN).toLowerCase());
+    // Nothing of the encoded form long enough to decode a 12-character run survives either.
+    expect(out.startsWith('401 Unauthorized: ') && out.endsWith(' (bad)')).toBe(true);
+    const middle = out.slice('401 Unauthorized: '.length, -' (bad)'.length);
+    for (const piece of middle.split(/[^A-Za-z0-9+/_%-]+/)) expect(piece.length).toBeLessThan(MIN_ECHO_RUN);
+  });
+
   it('keeps ordinary text, and removes format characters from it', () => {
     expect(scrub('API running.')).toBe('API running.');
     expect(scrub('octo\u200bcat\nline two')).toBe('octocat\nline two');

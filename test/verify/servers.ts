@@ -37,7 +37,8 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startServer(route: Route, tls?: { key: string; cert: string }): Promise<TestServer> {
+/** `bind`: another loopback address (127.0.0.2 on Linux) plays a second, distinct host. */
+export async function startServer(route: Route, tls?: { key: string; cert: string }, bind = '127.0.0.1'): Promise<TestServer> {
   const received: Received[] = [];
   let connections = 0;
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
@@ -60,13 +61,13 @@ export async function startServer(route: Route, tls?: { key: string; cert: strin
   };
   const server: Server = tls ? createHttps({ key: tls.key, cert: tls.cert }, handler) : createHttp(handler);
   server.on('connection', () => connections++);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, bind, resolve));
   const port = (server.address() as AddressInfo).port;
   const scheme = tls ? 'https' : 'http';
   return {
-    url: `${scheme}://127.0.0.1:${port}`,
+    url: `${scheme}://${bind}:${port}`,
     port,
-    host: `127.0.0.1:${port}`,
+    host: `${bind}:${port}`,
     received,
     connections: () => connections,
     close: () =>

@@ -19,7 +19,8 @@ Examples:
 
 The command runs without a shell, with stdin closed and a timeout (30 s, or
 MCP_TOKENS_LINK_TIMEOUT seconds); its output (at most 64 KiB, one trailing newline removed) is
-checked like a stored value and never written to disk. It must be an absolute path or on PATH.
+checked like a stored value and never written to disk. It must be an absolute path or on PATH
+(absolute directories only); a name is recorded as the absolute path found at link time.
 The command line is kept sealed in the vault. Remove a link with: mcp-tokens unlink <service> <key>`,
   )
   .action(async function (this: Command, service: string, key: string) {
@@ -32,12 +33,12 @@ The command line is kept sealed in the vault. Remove a link with: mcp-tokens unl
     const { addLink, checkCommand, showCommand } = await import('../../links/links.js');
     const { fieldSpec } = await import('../../services/index.js');
     fieldSpec(service, key);
-    checkCommand(command, process.env);
+    const resolved = checkCommand(command, process.env);
     const vault = await openVault(this, { create: true });
     try {
       if (vault.created) info(`Created a ${vault.created.backend} vault in ${vault.dir} (${vault.created.reason}).`);
-      const { replaced } = await addLink(vault, { service, key, command });
-      info(`${replaced ? 'Relinked' : 'Linked'} ${service} ${key} → ${showCommand(command)}`);
+      const { replaced } = await addLink(vault, { service, key, command: resolved });
+      info(`${replaced ? 'Relinked' : 'Linked'} ${service} ${key} → ${showCommand(resolved)}`);
     } finally {
       vault.close();
     }
