@@ -86,7 +86,7 @@ export function buildEnv(
     else env[name] = values[field.key]!;
   }
   if (missing.length > 0) throw notStored(spec, missing, spec.fields.filter((f) => f.required));
-  if (Object.keys(env).length === 0 && withheld.length > 0) {
+  if (Object.keys(env).length === 0 && withheld.length > 0 && !coveredOnly) {
     const first = withheld[0]!;
     throw new VaultError('INVALID_INPUT', `Refusing to export ${withheld.map((w) => w.name).join(', ')} for ${spec.name}: ${first.why}`, {
       hint: declareHint(spec.name, first),
