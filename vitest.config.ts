@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import HeavyFirstSequencer from './test/sequencer.js';
 
 const ci = process.env['CI'] === 'true';
 
@@ -14,6 +15,7 @@ export default defineConfig({
     // which unset it (test/crypto/kdf.test.ts, test/cli/kdf-presets.test.ts, the golden fixtures).
     env: { MCP_TOKENS_INSECURE_TEST_KDF: '1' },
     pool: 'forks',
+    sequence: { sequencer: HeavyFirstSequencer },
     // Two cores: Argon2id at 64 MiB and child processes dominate; more workers only thrash.
     maxWorkers: 2,
     // Under CI a JSON report too, from which .ci/run prints the plain "N passed, N failed" line.

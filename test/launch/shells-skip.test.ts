@@ -21,9 +21,9 @@ describe('tests that need a shell', () => {
     try {
       delete process.env['CI'];
       expect(() => requireShell(ABSENT, skip)).toThrow('skipped');
-      expect(notes).toEqual([`${ABSENT} tests need ${ABSENT} on PATH (Debian: apt-get install ${ABSENT})`]);
+      expect(notes).toEqual([`SKIPPED: ${ABSENT}: ${ABSENT} tests need ${ABSENT} on PATH (Debian: apt-get install ${ABSENT})`]);
       process.env['CI'] = 'true';
-      expect(() => requireShell(ABSENT, skip)).toThrow(/^CI=true and mcpt-no-such-shell tests need/);
+      expect(() => requireShell(ABSENT, skip)).toThrow(/^CI=true and SKIPPED: mcpt-no-such-shell: mcpt-no-such-shell tests need/);
       expect(notes).toHaveLength(1);
     } finally {
       restore();
