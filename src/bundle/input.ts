@@ -1,5 +1,5 @@
 /** Reading a bundle with a size cap, checked before anything is decrypted. */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { VaultError } from '../errors.js';
 
 /** Far above any real bundle (values are at most 16 KiB each), far below a memory problem. */
@@ -14,14 +14,19 @@ function tooBig(): VaultError {
 export function readBundleFile(path: string): Uint8Array {
   let fd: number;
   try {
-    fd = openSync(path, 'r');
+    // O_NONBLOCK: a FIFO (or a device) named as the bundle must not wait for a writer; fstat refuses it below.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new VaultError(code === 'ENOENT' ? 'NOT_FOUND' : 'IO', `cannot read ${path} (${code ?? 'error'})`, { hint: 'give the path of the bundle, or - to read stdin', cause: e });
   }
   try {
     const st = fstatSync(fd);
-    if (!st.isFile()) throw new VaultError('INVALID_INPUT', `${path} is not a regular file`, { hint: 'give the path of the bundle, or - to read stdin' });
+    if (!st.isFile()) {
+      throw new VaultError('INVALID_INPUT', `${path} is not a regular file`, {
+        hint: 'give the path of the bundle file; to read a pipe or another program\'s output, give - and redirect it to stdin (mcp-tokens import - < pipe)',
+      });
+    }
     if (st.size > MAX_BUNDLE) throw tooBig();
     const buf = Buffer.alloc(st.size);
     let got = 0;

@@ -1,7 +1,7 @@
 /** The env vars of one or more services, as `load` prints them and `run` injects them. */
 import type { Command } from 'commander';
 import { VaultError, isVaultError } from '../errors.js';
-import { assertEnvPair, buildEnv, mergeEnvs } from '../launch/env.js';
+import { assertEnvPair, buildEnv, declareHint, mergeEnvs } from '../launch/env.js';
 import type { EnvMapping } from '../launch/env-map.js';
 import { BUILTIN_SERVICES, fieldSpec, serviceSpec, typeSpec } from '../services/index.js';
 import { didYouMean } from './suggest.js';
@@ -12,12 +12,19 @@ import { globals, openForRead, vaultDir } from './context.js';
  * Every service's variables, plus each `--env` mapping. A variable that two services would set is
  * refused (exit 2) unless an `--env` mapping names it, which then decides its value. With no
  * services and some mappings, only the mappings are exported.
+ *
+ * With 'all', one service that cannot be exported (a refused or non-credential derived name) is
+ * handed to `refused` and left out; the others are still returned, so one bad service never
+ * blanks every shell's auto-load. A named service that cannot be exported throws.
  */
 export async function collectEnv(
   cmd: Command,
   services: 'all' | readonly string[],
   warn: (m: string) => void,
   mappings: readonly EnvMapping[] = [],
+  refused: (e: VaultError) => void = (e) => {
+    throw e;
+  },
 ): Promise<Array<[string, string]>> {
   const names = services === 'all' ? undefined : services.map((s) => serviceSpec(s).name);
   // A known type (built-in or services.json) that lacks the key is a usage error, found before anything is opened.
@@ -35,7 +42,7 @@ export async function collectEnv(
     if (names === undefined) return []; // 'all' of nothing is nothing: `eval "$(mcp-tokens load)"` stays quiet
     throw nothingStored();
   }
-  const { vault, value } = await openForRead(cmd, (vault) => readEnv(vault, names, mappings, warn));
+  const { vault, value } = await openForRead(cmd, (vault) => readEnv(vault, names, mappings, warn, refused));
   vault.close();
   return value;
 }
@@ -46,6 +53,7 @@ async function readEnv(
   names: readonly string[] | undefined,
   mappings: readonly EnvMapping[],
   warn: (m: string) => void,
+  refused: (e: VaultError) => void,
 ): Promise<Array<[string, string]>> {
   // Links (a secret manager's command) fill in what is not stored: links/resolve.ts.
   const { readLinks, servicesWithLinks, loadWithLinks } = await import('../links/resolve.js');
@@ -55,17 +63,26 @@ async function readEnv(
   const present = await servicesWithLinks(vault, links);
   if (names) refuseTypo(names, present);
   const stored = names ?? present;
+  let skipped = 0;
   for (const service of stored) {
     const { spec, values } = await loadWithLinks(vault, service, links);
+    // A field an --env mapping exports by name of its own needs no warning that its derived name is not exported.
+    const mappedHere = (key: string) => mappings.some((m) => m.service === service && m.key === key);
+    const onWithheld = (w: { key: string; name: string; why: string }) => warn(`${service} ${w.key} is stored but not exported: ${w.why}; ${declareHint(service, w)}`);
     try {
-      parts.push({ service, env: buildEnv(spec, values), spec });
+      parts.push({ service, env: buildEnv(spec, values, onWithheld, mappedHere), spec });
     } catch (e) {
-      if (names || !isVaultError(e, 'NOT_FOUND')) throw e;
-      warn(`${e.message}: skipped. ${e.hint ?? ''}`.trim());
+      if (names || !isVaultError(e) || (e.code !== 'NOT_FOUND' && e.code !== 'INVALID_INPUT')) throw e;
+      if (e.code === 'NOT_FOUND') {
+        warn(`${e.message}: skipped. ${e.hint ?? ''}`.trim());
+      } else {
+        skipped++;
+        refused(new VaultError('INVALID_INPUT', `${e.message}; ${service} skipped`, { hint: e.hint }));
+      }
     }
   }
   if (parts.length === 0 && mapped.length === 0) {
-    if (names === undefined && mappings.length === 0 && stored.length === 0) return []; // an empty vault
+    if (names === undefined && mappings.length === 0 && stored.length === skipped) return []; // an empty vault, or nothing exportable (already reported)
     throw nothingStored();
   }
   const decided = new Set(mapped.map(([name]) => name));

@@ -14,8 +14,24 @@ function staticHelp(): string | undefined {
   }
 }
 
+/**
+ * A reader that went away (`mcp-tokens load --help | head -5`) is a quiet end, not a crash: a
+ * write to a closed stdout or stderr fails with EPIPE, which Node reports as an 'error' event and,
+ * with no listener, as an uncaught exception with a stack trace. Writes after that are dropped;
+ * the command itself runs to its end (a vault write is never cut short by a closed pipe).
+ */
+function quietOnClosedOutput(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') return;
+      throw e;
+    });
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   process.umask(0o077);
+  quietOnClosedOutput();
   const args = argv.slice(2);
   if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
     process.stdout.write(`${version()}\n`);

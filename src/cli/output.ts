@@ -10,6 +10,10 @@
  *  - an argument that looks like a credential is hidden in everything written to stderr, and in
  *    commander's output too (see mask.ts): a token typed in the wrong place is never echoed.
  *  - one error style, ours or commander's: `mcp-tokens: message` then `  hint: …`.
+ *  - human output never carries a terminal control sequence it did not make: every message,
+ *    hint and table cell is passed through `printable`, so a link's argument, a file name or
+ *    anything else that came from data shows ESC, other control characters and bidirectional
+ *    overrides as `\x1b`, `\u202e`… instead of acting on the terminal.
  */
 import { isVaultError } from '../errors.js';
 import { argumentMasker } from './mask.js';
@@ -41,6 +45,26 @@ function paint(code: string, text: string): string {
   return color ? `\x1b[${code}m${text}\x1b[0m` : text;
 }
 
+// C0 controls except newline and tab, DEL, C1 controls, and the Unicode format characters that
+// reorder or hide text (bidi embeddings, overrides and isolates, zero-width marks, BOM).
+const UNPRINTABLE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
+const UNPRINTABLE_CELL = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
+
+function escapeChar(c: string): string {
+  const n = c.codePointAt(0)!;
+  if (c === '\n') return '\\n';
+  if (c === '\t') return '\\t';
+  return n <= 0xff ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u${n.toString(16).padStart(4, '0')}`;
+}
+
+/**
+ * Text safe to show on a terminal: control and text-reordering characters spelled as escapes.
+ * Newlines and tabs are kept in messages; a table cell (`cell: true`) escapes them too.
+ */
+export function printable(text: string, opts: { cell?: boolean } = {}): string {
+  return text.replace(opts.cell ? UNPRINTABLE_CELL : UNPRINTABLE, escapeChar);
+}
+
 /** Data for stdout. */
 export function data(text: string): void {
   process.stdout.write(text.endsWith('\n') || text === '' ? text : `${text}\n`);
@@ -52,18 +76,18 @@ export function json(value: unknown): void {
 
 /** Informational message (stderr; silenced by --quiet). */
 export function info(message: string): void {
-  if (!quiet) writeErr(`${message}\n`);
+  if (!quiet) writeErr(`${printable(message)}\n`);
 }
 
 /** Warning (stderr; shown even with --quiet). */
 export function warn(message: string): void {
-  writeErr(`${paint('33', 'warning:')} ${message}\n`);
+  writeErr(`${paint('33', 'warning:')} ${printable(message)}\n`);
 }
 
 /** The one error format: `mcp-tokens: message`, then the hint on its own indented line. */
 export function printError(message: string, hint?: string): void {
-  writeErr(`${paint('31', 'mcp-tokens:')} ${message}\n`);
-  if (hint) writeErr(`  ${paint('2', 'hint:')} ${hint}\n`);
+  writeErr(`${paint('31', 'mcp-tokens:')} ${printable(message)}\n`);
+  if (hint) writeErr(`  ${paint('2', 'hint:')} ${printable(hint)}\n`);
 }
 
 /** Print an error with its hint; returns the exit code. */
@@ -120,7 +144,8 @@ function debugCause(cause: unknown): void {
 }
 
 /** Plain text table: columns padded to their widest cell. */
-export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+export function table(headers: readonly string[], cellsIn: readonly (readonly string[])[]): string {
+  const rows = cellsIn.map((r) => r.map((c) => printable(c, { cell: true })));
   const widths = headers.map((h, i) => Math.max(width(h), ...rows.map((r) => width(r[i] ?? ''))));
   const line = (cells: readonly string[]) =>
     cells.map((c, i) => (i === cells.length - 1 ? c : c + ' '.repeat(widths[i]! - width(c)))).join('  ').trimEnd();

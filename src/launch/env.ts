@@ -5,7 +5,7 @@
  */
 import { VaultError } from '../errors.js';
 import { storeHints } from '../services/index.js';
-import { unsafeExportName } from './env-names.js';
+import { derivedNameProblem, unsafeExportName } from './env-names.js';
 import type { FieldSpec, ServiceSpec } from '../services/index.js';
 
 /** Portable environment variable names: what every shell we emit for can assign. */
@@ -41,33 +41,67 @@ export function isPassphraseVariable(name: string): boolean {
   return PASSPHRASE_VAR_RE.test(name);
 }
 
+/** A stored field left out of the environment because its derived name is not one to export. */
+export interface Withheld {
+  key: string;
+  name: string;
+  why: string;
+}
+
 /**
  * Map a service's stored values (keyed by field key: `token`, `url`…) to its env vars.
  * Fields without an env name (github api, proxmox ca…) are stored but never exported.
  * Throws NOT_FOUND with the seed's wrapper message when a required field is missing, or when a
  * service with no required fields (a user-defined one) has nothing exportable at all.
  * For a user-defined service pass `serviceSpec(name, storedKeys)` so each key has its FieldSpec.
+ *
+ * A name derived for a service nobody declared (`docker` + `host` → DOCKER_HOST) is exported
+ * only when it passes env-names.ts's derivedNameProblem; otherwise the field is withheld and
+ * `onWithheld` told. A service with nothing left to export but withheld fields is INVALID_INPUT.
+ * A declared name on the refused list (possible only through the library) is INVALID_INPUT too.
  */
-export function buildEnv(spec: ServiceSpec, values: Readonly<Record<string, string>>): Record<string, string> {
+export function buildEnv(
+  spec: ServiceSpec,
+  values: Readonly<Record<string, string>>,
+  onWithheld: (w: Withheld) => void = () => {},
+  /** Keys an `--env` mapping exports under a name of its own: withheld silently, never an error. */
+  covered: (key: string) => boolean = () => false,
+): Record<string, string> {
   const missing = spec.fields.filter((f) => f.required && !has(values, f.key));
   const env: Record<string, string> = {};
+  const withheld: Withheld[] = [];
+  let coveredOnly = false;
   for (const field of spec.fields) {
     if (field.env === undefined || !has(values, field.key)) continue;
-    env[field.env] = values[field.key]!;
-  }
-  if (missing.length > 0) throw notStored(spec, missing, spec.fields.filter((f) => f.required));
-  if (Object.keys(env).length === 0) throw notStored(spec, [], []);
-  for (const [name, value] of Object.entries(env)) {
-    assertEnvPair(name, value);
-    // A user-defined service's derived name (`ld` + `preload` → LD_PRELOAD) must not reach a child either.
-    const why = unsafeExportName(name);
-    if (why) {
+    const name = field.env;
+    if (isPassphraseVariable(name)) assertEnvPair(name, ''); // throws, naming the passphrase variable
+    const why = field.derived ? derivedNameProblem(name) : unsafeExportName(name);
+    if (why && !field.derived) {
       throw new VaultError('INVALID_INPUT', `Refusing to export ${name} for ${spec.name}: ${why}`, {
-        hint: `export the field under another name: --env MY_NAME=${spec.name}.${keyOf(spec, name)}`,
+        hint: `export the field under another name: --env MY_NAME=${spec.name}.${field.key}`,
       });
     }
+    if (why && covered(field.key)) coveredOnly = true;
+    else if (why) withheld.push({ key: field.key, name, why });
+    else env[name] = values[field.key]!;
   }
+  if (missing.length > 0) throw notStored(spec, missing, spec.fields.filter((f) => f.required));
+  if (Object.keys(env).length === 0 && withheld.length > 0 && !coveredOnly) {
+    const first = withheld[0]!;
+    throw new VaultError('INVALID_INPUT', `Refusing to export ${withheld.map((w) => w.name).join(', ')} for ${spec.name}: ${first.why}`, {
+      hint: declareHint(spec.name, first),
+    });
+  }
+  if (Object.keys(env).length === 0 && !coveredOnly) throw notStored(spec, [], []);
+  for (const w of withheld) onWithheld(w);
+  for (const [name, value] of Object.entries(env)) assertEnvPair(name, value);
   return env;
+}
+
+/** How to export a withheld field anyway: a name the user declares on this machine. */
+export function declareHint(service: string, w: Withheld): string {
+  if (unsafeExportName(w.name)) return `export it under a name of your choosing: --env MY_NAME=${service}.${w.key}`;
+  return `to export it, declare the name on this machine: --env ${w.name}=${service}.${w.key} on load or run, or define the service with all its fields (mcp-tokens services add ${service.replace(/@.*$/s, '')} --field ${w.key}:${w.name} --field …)`;
 }
 
 /**

@@ -61,6 +61,7 @@ function customField(service: string, key: string): FieldSpec {
   return {
     key,
     env: customEnvName(service, key),
+    derived: true,
     secret: true,
     required: false,
     placeholder: '<value>',

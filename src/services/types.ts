@@ -5,6 +5,11 @@ export interface FieldSpec {
   readonly key: string;
   /** Environment variable exported by load/run; undefined = stored but not exported. */
   readonly env: string | undefined;
+  /**
+   * True when nobody declared `env`: it was derived from the names of a service that is neither
+   * built in nor in services.json. Exported only when it has a credential's shape (env-names.ts).
+   */
+  readonly derived?: boolean;
   /** Secret fields are masked by list and only ever printed by load. */
   readonly secret: boolean;
   /** load/run refuse to start without every required field. */

@@ -28,6 +28,8 @@ import { BUILTIN_SERVICES, customEnvName } from './index.js';
 import type { FieldSpec, ServiceSpec } from './types.js';
 
 export const USER_SERVICES_FILE = 'services.json';
+/** 256 services of 32 fields each fit in far less; a larger file is refused before it is read. */
+export const MAX_USER_SERVICES_BYTES = 1024 * 1024;
 
 const name = z.string().regex(NAME_RE, "a lower-case letter, then a-z, 0-9 or '-' (at most 32 characters)");
 const status = z.number().int().min(100).max(599);
@@ -69,7 +71,14 @@ export type UserCheck = NonNullable<UserServiceDef['check']>;
 /** The parsed file, or undefined when there is none; any problem is one INVALID_INPUT error. */
 export function readUserServicesFile(dir: string): UserServicesFile | undefined {
   const path = join(dir, USER_SERVICES_FILE);
-  const text = readSecureText(path);
+  const text = readSecureText(path, {
+    limit: MAX_USER_SERVICES_BYTES,
+    tooBig: () =>
+      new VaultError('INVALID_INPUT', `${path} is larger than ${MAX_USER_SERVICES_BYTES / 1024} KiB, far more than any set of service definitions`, {
+        hint: 'check that this is the file mcp-tokens services add writes, then shrink or remove it; commands that use no service of your own keep working',
+        reason: 'services-json',
+      }),
+  });
   if (text === undefined) return undefined;
   let raw: unknown;
   try {

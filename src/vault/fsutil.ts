@@ -121,7 +121,7 @@ export function checkCreatable(path: string, name: string): void {
  * Read a vault file without following links; undefined when absent. O_NONBLOCK: opening a FIFO
  * put in its place must not wait for a writer (it would hang every command); fstat then refuses it.
  */
-export function readSecure(path: string): Buffer | undefined {
+export function readSecure(path: string, maxBytes?: { limit: number; tooBig: () => VaultError }): Buffer | undefined {
   let fd: number;
   try {
     fd = fs.openSync(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
@@ -132,8 +132,13 @@ export function readSecure(path: string): Buffer | undefined {
     throw ioError('read', path, e);
   }
   try {
-    checkStat(path, fs.fstatSync(fd), 'file');
-    return fs.readFileSync(fd);
+    const st = fs.fstatSync(fd);
+    checkStat(path, st, 'file');
+    // The size is checked before anything is read: a huge file is refused, not loaded into memory.
+    if (maxBytes && st.size > maxBytes.limit) throw maxBytes.tooBig();
+    const data = fs.readFileSync(fd);
+    if (maxBytes && data.length > maxBytes.limit) throw maxBytes.tooBig(); // grew after fstat
+    return data;
   } catch (e) {
     if (e instanceof VaultError) throw e;
     throw ioError('read', path, e);
@@ -142,8 +147,8 @@ export function readSecure(path: string): Buffer | undefined {
   }
 }
 
-export function readSecureText(path: string): string | undefined {
-  return readSecure(path)?.toString('utf8');
+export function readSecureText(path: string, maxBytes?: { limit: number; tooBig: () => VaultError }): string | undefined {
+  return readSecure(path, maxBytes)?.toString('utf8');
 }
 
 function tempPath(dir: string, name: string): string {

@@ -191,9 +191,17 @@ describe('bundles between file vaults', () => {
     const exp = await a.run(['export', 'canary', 'github', ...rs.flatMap((r) => ['--to', r])]);
     expect(exp.code, exp.stderr).toBe(0);
     expect(exp.stderr).toContain('to 3 recipients');
+    // canary is a service of a's own: a bundle creates it only when asked to, and says what it exports.
+    const before = snapshot(vaultDir(team[0]!.home));
+    const asked = await team[0]!.run(['import', '-'], exp.stdoutBytes);
+    expect(asked.code).toBe(2);
+    expect(asked.stderr).toContain('the bundle would create a new service: canary (new service): load and run export CANARY_TOKEN');
+    expect(asked.stderr).toContain('--new-services');
+    expect(snapshot(vaultDir(team[0]!.home))).toEqual(before);
     for (const m of team) {
-      const r = await m.run(['import', '-'], exp.stdoutBytes);
+      const r = await m.run(['import', '--new-services', '-'], exp.stdoutBytes);
       expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toContain('canary (new service): load and run export CANARY_TOKEN');
       expect(await values(m)).toEqual({ 'canary token': secret, 'github token': gh });
     }
     const meta = JSON.parse(readFileSync(join(vaultDir(a.home), 'metadata.json'), 'utf8')) as { exports: { to: string[] }[] };
@@ -244,7 +252,7 @@ describe('bundles between file vaults', () => {
       const env = { ...passphraseEnv(home), MCP_TOKENS_BACKEND: 'file' };
       const imp = await runCli(['init', '--kdf', 'interactive'], { home, env });
       expect(imp.code, imp.stderr).toBe(0);
-      const got = await runCli(['import', '--identity', idFile, '-'], { home, env, input: exp.stdoutBytes });
+      const got = await runCli(['import', '--identity', idFile, '--new-services', '-'], { home, env, input: exp.stdoutBytes });
       expect(got.code, got.stderr).toBe(0);
       noLeak(got, [secret]);
       const bad = await runCli(['import', '--identity', join(home, 'passphrase-nope'), '-'], { home, env, input: exp.stdoutBytes });

@@ -13,16 +13,17 @@ import { cliCommand, evalInShell, snapshot } from './support.js';
 const bigUnit = `'$(touch big)\`touch big\`"\\ `;
 const big = bigUnit.repeat(Math.floor(16384 / bigUnit.length)).padEnd(16384, 'x');
 
+// Keys end in a credential's word: a service of your own exports only such derived names.
 const allowed: Record<string, string> = {
-  single: `'$(touch pwned1)'`,
-  subst: `"$(touch pwned2)" \`touch pwned3\``,
-  breakout: `'\\''; touch pwned4; echo ' $HOME \${HOME} $((1+1)) !! %s%n *`,
-  backslash: 'back\\slash \\n \\x41 and trailing \\',
-  spaces: '  padded ünïcödé 🔑 "quoted"  ',
-  big,
+  'single-token': `'$(touch pwned1)'`,
+  'subst-token': `"$(touch pwned2)" \`touch pwned3\``,
+  'breakout-secret': `'\\''; touch pwned4; echo ' $HOME \${HOME} $((1+1)) !! %s%n *`,
+  'backslash-key': 'back\\slash \\n \\x41 and trailing \\',
+  'spaces-password': '  padded ünïcödé 🔑 "quoted"  ',
+  'big-token': big,
 };
 const names = Object.keys(allowed);
-const envName = (k: string) => `MYAPP_${k.toUpperCase()}`;
+const envName = (k: string) => `MYAPP_${k.toUpperCase().replace(/-/g, '_')}`;
 
 let home: string;
 let env: Record<string, string>;

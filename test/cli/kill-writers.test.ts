@@ -101,12 +101,12 @@ describe('kill -9 in the middle of the newer writers (issue 10)', { timeout: 300
     const a = canary();
     const b = canary();
     const { bundle, idFile } = await makeBundle(home, [{ service: 'ki1', key: 'secret', value: a }, { service: 'ki2', key: 'secret', value: b }], 'kill');
-    await killedAt('write:ki1_secret', ['import', bundle, '--identity', idFile]);
+    await killedAt('write:ki1_secret', ['import', bundle, '--identity', idFile, '--new-services']);
     expect([await load('ki1'), await load('ki2')]).toEqual([3, 3]);
-    await killedAt('write:ki2_secret', ['import', bundle, '--identity', idFile]);
+    await killedAt('write:ki2_secret', ['import', bundle, '--identity', idFile, '--new-services']);
     // Stored one by one under one lock: the first is in, the second not (never half of a file).
     expect([await load('ki1'), await load('ki2')]).toEqual([a, 3]);
-    const again = await next(['import', bundle, '--identity', idFile]);
+    const again = await next(['import', bundle, '--identity', idFile, '--new-services']);
     expect(again.stderr).toContain('Imported ki2 secret');
     expect([await load('ki1'), await load('ki2')]).toEqual([a, b]);
   });

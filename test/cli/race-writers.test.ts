@@ -132,7 +132,7 @@ describe('new writers held while another writer runs (issue 10)', { timeout: 400
     const [svcA, linkA, importImp, linkStored, exportA] = await Promise.all([
       hold(['services', 'add', 'svc-a', '--field', 'api-key']),
       hold(['link', 'la', 'secret', '--', printer(home, 'la', 'value-of-la-0123')]),
-      hold(['import', setup.bundle, '--identity', setup.idFile]),
+      hold(['import', setup.bundle, '--identity', setup.idFile, '--new-services']),
       hold(['link', 'ls', 'secret', '--', printer(home, 'ls', 'value-of-ls-0123')]),
       hold(['export', 'k1', '--to', setup.recipient, '-o', join(home, 'a.age')]),
     ]);

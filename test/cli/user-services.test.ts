@@ -104,7 +104,9 @@ describe('services add / remove round trip', () => {
     expect(JSON.parse(readFileSync(t.file, 'utf8'))).toEqual({ version: 1, services: [] });
     const load = await t.cli(['load', 'openai', '--format', 'json']);
     expect(load.code, load.stderr).toBe(0);
-    expect(JSON.parse(load.stdout)).toEqual({ OPENAI_API_KEY: KEY, OPENAI_ORG: 'org-42' });
+    // Undeclared now: only the credential-shaped name is derived; org stays stored, not exported.
+    expect(JSON.parse(load.stdout)).toEqual({ OPENAI_API_KEY: KEY });
+    expect(load.stderr).toContain('openai org is stored but not exported: OPENAI_ORG is not a credential');
   });
 });
 

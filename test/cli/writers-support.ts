@@ -78,7 +78,7 @@ export function writerArgs(w: WriterName, s: WriterSetup): string[] {
     case 'unlink':
       return ['unlink', 'ul', 'secret'];
     case 'import':
-      return ['import', s.bundle, '--identity', s.idFile];
+      return ['import', s.bundle, '--identity', s.idFile, '--new-services'];
     case 'identity':
       return ['identity'];
     case 'export':

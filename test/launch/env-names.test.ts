@@ -1,10 +1,10 @@
 /** The variable names a credential may never set, and the `--env` reference parser. */
 import { describe, expect, it } from 'vitest';
 import { isVaultError } from '../../src/errors.js';
-import { checkExportName, unsafeExportName } from '../../src/launch/env-names.js';
+import { checkExportName, credentialShaped, derivedNameProblem, unsafeExportName } from '../../src/launch/env-names.js';
 import { parseEnvMapping, parseEnvMappings } from '../../src/launch/env-map.js';
 import { buildEnv } from '../../src/launch/env.js';
-import { serviceSpec } from '../../src/services/index.js';
+import { BUILTIN_SERVICES, serviceSpec } from '../../src/services/index.js';
 
 const DANGEROUS = [
   'PATH', 'LD_PRELOAD', 'LD_LIBRARY_PATH', 'LD_AUDIT', 'DYLD_INSERT_LIBRARIES', 'DYLD_LIBRARY_PATH', 'NODE_OPTIONS', 'NODE_PATH',
@@ -39,6 +39,33 @@ describe('dangerous variable names', () => {
     expect(isVaultError(err, 'INVALID_INPUT')).toBe(true);
     expect((err as Error).message).toContain('Refusing to export LD_PRELOAD for ld');
     expect((err as Error).message).not.toContain('/tmp/evil.so');
+  });
+});
+
+describe('names derived for undeclared services (allow, then deny)', () => {
+  it.each(['OPENAI_API_KEY', 'SLACK_BOT_TOKEN', 'AWS_SECRET_ACCESS_KEY', 'DB_PASSWORD', 'MY_SVC_PAT', 'X_CLIENT_SECRET', 'X_SESSION_COOKIE'])(
+    '%s has a credential shape and is exported',
+    (name) => {
+      expect(credentialShaped(name)).toBe(true);
+      expect(derivedNameProblem(name)).toBeUndefined();
+    },
+  );
+
+  it.each(['MYAPP_URL', 'DOCKER_HOST', 'VAULT_ADDR', 'OPENAI_BASE_URL', 'AWS_ENDPOINT_URL', 'AWS_PAGER', 'X_PORT', 'X_USER', 'JWT_PUBLIC_KEY', 'X_PUBKEY', 'X_TOKEN_FILE'])(
+    '%s is not derived',
+    (name) => expect(derivedNameProblem(name)).toBeDefined(),
+  );
+
+  it('credential-shaped names on the refused list stay refused (NODE_AUTH_TOKEN, MCP_TOKENS_X_KEY, GIT_TOKEN)', () => {
+    for (const name of ['NODE_AUTH_TOKEN', 'MCP_TOKENS_X_KEY', 'GIT_TOKEN', 'NPM_CONFIG__AUTH']) {
+      expect(credentialShaped(name)).toBe(true);
+      expect(derivedNameProblem(name)).toBe(unsafeExportName(name));
+      expect(derivedNameProblem(name)).toBeDefined();
+    }
+  });
+
+  it('every built-in variable passes the refused list', () => {
+    for (const s of BUILTIN_SERVICES) for (const f of s.fields) if (f.env) expect(unsafeExportName(f.env), f.env).toBeUndefined();
   });
 });
 

@@ -29,9 +29,11 @@ describe('buildEnv', () => {
     expect(buildEnv(serviceSpec(service), values)).toEqual(expected);
   });
 
-  it('a user-defined service exports through its FieldSpec env names', () => {
+  it("an undeclared service exports its credential-shaped names; the others are withheld and reported", () => {
     const spec = serviceSpec('my-svc', ['api-key', 'url']);
-    expect(buildEnv(spec, { 'api-key': 'k', url: 'u' })).toEqual({ MY_SVC_API_KEY: 'k', MY_SVC_URL: 'u' });
+    const withheld: string[] = [];
+    expect(buildEnv(spec, { 'api-key': 'k', url: 'u' }, (w) => withheld.push(w.name))).toEqual({ MY_SVC_API_KEY: 'k' });
+    expect(withheld).toEqual(['MY_SVC_URL']);
   });
 
   it('a stored key the spec does not know never picks its own variable name', () => {

@@ -266,7 +266,7 @@ async function main() {
         const bundle = join(files, `bundle-${w}-${n}.age`);
         const plain = bundleFormat.serializeBundle({ createdAt: new Date().toISOString(), credentials: [{ service: imported, key: 'secret', value: v }] });
         writeFileSync(bundle, await age.seal([soakRecipient], plain, false), { mode: 0o600 });
-        args = ['import', bundle, '--identity', idFile, '--overwrite'];
+        args = ['import', bundle, '--identity', idFile, '--overwrite', '--new-services'];
         t = storeT(v);
         target = imported;
       } else if (op === 'identity') {

@@ -10,6 +10,7 @@ export const importCmd = new Command('import')
   .option('--identity <file>', 'open the bundle with this age identity file instead of the vault\'s identity')
   .option('--dry-run', 'show what would be added or replaced, store nothing')
   .option('--overwrite', 'replace credentials stored here with another value (each is backed up first)')
+  .option('--new-services', 'allow the bundle to create services not built in, not in services.json and not stored here')
   .addHelpText(
     'after',
     `
@@ -18,9 +19,14 @@ Examples:
   mcp-tokens import team.age --dry-run
 
 Every value is checked as store checks it; if one is invalid, or would replace a different value
-without --overwrite, nothing is stored.`,
+without --overwrite, nothing is stored.
+
+A bundle never decides which variables are set: a service it creates (only with --new-services)
+exports only names shaped like a credential (…_TOKEN, …_KEY, …_SECRET, …_PASSWORD); other fields
+are stored and not exported, and names such as LD_PRELOAD, NODE_OPTIONS or DOCKER_HOST refuse the
+whole bundle. import says which variables each new service exports.`,
   )
-  .action(async function (this: Command, file: string | undefined, opts: { identity?: string; dryRun?: boolean; overwrite?: boolean }) {
+  .action(async function (this: Command, file: string | undefined, opts: { identity?: string; dryRun?: boolean; overwrite?: boolean; newServices?: boolean }) {
     const input = await import('../../bundle/input.js');
     if ((file === undefined || file === '-') && process.stdin.isTTY) {
       throw new VaultError('USAGE', 'no bundle given and stdin is a terminal', { hint: "give the bundle's path, or pipe it in with -" });
@@ -28,7 +34,7 @@ without --overwrite, nothing is stored.`,
     const bytes = file === undefined || file === '-' ? await input.readBundleStream(process.stdin) : input.readBundleFile(file);
     const { parseIdentityFile } = await import('../../bundle/age.js');
     const fromFile = opts.identity === undefined ? undefined : parseIdentityFile(readIdentity(opts.identity), opts.identity);
-    const { openBundle, planImport, refuseConflicts, applyImport } = await import('../../bundle/import.js');
+    const { openBundle, planImport, refuseConflicts, applyImport, planNames, describeNames, refuseNewServices } = await import('../../bundle/import.js');
     const vault = await openVault(this, { create: fromFile !== undefined && !opts.dryRun });
     try {
       let identities = fromFile;
@@ -41,13 +47,19 @@ without --overwrite, nothing is stored.`,
       }
       const { bundle, warnings } = await openBundle(bytes, identities, hint);
       for (const w of warnings) warn(w);
+      const { readLinks, servicesWithLinks } = await import('../../links/resolve.js');
+      const names = planNames(bundle, new Set(await servicesWithLinks(vault, await readLinks(vault))));
+      const shown = names.filter((n) => n.isNew || n.withheld.length > 0);
       if (opts.dryRun) {
         const plan = await planImport(vault, bundle);
         data(plan.map((p) => `${p.action === 'replace' && !opts.overwrite ? 'conflict' : p.action} ${p.service} ${p.key}`).join('\n'));
+        for (const n of shown) info(describeNames(n));
         if (!opts.overwrite) refuseConflicts(plan);
+        if (!opts.newServices) refuseNewServices(names);
         info('Dry run: nothing was stored.');
         return;
       }
+      if (!opts.newServices) refuseNewServices(names);
       if (vault.created) info(`Created a ${vault.created.backend} vault in ${vault.dir} (${vault.created.reason}).`);
       const result = await applyImport(vault, bundle, { overwrite: opts.overwrite === true });
       for (const w of result.warnings.filter((w) => !warnings.includes(w))) warn(w);
@@ -56,6 +68,7 @@ without --overwrite, nothing is stored.`,
       if (added.length > 0) info(`Imported ${added.join(', ')}.`);
       if (replaced.length > 0) info(`Replaced ${replaced.join(', ')}; the previous values are in backups/.`);
       if (same.length > 0) info(`Already stored with the same value: ${same.join(', ')}.`);
+      for (const n of shown) info(describeNames(n));
     } finally {
       vault.close();
     }

@@ -21,7 +21,11 @@ export const list = new Command('list')
       return;
     }
     const { readLinks, showCommand } = await import('../../links/links.js');
-    const { fieldSpec } = await import('../../services/index.js');
+    const { fieldSpec, typeSpec } = await import('../../services/index.js');
+    const { derivedNameProblem } = await import('../../launch/env-names.js');
+    // The variable load and run set: none for a derived name that is not exported (env-names.ts).
+    const exported = (service: string, env: string | undefined): string | null =>
+      env === undefined || (!typeSpec(service) && derivedNameProblem(env) !== undefined) ? null : env;
     const { vault, value: read } = await openForRead(this, async (v) => ({ entries: await v.list(), links: await readLinks(v) }));
     try {
       const { entries, links } = read;
@@ -29,7 +33,7 @@ export const list = new Command('list')
       const linkRows = links.map((l) => {
         const f = fieldSpec(l.service, l.key);
         const shown = `→ ${showCommand(l.command)}`;
-        return { service: l.service, key: l.key, value: shown, link: shown.slice(2), secret: f.secret, env: f.env, status: 'ok' as const, storedAt: null, ageDays: null, verifiedAt: null, verifyStatus: null, expiresAt: null };
+        return { service: l.service, key: l.key, value: shown, link: shown.slice(2), secret: f.secret, env: exported(l.service, f.env), status: 'ok' as const, storedAt: null, ageDays: null, verifiedAt: null, verifyStatus: null, expiresAt: null };
       });
       const stored = entries.map((e) => ({
         service: e.service,
@@ -38,7 +42,7 @@ export const list = new Command('list')
         key: e.key,
         value: e.shown,
         secret: e.secret,
-        env: e.env ?? null,
+        env: exported(e.service, e.env),
         status: e.status,
         storedAt: e.meta.storedAt ?? null,
         ageDays: ageDays(e.meta.storedAt, now),

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { data, warn } from '../output.js';
+import { data, printError, warn } from '../output.js';
 
 export const load = new Command('load')
   .description('print shell export lines for stored credentials (the only command that prints secrets)')
@@ -17,7 +17,11 @@ Examples:
   mcp-tokens load --env GITHUB_TOKEN=github@work.token   # only GITHUB_TOKEN
 
 Values are single-quoted so the output is safe to eval whatever they hold. A missing
-credential exits 3 with the store command to run.
+credential exits 3 with the store command to run. Variable names come from the built-in table,
+services.json and --env; a service you never declared (stored under a name of your own, or
+imported) exports only names shaped like a credential (…_TOKEN, …_KEY, …_SECRET, …_PASSWORD).
+With 'all', a service that cannot be exported is reported on stderr and the others still print
+(exit 2).
 Prefer 'mcp-tokens run <service> -- <command>': it puts the tokens into one process only.`,
   )
   .action(async function (this: Command, service: string | undefined, opts: { format: 'sh' | 'fish' | 'dotenv' | 'json'; env: string[] }) {
@@ -27,6 +31,13 @@ Prefer 'mcp-tokens run <service> -- <command>': it puts the tokens into one proc
     const { formatExports } = await import('../../launch/format.js');
     // Without a service, --env alone decides what is printed; otherwise 'all' is the default.
     const services = service === undefined ? (mappings.length > 0 ? [] : 'all') : service === 'all' ? 'all' : [service];
-    const vars = await collectEnv(this, services, warn, mappings);
+    // With 'all', a service that cannot be exported is reported here and the others still print;
+    // the exit status is then 2 (invalid input), after the output.
+    let refused = false;
+    const vars = await collectEnv(this, services, warn, mappings, (e) => {
+      refused = true;
+      printError(e.message, e.hint);
+    });
     data(formatExports(vars, opts.format));
+    if (refused) process.exitCode = 2;
   });

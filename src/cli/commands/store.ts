@@ -23,7 +23,12 @@ encrypted files (a new passphrase is asked twice, or read from MCP_TOKENS_PASSPH
   .action(async function (this: Command, service: string, key: string, valueArg: string | undefined) {
     const { checkValue, fieldSpec, typeSpec } = await import('../../services/index.js');
     const field = fieldSpec(service, key); // refuse bad names before asking for anything
-    if (!typeSpec(service)) info(`note: '${service}' is not a built-in service nor in services.json; storing it as your own (exported as ${field.env})`);
+    if (!typeSpec(service)) {
+      const { derivedNameProblem } = await import('../../launch/env-names.js');
+      const why = field.env === undefined ? 'no variable' : derivedNameProblem(field.env);
+      const exported = why === undefined ? `exported as ${field.env}` : `not exported: ${why}; use --env NAME=${service}.${key} on load or run, or define it with mcp-tokens services add`;
+      info(`note: '${service}' is not a built-in service nor in services.json; storing it as your own (${exported})`);
+    }
     // Only a secret on the command line is a leak; a URL, host or user there is fine.
     if (field.secret && valueArg !== undefined && valueArg !== '-') {
       warn('a value on the command line is kept in your shell history and visible to other users in ps; prefer the prompt, or a pipe with -');
