@@ -33,6 +33,8 @@ export interface DoctorReport {
   dir: string;
   backend: 'keychain' | 'file' | null;
   findings: Finding[];
+  /** A keychain vault made before vault ids: opening it would move its items, which doctor never does. */
+  sharedKeychainItems?: true;
 }
 
 export interface DoctorOptions {
@@ -55,6 +57,7 @@ export async function doctor(dir: string, opts: DoctorOptions): Promise<DoctorRe
   if (!checkNode(dir, st, 'dir', me, opts.fix, add)) return { dir, backend: null, findings };
 
   let backend: DoctorReport['backend'] = null;
+  let shared = false;
   let parsed: VaultConfig | undefined;
   const configText = readIfRegular(join(dir, CONFIG_NAME));
   if (configText === undefined && lstat(join(dir, CONFIG_NAME))) {
@@ -116,6 +119,7 @@ export async function doctor(dir: string, opts: DoctorOptions): Promise<DoctorRe
     if (probe.ok) add({ level: 'ok', message: `the OS keychain is reachable; this vault's items are under the service ${kcOpts.service}` });
     else add({ level: 'error', message: `the OS keychain is not reachable: ${probe.reason}`, fix: probe.hint, unavailable: true });
     if (parsed?.backend === 'keychain' && parsed.id === undefined) {
+      shared = true;
       add({ level: 'warn', message: `this vault's items are under the service ${kcOpts.service}, which every vault made before vault ids shares`, path: join(dir, CONFIG_NAME), fix: 'the next mcp-tokens command that opens the vault moves them to its own service (e.g. mcp-tokens list)' });
     }
     if (probe.ok && !(await kc.readVaultKey(kcOpts))) {
@@ -157,7 +161,7 @@ export async function doctor(dir: string, opts: DoctorOptions): Promise<DoctorRe
     }
   }
   if (!findings.some((f) => f.level !== 'ok')) add({ level: 'ok', message: 'permissions and files look right' });
-  return { dir, backend, findings };
+  return { dir, backend, findings, ...(shared ? { sharedKeychainItems: true as const } : {}) };
 }
 
 /**

@@ -26,8 +26,9 @@ function saysNotAnswering(stderr: string): void {
   expect(stderr).not.toMatch(/unlock the vault|\(mcp-tokens unlock\)|run: mcp-tokens unlock/);
 }
 
+/** Concurrent: each waits out the client's bound on the silent agent, and none changes anything. */
 function checkClients(get: () => AgentVault, token: string): void {
-  it('load falls back to the passphrase file, saying why, within seconds', async () => {
+  it.concurrent('load falls back to the passphrase file, saying why, within seconds', async () => {
     const v = get();
     const started = Date.now();
     const r = await cli(v, ['load', 'github'], { withPassphrase: true, ...BOUND });
@@ -37,23 +38,25 @@ function checkClients(get: () => AgentVault, token: string): void {
     expect(Date.now() - started).toBeLessThan(20_000);
   });
 
-  it('run with no passphrase source fails at once, saying the agent does not answer (not "unlock")', async () => {
+  it.concurrent('run with no passphrase source fails at once, saying the agent does not answer (not "unlock")', async () => {
     const v = get();
     const r = await cli(v, ['run', 'github', '--', 'true'], BOUND);
     expect(r.code).toBe(4);
     saysNotAnswering(r.stderr);
   });
 
-  it('unlock --status fails saying so (not "locked"), lock too', async () => {
+  it.concurrent('unlock --status fails saying so (not "locked"), lock too', async () => {
     const v = get();
-    const st = await cli(v, ['unlock', '--status'], BOUND);
+    const [st, lock, again] = await Promise.all([
+      cli(v, ['unlock', '--status'], BOUND),
+      cli(v, ['lock'], BOUND),
+      cli(v, ['unlock'], { withPassphrase: true, ...BOUND }),
+    ]);
     expect(st.code).toBe(1);
     expect(st.stdout).toBe('');
     saysNotAnswering(st.stderr);
-    const lock = await cli(v, ['lock'], BOUND);
     expect(lock.code).toBe(1);
     saysNotAnswering(lock.stderr);
-    const again = await cli(v, ['unlock'], { withPassphrase: true, ...BOUND });
     expect(again.code).toBe(1);
     saysNotAnswering(again.stderr);
   });

@@ -5,7 +5,8 @@
  * run by a real shell. The keychain vault's identity lives in the keychain, never in a file.
  */
 import { spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BIN, canary, cliEnv, githubClassic, jwt, passphraseEnv, runCli, tempHome, vaultDir } from '../helpers/cli.js';
 import { keychainCli, requireKeyringOrSkip } from './keychain-harness.js';
@@ -68,9 +69,11 @@ describe.skipIf(!RUN)('bundles between a keychain vault and a file vault (two HO
     expect(await kc.lookup('wikijs/url')).toBe('https://wiki.example.org');
   });
 
-  it("the keychain vault's identity is a keychain item, listed nowhere, never a file", async () => {
+  it("the keychain vault's identity is a keychain item, listed nowhere, never a file (only its public recipient is)", async () => {
     expect(await kc.lookup('mcp-tokens/age-identity')).toMatch(/^AGE-SECRET-KEY-1[0-9A-Z]+$/);
-    expect(readdirSync(kc.dir).filter((n) => n.includes('identity'))).toEqual([]);
+    // identity.pub: the public recipient, so `identity` needs no unlock; the secret is never on disk.
+    expect(readdirSync(kc.dir).filter((n) => n.includes('identity'))).toEqual(['identity.pub']);
+    expect(readFileSync(join(kc.dir, 'identity.pub'), 'utf8')).toMatch(/^age1[0-9a-z]+\n?$/);
     const list = await kc.run(['list', '--json']);
     expect(list.code, list.stderr).toBe(0);
     expect(list.stdout).not.toMatch(/mcp-tokens"|age-identity|AGE-SECRET/);

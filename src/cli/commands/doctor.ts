@@ -17,7 +17,9 @@ export const doctor = new Command('doctor')
     const broken = (await import('../../services/index.js')).userServicesError();
     if (broken) report.findings.push({ level: 'error', message: `services.json is invalid: ${broken.message}`, ...(broken.hint ? { fix: broken.hint } : {}) });
     // Not when the backend is out of reach: opening it would only fail (or wait on a keychain) again.
-    if (report.backend && !report.findings.some((f) => f.unavailable)) report.findings.push(...(await linkFindings(this)));
+    // Nor for a keychain vault made before vault ids: opening it would move its items (a write).
+    if (report.sharedKeychainItems) report.findings.push({ level: 'ok', message: 'links not checked against stored values (the vault is not opened until its items have their own service)' });
+    else if (report.backend && !report.findings.some((f) => f.unavailable)) report.findings.push(...(await linkFindings(this)));
     if (opts.json) json(report);
     else {
       info(`vault: ${report.dir}${report.backend ? ` (${report.backend})` : ''}`);
