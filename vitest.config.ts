@@ -17,8 +17,10 @@ export default defineConfig({
     env: { MCP_TOKENS_INSECURE_TEST_KDF: '1' },
     pool: 'forks',
     sequence: { sequencer: HeavyFirstSequencer },
-    // Two cores: Argon2id at 64 MiB and child processes dominate; more workers only thrash.
-    maxWorkers: 2,
+    // Two cores, and the tests' child processes use them; a third worker fills the time the other
+    // two spend waiting (a lock held, a silent agent, a daemon starting): 264 s instead of 320 s
+    // for the whole suite on a quiet two-core machine (test/README.md).
+    maxWorkers: 3,
     // Under CI a JSON report too, from which .ci/run prints the plain "N passed, N failed" line.
     // Last, the plain `N passed, N failed, N skipped` line (test/reporters/summary.ts).
     reporters: ci ? ['default', 'json', './test/reporters/summary.ts'] : ['default', './test/reporters/summary.ts'],
