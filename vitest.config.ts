@@ -18,8 +18,8 @@ export default defineConfig({
     pool: 'forks',
     sequence: { sequencer: HeavyFirstSequencer },
     // Two cores, and the tests' child processes use them; a third worker fills the time the other
-    // two spend waiting (a lock held, a silent agent, a daemon starting): 264 s instead of 320 s
-    // for the whole suite on a quiet two-core machine (test/README.md).
+    // two spend waiting (a lock held, a silent agent, a daemon starting): 264 s for the whole suite
+    // on a quiet two-core machine, where two took 337 s (test/README.md).
     maxWorkers: 3,
     // Under CI a JSON report too, from which .ci/run prints the plain "N passed, N failed" line.
     // Last, the plain `N passed, N failed, N skipped` line (test/reporters/summary.ts).
