@@ -89,7 +89,7 @@ const FAMILIES: readonly Family[] = [
     suffixes: ['_PATH', '_DIR', '_DIRS', '_HOME', '_ROOT', '_CONF', '_CONFIG', '_CONFIG_FILE', '_CONFIG_DIR', '_CREDENTIALS_FILE', '_RC', '_RCFILE', '_HISTFILE', '_INIT', '_STARTUP'],
   },
   {
-    why: 'changes whom a program trusts (certificates, TLS settings)',
+    why: 'changes whom a program trusts or what it reveals of its TLS sessions (certificates, TLS settings, key logs)',
     exact: ['SSLKEYLOGFILE', 'REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH'],
     prefixes: ['SSL_', 'OPENSSL_', 'GNUTLS_', 'NSS_'],
     suffixes: ['_CA_BUNDLE', '_CA_CERT', '_CA_CERTS', '_CACERT', '_CAFILE', '_CA_FILE', '_CAPATH', '_CA_PATH', '_KEYLOGFILE', '_TLS_VERIFY', '_INSECURE'],
