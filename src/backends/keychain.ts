@@ -57,11 +57,11 @@ export function keychainBackend(opts: KeychainOptions = {}): Backend {
   return {
     name: KEYCHAIN_BACKEND,
     get: async (name) =>
-      (await withEntry(service, account(name), 'read', (e) => e.getPassword())) ?? undefined,
+      (await withEntry(service, account(name), 'read', (e) => e.getPassword(), null)) ?? undefined,
     set: async (name, value) => {
       await withEntry(service, account(name), 'write', (e) => e.setPassword(value));
     },
-    delete: (name) => withEntry(service, account(name), 'delete', (e) => e.deleteCredential()),
+    delete: (name) => withEntry(service, account(name), 'delete', (e) => e.deleteCredential(), false),
     list: async () => {
       const keyring = await loadKeyring();
       let found: { account: string }[];
@@ -203,16 +203,33 @@ let slotsBus: string | undefined;
 /** gnome-keyring restarted since the entry opened its session: the session object is gone. */
 const STALE_SESSION = /session (wrapping the secret )?does not exist/i;
 
-async function withEntry<T>(service: string, acct: string, verb: string, fn: (e: AsyncEntry) => Promise<T>): Promise<T> {
+/**
+ * The item was deleted between the library's search for it and its call on it: another process's
+ * `delete` (or a move) ran in between. Readers take no lock, so this is an ordinary race.
+ */
+const VANISHED = /No such interface .?org\.freedesktop\.Secret\.Item|org\.freedesktop\.DBus\.Error\.UnknownObject|No such object/i;
+
+/**
+ * Run `fn` on the account's entry. With `absent` given (reads and deletes), an item that vanished
+ * under the call is looked up once more — a writer may have replaced it — and is then `absent`.
+ */
+async function withEntry<T>(service: string, acct: string, verb: string, fn: (e: AsyncEntry) => Promise<T>, absent?: T): Promise<T> {
   const keyring = await loadKeyring();
+  const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
   try {
     try {
       return await onSlot(keyring, service, acct, fn);
     } catch (e) {
-      if (!STALE_SESSION.test(e instanceof Error ? e.message : String(e))) throw e;
+      const vanished = absent !== undefined && VANISHED.test(message(e));
+      if (!vanished && !STALE_SESSION.test(message(e))) throw e;
       // The failed slot is already dropped: once more on a new connection and session. Nothing
       // was written through a session the daemon no longer knows, so a write may be repeated.
-      return await onSlot(keyring, service, acct, fn);
+      try {
+        return await onSlot(keyring, service, acct, fn);
+      } catch (again) {
+        if (vanished && VANISHED.test(message(again))) return absent;
+        throw again;
+      }
     }
   } catch (e) {
     throw translate(e, `${verb} ${service} / ${acct}`);
