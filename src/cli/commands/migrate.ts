@@ -128,7 +128,7 @@ an id: --history lists them, --undo <id> undoes one.`,
       const backend = vault?.backendName ?? toCreate!.backend;
       const access = await m.vaultAccess({ dir, backend, exists: vault !== undefined && vault.created === undefined, home: homedir() });
       const plan = await m.planMigration(target, { ...planOpts, access });
-      if (runCommand.warning && plan.files.some((f) => f.servers.some((sv) => sv.launch.length > 0))) warn(runCommand.warning);
+      if (runCommand.warning && plan.files.some((f) => f.servers.some((sv) => sv.launch.length > 0 || sv.headers !== undefined))) warn(runCommand.warning);
       if (opts.dryRun || plan.pending === 0) {
         const data = m.planToJSON(plan);
         if (opts.json) json(data);
