@@ -81,6 +81,12 @@ describe('migrate: Claude Code remote servers get a headersHelper', () => {
     }
   });
 
+  it("mcp-tokens clients counts both servers as through the vault, none as plaintext", async () => {
+    const r = await runCli(['clients', '--json', '--no-projects'], { home, env: passEnv });
+    const row = (JSON.parse(r.stdout) as { files: { path: string; servers: number; viaVault: number; plaintext: number }[] }).files.find((f) => f.path === config);
+    expect(row).toMatchObject({ servers: 2, viaVault: 2, plaintext: 0 });
+  });
+
   it('--undo restores the file byte for byte', async () => {
     const undo = await runCli(['migrate', '--undo'], { home, env: passEnv });
     expect(undo.code, undo.stderr).toBe(0);
@@ -137,5 +143,20 @@ describe('mcp-tokens headers', () => {
   ])('a stdout %s: a quiet end, no secret on stderr', (_why, wrap) => {
     const r = runHelper(wrap(`${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} headers github --header 'Authorization=Bearer {token}'`));
     expect(r.stderr).toBe('status=0\n');
+  });
+});
+
+describe('a Claude Code header migrate leaves', () => {
+  it('an entry with a headersHelper of its own keeps it; its header is listed as left, with the step', async () => {
+    const own = tempHome();
+    const t = githubClassic();
+    const text = `{"mcpServers":{"x":{"type":"http","url":"https://x.example/mcp","headersHelper":"/usr/local/bin/my-helper","headers":{"Authorization":"Bearer ${t}"}}}}\n`;
+    writeFileSync(join(own, '.claude.json'), text, { mode: 0o600 });
+    const r = await runCli(['migrate', '--dry-run', '--no-projects'], { home: own, env: passphraseEnv(own) });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/server 'x' headers\.Authorization/);
+    expect(r.stderr).toMatch(/"headersHelper": "mcp-tokens headers <service>/);
+    expect(r.stderr + r.stdout).not.toContain(t);
+    expect(readFileSync(join(own, '.claude.json'), 'utf8')).toBe(text);
   });
 });
