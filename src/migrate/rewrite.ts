@@ -108,7 +108,9 @@ function headerChange(server: ServerEntry, decisions: readonly EnvDecision[], o:
   const services = [...new Set(headers.map((d) => d.service))];
   const why =
     headers.find((d) => !d.migrated)?.reason ??
-    (services.length > 1 ? `its headers belong to ${services.join(' and ')}, and a headersHelper command reads one service: store them under one service and write the headersHelper by hand` : undefined);
+    (services.length > 1 ? `its headers belong to ${services.join(' and ')}, and a headersHelper command reads one service: store them under one service and write the headersHelper by hand` : undefined) ??
+    // The helper is written with POSIX shell quoting; what shell Claude Code runs it with on Windows is not one we can vouch for.
+    (o.platform === 'win32' ? "on Windows migrate does not write a headersHelper (its quoting is a POSIX shell's): write it by hand, e.g. mcp-tokens headers <service> --header \"Authorization=Bearer {token}\"" : undefined);
   if (why) return { server: server.path, services: [], removedEnv: [], keptEnv: [...kept, ...headers.map((d) => ({ name: d.name, reason: why }))], launch: [] };
   const argv = [
     o.runCommand,
