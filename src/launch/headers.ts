@@ -36,7 +36,6 @@ export function parseHeaderTemplates(specs: readonly string[]): HeaderTemplate[]
     if (seen.has(name.toLowerCase())) throw usage(`Header ${name} given twice`, 'give each header once');
     seen.add(name.toLowerCase());
     const template = spec.slice(eq + 1);
-    // eslint-disable-next-line no-control-regex
     if (/[\u0000-\u001f\u007f]/.test(template)) throw usage(`The template of ${name} holds a control character`, 'a header value is one line of text');
     const parts: HeaderTemplate['parts'] = [];
     const re = /\{([^{}]*)\}/g;
