@@ -1,8 +1,9 @@
 /**
  * Output rules (DESIGN.md §8), in one place:
- *  - stdout carries data only: `load` output, `--json`, tables. Nothing else, ever.
+ *  - stdout carries data only: `load` and `headers` output, `--json`, tables. Nothing else, ever.
  *  - every message, warning, prompt and error goes to stderr; errors carry a hint.
- *  - a secret is printed only by `load`, and only to stdout. Errors never echo a value, and the
+ *  - a secret is printed only by `load` and `headers` (Claude Code's headersHelper reads it there),
+ *    and only to stdout. Errors never echo a value, and the
  *    message of an unexpected (non-VaultError) error is not printed, since a parser's message can
  *    quote its input; MCP_TOKENS_DEBUG=1 shows it for developers.
  *  - `run` prints nothing to stdout: a stdio MCP server speaks JSON-RPC there.

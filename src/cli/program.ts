@@ -14,6 +14,7 @@ const COMMANDS: ReadonlyArray<readonly [string, () => Promise<Command>]> = [
   ['store', async () => (await import('./commands/store.js')).store],
   ['load', async () => (await import('./commands/load.js')).load],
   ['run', async () => (await import('./commands/run.js')).run],
+  ['headers', async () => (await import('./commands/headers.js')).headers],
   ['verify', async () => (await import('./commands/verify.js')).verify],
   ['list', async () => (await import('./commands/list.js')).list],
   ['delete', async () => (await import('./commands/delete.js')).del],

@@ -1,10 +1,12 @@
 /**
  * `mcp-tokens clients`: the MCP clients whose config files are on this machine, each file with how
- * many servers it has, how many start through the vault (`mcp-tokens run`), and how many still
+ * many servers it has, how many start through the vault (`mcp-tokens run`, or a remote server's
+ * `headersHelper` of `mcp-tokens headers`), and how many still
  * hold a plaintext credential. Reads what migrate reads, writes nothing, needs no vault: what a
  * user runs before and after `migrate`.
  */
 import { basename } from 'node:path';
+import { getNodeValue } from 'jsonc-parser';
 import { configLocations, projectLocations, scanConfigs, type ConfigScan, type ServerEntry } from './sources/configs.js';
 import type { PlanOptions } from './plan.js';
 
@@ -30,7 +32,12 @@ export interface ClientsReport {
 }
 
 function throughVault(s: ServerEntry): boolean {
-  if (s.command === undefined) return false;
+  if (s.command === undefined) {
+    // A remote server of Claude Code whose headers come from `mcp-tokens headers` (headersHelper).
+    const helper = (getNodeValue(s.node) as Record<string, unknown>)['headersHelper'];
+    const words = typeof helper === 'string' ? /^(?:'([^']*)'|(\S+)) (\S+)/.exec(helper) : null;
+    return words !== null && basename(words[1] ?? words[2]!).replace(/\.(cmd|exe|js)$/i, '') === 'mcp-tokens' && words[3] === 'headers';
+  }
   const name = basename(s.command).replace(/\.(cmd|exe|js)$/i, '');
   return name === 'mcp-tokens' && s.args[0] === 'run' && s.args.includes('--');
 }

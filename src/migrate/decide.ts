@@ -76,6 +76,7 @@ export function decide(items: readonly PlanItem[], src: Sources, safe: (i: PlanI
         ...(i.candidate.arg !== undefined ? { arg: i.candidate.arg } : {}),
         ...(i.candidate.argAfter !== undefined ? { argAfter: i.candidate.argAfter } : {}),
         ...(i.candidate.argDrop !== undefined ? { argDrop: i.candidate.argDrop } : {}),
+        ...(i.candidate.header !== undefined ? { header: i.candidate.header } : {}),
         ...(safe(i) ? {} : { reason: i.reason ?? 'not stored' }),
       }));
       const change = serverChange(server, decisions, { runCommand: src.runCommand, vaultDir: src.vaultDir, platform: src.platform, inVault, required: requiredKeys });

@@ -70,7 +70,8 @@ export function describePlan(plan: MigrationPlan): string[] {
   for (const i of plan.items) {
     const c = i.candidate;
     const where = [c.path, c.line !== undefined ? `line ${c.line}` : undefined, c.envName].filter(Boolean).join(' ');
-    out.push(`  ${i.action.padEnd(8)} ${c.service} ${c.key} ${c.masked}  (${c.source}${where ? `: ${where}` : ''}) → ${CLEANUP_TEXT[i.cleanup]}`);
+    const then = c.header && i.cleanup === 'rewrite' ? 'header removed, Claude Code reads it through headersHelper (mcp-tokens headers)' : CLEANUP_TEXT[i.cleanup];
+    out.push(`  ${i.action.padEnd(8)} ${c.service} ${c.key} ${c.masked}  (${c.source}${where ? `: ${where}` : ''}) → ${then}`);
     if (c.note) out.push(`           ${c.note}`);
     if (i.reason) out.push(`           ${i.reason}`);
     for (const w of i.warnings) out.push(`           warning: ${w}`);
@@ -84,7 +85,8 @@ export function describePlan(plan: MigrationPlan): string[] {
     else out.push(`  rewrite  ${shown}`);
     for (const s of f.servers) {
       const removed = s.removedEnv.length ? `env ${s.removedEnv.join(', ')} removed` : 'values moved out of its args';
-      out.push(`           server ${s.server.map(String).join('.')}: ${removed}; command: ${s.launch.join(' ')}`);
+      if (s.headers) out.push(`           server ${s.server.map(String).join('.')}: headers ${s.headers.removed.join(', ')} removed; headersHelper: ${s.headers.helper}`);
+      else out.push(`           server ${s.server.map(String).join('.')}: ${removed}; command: ${s.launch.join(' ')}`);
       for (const k of s.keptEnv) out.push(`           env ${k.name} kept: ${k.reason}`);
       for (const d of s.duplicates ?? []) out.push(`           duplicate key removed: ${d}`);
       if (s.unlock) out.push(`           unlock at start: ${s.unlock.detail}${s.unlock.fix ? ` — ${s.unlock.fix}` : ''}`);

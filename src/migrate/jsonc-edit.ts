@@ -201,12 +201,21 @@ export function setString(text: string, path: JSONPath, value: string): string {
 
 /** Add `"key": items` right after the property at `afterPath`, on its own line in its indent. */
 export function insertStringArrayAfter(text: string, afterPath: JSONPath, key: string, items: readonly string[]): string {
+  return insertAfter(text, afterPath, key, renderArray(text, undefined, items));
+}
+
+/** Add `"key": "value"` right after the property at `afterPath`, as insertStringArrayAfter. */
+export function insertStringAfter(text: string, afterPath: JSONPath, key: string, value: string): string {
+  return insertAfter(text, afterPath, key, JSON.stringify(value));
+}
+
+function insertAfter(text: string, afterPath: JSONPath, key: string, rendered: string): string {
   const prop = propertyAt(text, afterPath);
   if (!prop) return text;
   const end = prop.offset + prop.length;
   const sameLine = prop.parent && (prop.parent.children ?? []).every((c) => !text.slice(prop.parent!.offset, c.offset).includes('\n'));
   const sep = sameLine ? ' ' : `${eolOf(text)}${indentOf(text, prop.offset)}`;
-  const content = `,${sep}${JSON.stringify(key)}: ${renderArray(text, undefined, items)}`;
+  const content = `,${sep}${JSON.stringify(key)}: ${rendered}`;
   return applyEdits(text, [{ offset: end, length: 0, content }]);
 }
 

@@ -12,7 +12,7 @@ import { KNOWN_FIELDS, typeOf } from './known.js';
 import { adviseLegacy } from './legacy-advice.js';
 import { preflight } from './content.js';
 import { samePath } from './rewrite.js';
-import { unlockAtStart, type VaultAccess } from './unlock.js';
+import { unlockAtStart, unlockForHelper, type VaultAccess } from './unlock.js';
 import { scanLegacy } from './sources/legacy.js';
 import { scanEnv, scanTextFiles, shellRcPaths, type TextScan } from './sources/env.js';
 import { repositoryOf } from './sources/repository.js';
@@ -145,7 +145,8 @@ export async function planMigration(target: MigrationTarget, o: PlanOptions): Pr
       for (const s of f.servers) {
         // What the client will start the server with: the env entries the rewrite keeps.
         const kept = (config?.servers.find((e) => samePath(e.path, s.server))?.env ?? []).filter((e) => !s.removedEnv.includes(e.name));
-        s.unlock = unlockAtStart(kept, o.access, o.platform, s.launch);
+        const unlock = unlockAtStart(kept, o.access, o.platform, s.launch);
+        s.unlock = s.headers ? unlockForHelper(unlock) : unlock;
       }
     }
   }

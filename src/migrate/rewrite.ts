@@ -3,6 +3,8 @@
  * `mcp-tokens run <services> -- <original command and args>` so it still gets its variables.
  */
 import { basename } from 'node:path';
+import { getNodeValue } from 'jsonc-parser';
+import { shQuote } from '../launch/format.js';
 import { unsafeExportName } from '../launch/env-names.js';
 import { isBuiltinType, isSecretField, KNOWN_FIELDS, knownField, typeOf } from './known.js';
 import { removeShadowed } from './jsonc-edit.js';
@@ -22,6 +24,8 @@ export interface EnvDecision {
   argAfter?: string;
   /** Arguments removed whole instead: their indices. */
   argDrop?: number[];
+  /** A remote server's header (Claude Code): printed by `mcp-tokens headers` through `headersHelper`. */
+  header?: { name: string; prefix: string };
 }
 
 export interface LaunchOptions {
@@ -50,6 +54,7 @@ export interface EnvMap {
  * per variable (the names it had, nothing more).
  */
 export function serverChange(server: ServerEntry, decisions: readonly EnvDecision[], o: LaunchOptions): ServerChange | undefined {
+  if (decisions.some((d) => d.header !== undefined)) return headerChange(server, decisions, o);
   const byService = new Map<string, EnvDecision[]>();
   for (const d of decisions) byService.set(d.service, [...(byService.get(d.service) ?? []), d]);
   const services: string[] = [];
@@ -88,6 +93,34 @@ export function serverChange(server: ServerEntry, decisions: readonly EnvDecisio
     keptEnv: kept,
     launch: launchLine(server.command!, server.args.flatMap((a, i) => (drops.has(i) ? [] : [edits.get(i) ?? a])), services, maps, o.runCommand, o.vaultDir),
   };
+}
+
+/**
+ * A remote server of Claude Code: its headers leave the entry, and `headersHelper` names the
+ * command Claude Code runs (through a shell) for them: `mcp-tokens headers <service> --header
+ * 'Name=<prefix>{key}'…`, which prints them from the vault as a JSON object. One command reads one
+ * service; headers of several services, or one not stored, all stay as they are.
+ */
+function headerChange(server: ServerEntry, decisions: readonly EnvDecision[], o: LaunchOptions): ServerChange {
+  const headers = decisions.filter((d) => d.header !== undefined);
+  const others = decisions.filter((d) => d.header === undefined);
+  const kept = others.map((d) => ({ name: d.name, reason: d.reason ?? 'the server has no command (a remote server): nothing to launch through mcp-tokens run' }));
+  const services = [...new Set(headers.map((d) => d.service))];
+  const why =
+    headers.find((d) => !d.migrated)?.reason ??
+    (services.length > 1 ? `its headers belong to ${services.join(' and ')}, and a headersHelper command reads one service: store them under one service and write the headersHelper by hand` : undefined) ??
+    // The helper is written with POSIX shell quoting; what shell Claude Code runs it with on Windows is not one we can vouch for.
+    (o.platform === 'win32' ? "on Windows migrate does not write a headersHelper (its quoting is a POSIX shell's): write it by hand, e.g. mcp-tokens headers <service> --header \"Authorization=Bearer {token}\"" : undefined);
+  if (why) return { server: server.path, services: [], removedEnv: [], keptEnv: [...kept, ...headers.map((d) => ({ name: d.name, reason: why }))], launch: [] };
+  const argv = [
+    o.runCommand,
+    'headers',
+    ...(o.vaultDir !== undefined ? ['--dir', o.vaultDir] : []),
+    services[0]!,
+    ...headers.flatMap((d) => ['--header', `${d.header!.name}=${d.header!.prefix}{${d.key}}`]),
+  ];
+  const helper = argv.map((a) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(a) ? a : shQuote(a))).join(' ');
+  return { server: server.path, services, removedEnv: [], keptEnv: kept, launch: [], headers: { removed: headers.map((d) => d.header!.name), helper } };
 }
 
 /**
@@ -146,6 +179,16 @@ export function rewriteConfig(text: string, servers: readonly ServerEntry[], cha
     // of a secret stays behind.
     if (server.duplicates && format.id === 'json') out = removeShadowed(out, c.server);
     const ops: EditOp[] = [];
+    if (c.headers) {
+      // Every header gone: `headers` goes whole; Claude Code then takes them all from the helper.
+      const all = getNodeValue(server.node) as Record<string, unknown>;
+      const count = Object.keys((all['headers'] ?? {}) as Record<string, unknown>).length;
+      if (count === c.headers.removed.length) ops.push({ path: [...c.server, 'headers'], remove: true });
+      else for (const name of c.headers.removed) ops.push({ path: [...c.server, 'headers', name], remove: true });
+      ops.push({ path: [...c.server, 'headersHelper'], value: c.headers.helper, after: 'url' });
+      out = editChecked(format, out, ops, c.server);
+      continue;
+    }
     // An `env` left empty goes whole; otherwise only the migrated entries leave it.
     // (TOML keeps an emptied table: toml-patch lays the whole file out anew when a table goes.)
     if (c.removedEnv.length > 0 && c.removedEnv.length === server.envSize && format.id !== 'toml') ops.push({ path: [...c.server, shape.env], remove: true });

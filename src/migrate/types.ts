@@ -84,6 +84,11 @@ export interface Candidate {
   argDrop?: number[];
   /** A project-level config (.mcp.json, .vscode/mcp.json…): the project folder. Its values are untrusted. */
   project?: string;
+  /**
+   * A remote server's header (Claude Code): its name, and the text before the value (`Bearer `).
+   * The header leaves the entry and Claude Code asks `mcp-tokens headers` for it (`headersHelper`).
+   */
+  header?: { name: string; prefix: string };
   /** Why the value goes to this service: "a second github account: instance github@work". */
   note?: string;
   /** A value that is not used at all (a project's URL for a built-in service): why. */
@@ -131,6 +136,11 @@ export interface ServerChange {
   duplicates?: string[];
   /** How `mcp-tokens run` will open the vault when the client starts the server (plans made with `access`). */
   unlock?: UnlockAtStart;
+  /**
+   * A remote server (Claude Code): the headers removed from its entry and the `headersHelper`
+   * command that prints them from the vault instead. `launch` is then empty.
+   */
+  headers?: { removed: string[]; helper: string };
 }
 
 export interface FileChange {

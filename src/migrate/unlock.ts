@@ -168,3 +168,15 @@ function passphraseSource(get: (name: string) => string | undefined): { ok?: Unl
   }
   return undefined;
 }
+
+/**
+ * The same for a remote server's headersHelper (Claude Code): `mcp-tokens headers` runs in Claude
+ * Code's own environment, not in a server's `env`, so that is where a passphrase file is named.
+ */
+export function unlockForHelper(u: UnlockAtStart): UnlockAtStart {
+  const here = (t: string): string =>
+    t
+      .replace("the server's env names no passphrase file", 'the headersHelper runs in the environment Claude Code starts from, which names no passphrase file')
+      .replace(`add "MCP_TOKENS_PASSPHRASE_FILE": "<absolute path of a 0600 file holding the passphrase>" to the server's env`, 'set MCP_TOKENS_PASSPHRASE_FILE (the absolute path of a 0600 file holding the passphrase) in the environment Claude Code starts from');
+  return { ...u, detail: here(u.detail), ...(u.fix !== undefined ? { fix: here(u.fix) } : {}) };
+}

@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { data, printError, warn } from '../output.js';
 
 export const load = new Command('load')
-  .description('print shell export lines for stored credentials (the only command that prints secrets)')
+  .description('print shell export lines for stored credentials (with headers, the only commands that print secrets)')
   .argument('[service]', "a service (github, github@work…), or 'all' (the default without --env)")
   .option('--env <NAME=service.key>', 'also export one stored field under NAME (repeatable)', (v: string, p: string[]) => [...p, v], [] as string[])
   .addOption(new Option('--format <format>', 'output format').choices(['sh', 'fish', 'dotenv', 'json']).default('sh'))

@@ -34,7 +34,10 @@ with '--env NAME=service.key' for the names it read, so it gets exactly the vari
 second account of a service becomes an instance (github@<server>), a server of no built-in
 service a service of your own named after it, and a project config's values an instance named
 after the project (--trust-project lets them set the service's own fields); every changed file
-is backed up (encrypted) first. Values that differ from the vault (conflicts) or fail
+is backed up (encrypted) first. A Claude Code remote server's credential header moves to the
+vault too: the header leaves the entry, whose "headersHelper" becomes the command
+mcp-tokens headers <service> --header "Authorization=Bearer {token}" (see 'mcp-tokens headers
+--help'); other clients' headers are listed as left with the client's own way. Values that differ from the vault (conflicts) or fail
 validation are reported and left where they are. Export lines in shell rc files are reported
 with file and line; --shell-rc removes them. Secrets it cannot move (tokens in args or headers,
 commented-out lines) are listed at the end with why and what to do; the exit
@@ -128,7 +131,7 @@ an id: --history lists them, --undo <id> undoes one.`,
       const backend = vault?.backendName ?? toCreate!.backend;
       const access = await m.vaultAccess({ dir, backend, exists: vault !== undefined && vault.created === undefined, home: homedir() });
       const plan = await m.planMigration(target, { ...planOpts, access });
-      if (runCommand.warning && plan.files.some((f) => f.servers.some((sv) => sv.launch.length > 0))) warn(runCommand.warning);
+      if (runCommand.warning && plan.files.some((f) => f.servers.some((sv) => sv.launch.length > 0 || sv.headers !== undefined))) warn(runCommand.warning);
       if (opts.dryRun || plan.pending === 0) {
         const data = m.planToJSON(plan);
         if (opts.json) json(data);

@@ -1,6 +1,6 @@
 /** JSON and JSONC (comments, trailing commas): surgical edits by jsonc-parser's offsets (jsonc-edit.ts). */
 import { getNodeValue } from 'jsonc-parser';
-import { findLast, insertStringArrayAfter, parseJsonc, removeProperty, setString, setStringArray } from '../jsonc-edit.js';
+import { findLast, insertStringAfter, insertStringArrayAfter, parseJsonc, removeProperty, setString, setStringArray } from '../jsonc-edit.js';
 import type { ConfigFormat, EditOp } from './types.js';
 
 export const jsonFormat: ConfigFormat = {
@@ -21,8 +21,9 @@ export const jsonFormat: ConfigFormat = {
       const p = parseJsonc(out);
       const exists = p.ok && findLast(p.root, path) !== undefined;
       if (typeof op.value === 'string') {
-        if (!exists) throw new Error(`no ${path.join('.')} to set`);
-        out = setString(out, path, op.value);
+        if (exists) out = setString(out, path, op.value);
+        else if (op.after !== undefined) out = insertStringAfter(out, [...path.slice(0, -1), op.after], String(path.at(-1)), op.value);
+        else throw new Error(`no ${path.join('.')} to set`);
       } else if (exists) out = setStringArray(out, path, op.value);
       else if (op.after !== undefined) out = insertStringArrayAfter(out, [...path.slice(0, -1), op.after], String(path.at(-1)), op.value);
       else throw new Error(`no ${path.join('.')} to set`);

@@ -16,6 +16,7 @@ import { candidate, fieldByEnv, fieldByFormat, isReference, KNOWN_FIELDS, mask }
 import type { Candidate, Leftover, Refusal } from '../types.js';
 import { keyFromEnv, userServiceName } from '../accounts.js';
 import { unsafeExportName } from '../../launch/env-names.js';
+import { HEADER_NAME } from '../../launch/headers.js';
 
 const BUILTIN_NAMES = [...new Set(KNOWN_FIELDS.map((f) => f.service))].join(', ');
 
@@ -430,10 +431,40 @@ function strings(node: Node | undefined, name: string | undefined, f: (name: str
   } else if (node.type === 'array') (node.children ?? []).forEach((c, i) => strings(c, name, f, [...rel, i]));
 }
 
-/** What addCandidates took: env names, and the args indices of Docker `-e NAME=value`. */
+/** What addCandidates took: env names, the args indices of Docker `-e NAME=value`, header names. */
 interface Taken {
   env: Set<string>;
   args: Set<number>;
+  headers: Set<string>;
+}
+
+
+/**
+ * Claude Code's remote servers (`"type": "http"|"sse"`, `url`, `headers`) with no `headersHelper`
+ * of their own: a header holding a credential moves to the vault, and the entry gets a
+ * `headersHelper` (a command Claude Code runs, whose stdout is a JSON object of headers) that
+ * prints it. `Authorization: <scheme> <token>` keeps its scheme in the entry; any other header
+ * moves whole. The headers are read as Claude Code reads them; a value it would expand (`${VAR}`)
+ * is no plaintext.
+ */
+function remoteHeaders(location: ConfigLocation, s: ServerEntry): { name: string; prefix: string; value: string }[] {
+  const client = location.explicit ? (s.shape.client ?? location.client) : location.client;
+  if (!client.startsWith('Claude Code') || s.command !== undefined) return [];
+  const obj = getNodeValue(s.node) as Record<string, unknown>;
+  if ((obj['type'] !== 'http' && obj['type'] !== 'sse') || typeof obj['url'] !== 'string' || obj['headersHelper'] !== undefined) return [];
+  const headers = obj['headers'];
+  if (!headers || typeof headers !== 'object' || Array.isArray(headers)) return [];
+  const out: { name: string; prefix: string; value: string }[] = [];
+  for (const [name, raw] of Object.entries(headers as Record<string, unknown>)) {
+    if (typeof raw !== 'string' || !HEADER_NAME.test(name) || isReference(raw)) continue;
+    const auth = /^authorization$/i.test(name);
+    const scheme = auth ? /^([A-Za-z][A-Za-z0-9._~+/-]*) +(\S{8,})$/.exec(raw) : null;
+    const value = scheme ? scheme[2]! : raw;
+    if (/[\u0000-\u001f\u007f]/.test(value) || value.trim() !== value) continue;
+    const secret = auth ? value.length >= 8 : looksSecret(name, value) !== undefined || looksLikeCredential(value);
+    if (secret) out.push({ name, prefix: scheme ? `${scheme[1]!} ` : '', value });
+  }
+  return out;
 }
 
 /** What migrate writes between `run` and `--`: services, `--env`, `NAME=service[@instance].key`. */
@@ -452,28 +483,32 @@ const MCP_PROXY = /(^|[\\/])mcp-proxy(@[^\\/\s]*)?(\.exe)?$/i;
  * the other secrets of its env, which go to a service of the user's own named after the server.
  */
 function addCandidates(location: ConfigLocation, s: ServerEntry, out: Candidate[]): Taken {
-  const taken: Taken = { env: new Set(), args: new Set() };
+  const taken: Taken = { env: new Set(), args: new Set(), headers: new Set() };
   // What the server is (its name, command, args) decides between services a value's shape
   // fits equally: Home Assistant's mcp-proxy reads a JWT as API_ACCESS_TOKEN.
   const context = [s.name, s.command ?? '', ...s.args].join(' ');
   const source = `${location.client} config, server '${s.name}'`;
   const own = userServiceName(s.name);
-  const add = (name: string, value: string, arg?: { at: number; after: string; note: string; secret: boolean; drop?: number[] }): boolean => {
+  const add = (name: string, value: string, arg?: { at: number; after: string; note: string; secret: boolean; drop?: number[] }, header?: { name: string; prefix: string }): boolean => {
     if (value.trim() === '' || isReference(value)) return false;
-    const field = arg?.secret ? undefined : (fieldByEnv(name) ?? fieldByFormat(name, value, context));
-    const key = field ? field.key : (arg?.secret || looksSecret(name, value)) && !unsafeExportName(name) ? keyFromEnv(name) : undefined;
+    // A header: a known token format goes to its service (a GitHub token to github); anything
+    // else to a service of the user's own named after the server (Authorization → `token`).
+    const field = arg?.secret ? undefined : header ? fieldByFormat(name, value, context) : (fieldByEnv(name) ?? fieldByFormat(name, value, context));
+    const key = field ? field.key : header ? (/^authorization$/i.test(header.name) ? 'token' : keyFromEnv(header.name)) : (arg?.secret || looksSecret(name, value)) && !unsafeExportName(name) ? keyFromEnv(name) : undefined;
     const service = field ? field.service : own;
     if (key === undefined || service === undefined) return false;
     const fields = { kind: 'config' as const, source, path: location.path, envName: name, server: s.path, service, key };
     const extra = {
       ...(arg ? { arg: arg.at, argAfter: arg.after, note: arg.note } : {}),
       ...(arg?.drop ? { argDrop: arg.drop } : {}),
+      ...(header ? { header, note: `Claude Code asks mcp-tokens for the ${header.name} header (headersHelper): the value moves to the vault and the header leaves the entry` } : {}),
       ...(location.project !== undefined ? { project: location.project } : {}),
     };
     out.push(candidate({ ...fields, ...extra }, value));
     return true;
   };
   for (const { name, value } of s.env) if (add(name, value, undefined)) taken.env.add(name);
+  for (const h of remoteHeaders(location, s)) if (add(`headers.${h.name}`, h.value, undefined, { name: h.name, prefix: h.prefix })) taken.headers.add(h.name);
   // Docker `-e NAME=value` becomes `-e NAME`: docker then takes the value from its own environment, which run sets.
   if (s.command !== undefined && DOCKER.test(basename(s.command))) {
     for (let i = 0; i + 1 < s.args.length; i++) {
@@ -539,9 +574,9 @@ export function stripBom(text: string): string {
 /** The client's own way to keep a remote server's header out of its config file. */
 function headerStep(client: string): string {
   if (client.startsWith('VS Code')) return 'use an "inputs" entry with "password": true and write "${input:<id>}" as the header value (VS Code keeps it in its secret storage)';
-  if (client.startsWith('Claude Code')) return 'write "${VAR}" as the header value and set VAR in the environment Claude Code starts from (Claude Code expands it)';
+  if (client.startsWith('Claude Code')) return `store it (mcp-tokens store <service> token), remove the header and give the server "headersHelper": "mcp-tokens headers <service> --header 'Authorization=Bearer {token}'" (Claude Code runs it for the headers; migrate does this itself for an "http" or "sse" server with no headersHelper of its own); or write "\${VAR}" as the header value and set VAR in the environment Claude Code starts from`;
   if (client.startsWith('Cursor')) return 'write "${env:VAR}" as the header value and set VAR in the environment Cursor starts from';
-  if (client.startsWith('Codex')) return 'move it to the environment: `bearer_token_env_var = "VAR"` for an Authorization bearer token, or `env_http_headers = { "Header-Name" = "VAR" }`, and start Codex with VAR set (e.g. through mcp-tokens run)';
+  if (client.startsWith('Codex')) return 'Codex can read it from its own environment instead (Codex is not started by mcp-tokens, so migrate cannot rewrite this for you): store it (mcp-tokens store <service> token), replace it by `bearer_token_env_var = "VAR"` for an Authorization bearer token, or `env_http_headers = { "Header-Name" = "VAR" }`, and start Codex with VAR set: `mcp-tokens run --env VAR=<service>.token -- codex`, or `eval "$(mcp-tokens load --env VAR=<service>.token)"` in the shell that starts it';
   if (client.startsWith('Gemini')) return 'write "$VAR" as the header value (Gemini CLI expands environment variables in settings.json) and set VAR in the environment Gemini CLI starts from';
   if (client.startsWith('opencode')) return 'write "{env:VAR}" as the header value (opencode substitutes it) and set VAR in the environment opencode starts from';
   return 'remove it from the file by hand if the client can take it another way; otherwise keep the file readable only by you (chmod 600) and rotate the token if it was ever shared';
@@ -628,6 +663,7 @@ function strays(location: ConfigLocation, root: Node, s: ServerEntry, taken: Tak
     if (n.type === 'string' && typeof n.value === 'string') {
       const value = n.value;
       if (isReference(value)) return;
+      if (header !== undefined && where === `headers.${header}` && taken.headers.has(header)) return; // moved to the vault (headersHelper)
       const why = header !== undefined
         ? looksSecret(header, value) ?? (/^authorization$/i.test(header) && value.length >= 8 ? 'an Authorization header' : undefined)
         : looksSecret(where.split('.').at(-1) || undefined, value) ?? randomShaped(where.split('.').at(-1), value) ?? (/[?&](token|key|api_key|apikey|access_token|secret)=[^&\s]{8,}|\/\/[^/@\s]+:[^/@\s]+@/i.test(value) ? 'a credential in a URL' : undefined);
