@@ -7,8 +7,8 @@
  * on PATH that runs this repository's CLI. CONTRIBUTING.md says how to mark a block.
  */
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { REPO, cliEnv, ensureBuilt, githubClassic, passphraseEnv, shimBin, tempHome } from './helpers/cli.js';
 
@@ -49,6 +49,14 @@ describe('runnable blocks', () => {
     expect(() => runnableBlocks(`${MARK}\n\`\`\`sh\necho\n`)).toThrow(/never closed/);
     expect(() => runnableBlocks(`${MARK}\ntext\n\`\`\`sh\necho\n\`\`\`\n`)).toThrow(/must be followed/);
     expect(runnableBlocks(`\`\`\`\`md\n${MARK}\n\`\`\`sh\nexample\n\`\`\`\n\`\`\`\`\n`)).toEqual([]); // a mark inside a fence is text
+  });
+
+  it.each(DOCS)('%s: every relative link points at a file of the repository', (doc) => {
+    const text = readFileSync(join(REPO, doc), 'utf8');
+    for (const m of text.matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)) {
+      if (/^[a-z]+:/.test(m[1]!)) continue; // https:, mailto:
+      expect(existsSync(join(REPO, dirname(doc), m[1]!)), `${doc}: ${m[1]}`).toBe(true);
+    }
   });
 
   it('README.md has runnable blocks (the quick start among them)', () => {
