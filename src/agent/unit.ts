@@ -39,7 +39,7 @@ export function systemdUnit(dir: string, timeout: string, idle: string): string 
 # With no terminal at login, the passphrase comes from MCP_TOKENS_PASSPHRASE_FILE below (a 0600
 # file outside the vault directory): the agent then saves Argon2id on every command, but the
 # file protects the vault no better than before. Without that line, leave the unit disabled and
-# start the agent by hand (mcp-tokens unlock) when you need it. See README, "Unlock once".
+# start the agent by hand (mcp-tokens unlock) when you need it. See docs/unlock.md.
 [Unit]
 Description=mcp-tokens agent for ${dir.replace(/%/g, '%%')}
 

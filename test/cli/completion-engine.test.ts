@@ -113,7 +113,7 @@ describe('the words before the cursor', () => {
     [['migrate', '--env-file', ''], [':files']],
     [['store', 'github', 'token', 'x', ''], []],
     [['nosuch', ''], []],
-    [['help', 'ba'], ['backups', 'backend']],
+    [['help', 'ba'], ['backend', 'backups']],
   ])('%j → %j', (words, expected) => {
     expect(at(...words)).toEqual(expected);
   });

@@ -18,7 +18,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
@@ -152,6 +152,20 @@ export function collect(child: ChildProcess, opts: Pick<CliOptions, 'input' | 't
       resolvePromise({ code, signal, stdout: stdoutBytes.toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), stdoutBytes });
     });
   });
+}
+
+/**
+ * `<home>/bin/mcp-tokens`, a shell script that runs this repository's CLI (with the test
+ * stand-ins of testRoots(home)), for tests that run commands as a user types them. Returns the
+ * directory to put first on PATH.
+ */
+export function shimBin(home: string): string {
+  const dir = join(home, 'bin');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const argv = [process.execPath, ...rootsArgs(testRoots(home)), BIN].map(q).join(' ');
+  writeFileSync(join(dir, 'mcp-tokens'), `#!/bin/sh\nexec ${argv} "$@"\n`, { mode: 0o700 });
+  return dir;
 }
 
 /** Write a 0600 passphrase file in `dir` and return its path. */

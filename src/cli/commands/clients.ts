@@ -13,8 +13,8 @@ export const clients = new Command('clients')
   .addHelpText(
     'after',
     `
-Reads the files migrate reads (see 'mcp-tokens migrate --help' and the README's table of
-clients), changes nothing and needs no vault. Run it before and after 'mcp-tokens migrate'.
+Reads the files migrate reads (see 'mcp-tokens migrate --help' and the table of clients in
+docs/migrate.md), changes nothing and needs no vault. Run it before and after 'mcp-tokens migrate'.
 Columns: SERVERS in the file; VAULT, started through 'mcp-tokens run'; PLAINTEXT, servers with
 a credential in the file; OTHER, credentials outside any server (a client's own API key…).`,
   )

@@ -22,7 +22,7 @@ Services of your own live in services.json in the vault directory (0600), edited
   mcp-tokens services remove openai
 A field is key[:ENV][:plain][:optional] (secret and required unless told). Patterns and a live
 check (method, URL, headers as templates like "Authorization": "Bearer {api-key}", accepted and
-rejected statuses) are written in the file itself; see the README.`,
+rejected statuses) are written in the file itself; see docs/services.md.`,
   )
   .action(async function (this: Command, opts: { json?: boolean }) {
     const { BUILTIN_SERVICES, userServices } = await import('../../services/index.js');

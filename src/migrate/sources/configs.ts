@@ -81,7 +81,7 @@ export function projectLocations(folder: string, platform: NodeJS.Platform): Con
 
 /**
  * Where each client keeps its MCP servers on this platform, user-level then project-level (the
- * folder migrate runs in). From each client's own documentation; README's migrate section lists
+ * folder migrate runs in). From each client's own documentation; docs/migrate.md lists
  * them. `[path, client, project?]`.
  */
 export function configLocations(o: ConfigPathOptions): ConfigLocation[] {
