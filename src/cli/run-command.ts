@@ -5,8 +5,8 @@
  * process's: a client started from a desktop launcher may have a shorter one, which the warning
  * says.
  */
-import { accessSync, constants, realpathSync, statSync } from 'node:fs';
-import { delimiter, isAbsolute, join } from 'node:path';
+import { realpathSync } from 'node:fs';
+import { findOnPath, isExecutableFile } from '../path-lookup.js';
 
 export interface RunCommandChoice {
   command: string;
@@ -14,19 +14,11 @@ export interface RunCommandChoice {
   warning?: string;
 }
 
-function executable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
-}
 
 /** Whether `name` is found in the directories of `path` (with Windows' extensions there). */
 export function onPath(name: string, path: string | undefined, platform: NodeJS.Platform): boolean {
   const exts = platform === 'win32' ? ['.cmd', '.exe', '.bat', ''] : [''];
-  return (path ?? '').split(delimiter).filter((d) => d !== '' && isAbsolute(d)).some((d) => exts.some((e) => executable(join(d, name + e))));
+  return findOnPath(name, path, exts) !== undefined;
 }
 
 export function chooseRunCommand(o: { given: string; explicit: boolean; path: string | undefined; platform: NodeJS.Platform; script: string | undefined }): RunCommandChoice {
@@ -41,7 +33,7 @@ export function chooseRunCommand(o: { given: string; explicit: boolean; path: st
   } catch {
     script = o.script;
   }
-  if (!executable(script)) {
+  if (!isExecutableFile(script)) {
     return { command: o.given, warning: `mcp-tokens is not on this PATH and ${script} is not executable: the rewritten entries start 'mcp-tokens'; install it (npm install -g mcp-tokens) or re-run with --run-command <absolute path>` };
   }
   const cache = /[\\/]_npx[\\/]/.test(script) ? " It lies in npx's cache, which npm may clear: install mcp-tokens (npm install -g mcp-tokens) and re-run 'mcp-tokens migrate --run-command mcp-tokens' for a lasting command." : '';

@@ -14,7 +14,8 @@ import { basename, isAbsolute } from 'node:path';
 import { VaultError, isVaultError } from '../errors.js';
 import { scrubEnv } from '../launch/env.js';
 import { checkValue } from '../services/index.js';
-import { findOnPath, type Link } from './links.js';
+import type { Link } from './links.js';
+import { findOnPath } from '../path-lookup.js';
 
 export const MAX_LINK_OUTPUT = 64 * 1024;
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -55,7 +56,7 @@ export async function resolveLink(link: Link, { timeoutMs = linkTimeoutMs() } = 
 function program(cmd: string, fail: (why: string) => VaultError): string {
   if (isAbsolute(cmd)) return cmd;
   if (cmd.includes('/')) throw fail('is a relative path (link it again with its absolute path)');
-  const found = findOnPath(cmd, process.env);
+  const found = findOnPath(cmd, process.env['PATH']);
   if (!found) throw fail("was not found in PATH's absolute directories");
   return found;
 }

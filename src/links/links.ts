@@ -3,9 +3,10 @@
  * (`pass show mcp/github`). The map of links is one reserved vault entry (vault/reserved.ts), so
  * the command lines are sealed like credentials. Only the command is stored, never its output.
  */
-import { accessSync, constants, statSync } from 'node:fs';
-import { basename, delimiter, isAbsolute, join } from 'node:path';
+import { statSync } from 'node:fs';
+import { basename, isAbsolute, join } from 'node:path';
 import { VaultError } from '../errors.js';
+import { findOnPath, isExecutableFile } from '../path-lookup.js';
 import { entryName } from '../names.js';
 import { fieldSpec } from '../services/index.js';
 import { LINKS_KEY } from '../vault/reserved.js';
@@ -130,26 +131,17 @@ export function checkCommand(command: readonly string[], env: NodeJS.ProcessEnv)
     throw new VaultError('INVALID_INPUT', 'the command line of a link is too long or holds a NUL byte', { hint: `at most ${MAX_ARGS} arguments of ${MAX_ARG} characters` });
   }
   if (isAbsolute(cmd)) {
-    if (!executable(cmd)) throw new VaultError('INVALID_INPUT', `${cmd} is not an executable file`, { hint: 'give the absolute path of the secret manager\'s CLI, or its name on PATH' });
+    if (!isExecutableFile(cmd)) throw new VaultError('INVALID_INPUT', `${cmd} is not an executable file`, { hint: 'give the absolute path of the secret manager\'s CLI, or its name on PATH' });
     return [...command];
   }
   if (cmd.includes('/')) {
     throw new VaultError('INVALID_INPUT', `a link's command must be an absolute path or a name on PATH, not the relative path ${cmd}`, { hint: `use the absolute path of ${cmd}` });
   }
-  const found = findOnPath(cmd, env);
+  const found = findOnPath(cmd, env['PATH']);
   if (!found) throw new VaultError('INVALID_INPUT', `${cmd} was not found on PATH`, { hint: `install it, or give its absolute path (only PATH's absolute directories are searched)` });
   return [found, ...command.slice(1)];
 }
 
-/** The first `dir/name` that is an executable file, for the absolute directories of PATH only. */
-export function findOnPath(name: string, env: NodeJS.ProcessEnv): string | undefined {
-  for (const d of (env['PATH'] ?? '').split(delimiter)) {
-    if (d === '' || !isAbsolute(d)) continue;
-    const p = join(d, name);
-    if (executable(p)) return p;
-  }
-  return undefined;
-}
 
 /**
  * `pass show <entry>`: the entry must exist now ($PASSWORD_STORE_DIR or ~/.password-store,
@@ -178,14 +170,6 @@ export function checkPassEntry(command: readonly string[], env: NodeJS.ProcessEn
   }
 }
 
-function executable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
-}
 
 function damaged(cause?: unknown): VaultError {
   return new VaultError('INTEGRITY', 'the vault\'s list of links is damaged', { hint: 'restore it from backups/ (mcp-tokens backups) or link the credentials again', cause });

@@ -7,7 +7,7 @@
  */
 import { basename } from 'node:path';
 import { getNodeValue } from 'jsonc-parser';
-import { configLocations, projectLocations, scanConfigs, type ConfigScan, type ServerEntry } from './sources/configs.js';
+import { scanClientConfigs, type ServerEntry } from './sources/configs.js';
 import type { PlanOptions } from './plan.js';
 
 export interface ClientFile {
@@ -43,13 +43,7 @@ function throughVault(s: ServerEntry): boolean {
 }
 
 export async function surveyClients(o: Pick<PlanOptions, 'home' | 'cwd' | 'platform' | 'env' | 'configs' | 'projects' | 'clientConfigs'>): Promise<ClientsReport> {
-  const conf: ConfigScan = { candidates: [], configs: new Map(), refused: [], left: [] };
-  const explicit = (o.configs ?? []).map((path) => ({ path, client: 'MCP', explicit: true }));
-  await scanConfigs([...explicit, ...(o.clientConfigs === false ? [] : configLocations(o))], conf);
-  if (o.projects !== false && o.clientConfigs !== false) {
-    const folders = [...conf.configs.values()].filter((c) => c.location.client.startsWith('Claude Code (user)')).flatMap((c) => c.projects);
-    await scanConfigs(folders.flatMap((f) => projectLocations(f, o.platform)), conf);
-  }
+  const conf = await scanClientConfigs(o);
   const files: ClientFile[] = [];
   for (const [path, c] of conf.configs) {
     const holds = (s: ServerEntry): boolean =>

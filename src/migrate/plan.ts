@@ -16,7 +16,7 @@ import { unlockAtStart, unlockForHelper, type VaultAccess } from './unlock.js';
 import { scanLegacy } from './sources/legacy.js';
 import { scanEnv, scanTextFiles, shellRcPaths, type TextScan } from './sources/env.js';
 import { repositoryOf } from './sources/repository.js';
-import { configLocations, projectLocations, scanConfigs, type ConfigScan } from './sources/configs.js';
+import { scanClientConfigs } from './sources/configs.js';
 import type { LinkTarget } from './fsutil.js';
 import type { Candidate, MigrationPlan, MigrationTarget, PlanItem } from './types.js';
 
@@ -83,14 +83,7 @@ export async function planMigration(target: MigrationTarget, o: PlanOptions): Pr
   );
   await scanTextFiles(envFiles, 'env-file', text, true);
   await scanTextFiles(shellRcPaths(o.home), 'shell-rc', text, false);
-  const conf: ConfigScan = { candidates: [], configs: new Map(), refused: [], left: [] };
-  const explicit = (o.configs ?? []).map((path) => ({ path, client: 'MCP', explicit: true }));
-  await scanConfigs([...explicit, ...(o.clientConfigs === false ? [] : configLocations(o))], conf);
-  if (o.projects !== false && o.clientConfigs !== false) {
-    // Claude Code lists every project it was opened in: their .mcp.json etc. wherever they are.
-    const folders = [...conf.configs.values()].filter((c) => c.location.client.startsWith('Claude Code (user)')).flatMap((c) => c.projects);
-    await scanConfigs(folders.flatMap((f) => projectLocations(f, o.platform)), conf);
-  }
+  const conf = await scanClientConfigs(o);
 
   const vault = new Map<string, string | undefined>();
   const get = async (service: string, key: string): Promise<string | undefined> => {

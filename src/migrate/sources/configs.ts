@@ -249,6 +249,23 @@ export interface ConfigScan {
   left: Leftover[];
 }
 
+/**
+ * Every client config migrate and `clients` look at: the files given with --config, every
+ * client's own (unless `clientConfigs` is false), and the project configs of each folder Claude
+ * Code lists (unless `projects` is false), each read once.
+ */
+export async function scanClientConfigs(o: ConfigPathOptions & { configs?: readonly string[] | undefined; clientConfigs?: boolean | undefined; projects?: boolean | undefined }): Promise<ConfigScan> {
+  const conf: ConfigScan = { candidates: [], configs: new Map(), refused: [], left: [] };
+  const explicit = (o.configs ?? []).map((path) => ({ path, client: 'MCP', explicit: true }));
+  await scanConfigs([...explicit, ...(o.clientConfigs === false ? [] : configLocations(o))], conf);
+  if (o.projects !== false && o.clientConfigs !== false) {
+    // Claude Code lists every project it was opened in: their .mcp.json etc. wherever they are.
+    const folders = [...conf.configs.values()].filter((c) => c.location.client.startsWith('Claude Code (user)')).flatMap((c) => c.projects);
+    await scanConfigs(folders.flatMap((f) => projectLocations(f, o.platform)), conf);
+  }
+  return conf;
+}
+
 export async function scanConfigs(locations: readonly ConfigLocation[], scan: ConfigScan): Promise<void> {
   for (const location of locations) {
     if (scan.configs.has(location.path)) continue;
