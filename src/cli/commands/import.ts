@@ -48,7 +48,16 @@ whole bundle. import says which variables each new service exports.`,
       const { bundle, warnings } = await openBundle(bytes, identities, hint);
       for (const w of warnings) warn(w);
       const { readLinks, servicesWithLinks } = await import('../../links/resolve.js');
-      const names = planNames(bundle, new Set(await servicesWithLinks(vault, await readLinks(vault))));
+      // A read before the lock: a rekey, passwd or move since the open makes what it reads (a
+      // blob under the new key) untrustworthy; the outcome is then the transaction's own refusal.
+      let existing: Set<string>;
+      try {
+        existing = new Set(await servicesWithLinks(vault, await readLinks(vault)));
+      } catch (e) {
+        if (!vault.changedSinceOpen()) throw e;
+        throw (await import('../../vault/transaction.js')).changedWhileWaiting('it was rekeyed or moved since this command opened it');
+      }
+      const names = planNames(bundle, existing);
       const shown = names.filter((n) => n.isNew || n.withheld.length > 0);
       if (opts.dryRun) {
         const plan = await planImport(vault, bundle);
