@@ -46,7 +46,9 @@ export function backendChoice(g: GlobalOptions): BackendChoice | undefined {
  */
 export async function openVault(cmd: Command, opts: { create?: boolean; kdf?: string; agent?: boolean; prompt?: boolean } = {}): Promise<Vault> {
   const { Vault } = await import('../vault/vault.js');
-  return Vault.open(await vaultOptions(cmd, opts), { create: opts.create === true });
+  const vault = await Vault.open(await vaultOptions(cmd, opts), { create: opts.create === true });
+  await (await import('../vault/failpoint.js')).pausePoint('after-open');
+  return vault;
 }
 
 /**

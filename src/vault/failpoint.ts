@@ -11,7 +11,8 @@
  *  - MCP_TOKENS_PAUSE=<step>:<path>: at that step the process creates <path> (holding its pid)
  *    and waits until <path> is removed (at most 120 s, then it goes on; only the first time the
  *    process reaches that step), so a test can run another
- *    command in the window. Steps: `before-lock` (vault opened and unlocked, or for services.json
+ *    command in the window. Steps: `after-open` (any command: the vault opened and unlocked,
+ *    nothing read from it yet); `before-lock` (vault opened and unlocked, or for services.json
  *    and the metadata logs the command's work done, lock not yet taken); `before-read` (load, run,
  *    list, export and verify: vault opened and unlocked, nothing read yet); `before-write` (migrate: a
  *    file to rewrite read, checked and backed up, not yet checked again and replaced).

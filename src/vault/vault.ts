@@ -268,7 +268,20 @@ export class Vault {
    * lists, a rekey re-seals what it opens (cli/context.ts openForRead reads again on a fresh open).
    */
   changedSinceOpen(): boolean {
-    return readSecureText(join(this.dir, CONFIG_NAME)) !== this.configText;
+    const path = join(this.dir, CONFIG_NAME);
+    const text = readSecureText(path);
+    if (text === this.configText) return false;
+    if (text === undefined) return true;
+    // A passwd re-wraps the same data key: what was read under it is as good as before (re-opening
+    // would only ask again for a passphrase that is no longer the vault's).
+    const opened = this.currentConfig;
+    let found: VaultConfig;
+    try {
+      found = parseConfig(text, path);
+    } catch {
+      return true;
+    }
+    return !(found.backend === 'file' && opened.backend === 'file' && found.keyId !== undefined && found.keyId === opened.keyId);
   }
 
   private backendFor(config: VaultConfig, keys: readonly KeyHandle[] | undefined): Backend {

@@ -27,7 +27,7 @@ describe.skipIf(!RUN)('newer writers racing a backend move (issue 10)', { timeou
     const service = `mcp-tokens-racew-${++n}`;
     const env = { MCP_TOKENS_DIR: dir, MCP_TOKENS_KEYCHAIN_SERVICE: service, MCP_TOKENS_LOCK_TIMEOUT_MS: '120000', ...passphraseEnv(home) };
     const cli = (args: readonly string[], opts: CliOptions = {}): Promise<CliResult> => kc.run(args, { timeoutMs: 120_000, ...opts, env: { ...env, ...opts.env } });
-    const hold = (args: readonly string[], opts: CliOptions = {}) => holdAt(kc.spawn, 'before-lock', args, { home: kc.home, ...opts, env: { ...env, ...opts.env } });
+    const hold = (args: readonly string[], opts: CliOptions = {}, step = 'before-lock') => holdAt(kc.spawn, step, args, { home: kc.home, ...opts, env: { ...env, ...opts.env } });
     const values = new Map(['k1', 'k2', 'k3'].map((s) => [s, canary()]));
     expect((await cli(['--backend', backend, 'init', '--kdf', 'interactive'])).code).toBe(0);
     for (const [s, val] of values) expect((await cli(['store', s, 'secret', '-'], { input: val })).code).toBe(0);
@@ -107,4 +107,22 @@ describe.skipIf(!RUN)('newer writers racing a backend move (issue 10)', { timeou
     await expectSeededIntact(v.cli, seen, v.values);
     expect(expectNoDroppedKey(v.dir), 'sealed files looked at').toBeGreaterThan(0);
   });
+
+  // Held earlier, right after the open: before import's plan and identity's look read anything.
+  // services add/remove write services.json alone and never open the vault.
+  const opening = WRITERS.filter((w) => !w.startsWith('services'));
+  for (const to of ['keychain', 'file'] as const) {
+    it(`each writer that opens the vault, held right after the open ‖ backend ${to}: done where the vault is, or refused`, async () => {
+      const v = await fresh(to === 'keychain' ? 'file' : 'keychain');
+      const held = new Map<WriterName, Held>(await Promise.all(opening.map(async (w) => [w, await v.hold(writerArgs(w, v.setup), {}, 'after-open')] as const)));
+      const mv = await v.cli(to === 'file' ? ['backend', 'file', '--kdf', 'interactive'] : ['backend', 'keychain']);
+      expect(mv.code, mv.stderr).toBe(0);
+      const results = new Map<WriterName, CliResult>(await Promise.all([...held].map(async ([w, h]) => [w, await h.release()] as const)));
+      expect(backendOf(v.dir)).toBe(to);
+      const seen = await observe(v.cli, v.dir);
+      const outcomes = Object.fromEntries([...results].map(([w, r]) => [w, expectWriterOutcome(w, r, v.setup, seen)]));
+      expect(outcomes).toEqual(Object.fromEntries(opening.map((w) => [w, SEALING.includes(w) ? 'refused' : 'done'])));
+      await expectSeededIntact(v.cli, seen, v.values);
+    });
+  }
 });

@@ -164,3 +164,29 @@ describe('new writers held while another writer runs (issue 10)', { timeout: 400
     expectNoDroppedKey(dir);
   });
 });
+
+/**
+ * The window before a writer's own reads: a rekey or passwd between the open and the first read
+ * (import's plan of the services already there, identity's look for an identity). What such a read
+ * meets is sealed under a key the command did not unlock: it must end as "the vault changed while
+ * this command waited" (or succeed on a passwd, which keeps the key), never as a damaged vault.
+ */
+describe('writers held right after the open, before any read', { timeout: 400_000 }, () => {
+  // services add/remove write services.json alone and never open the vault.
+  const opening = WRITERS.filter((w) => !w.startsWith('services'));
+  for (const name of ['rekey', 'passwd'] as const) {
+    it(`each writer, held after the open ‖ ${name}: done, or refused having written nothing`, async () => {
+      const held = new Map<WriterName, Held>(
+        await Promise.all(opening.map(async (w) => [w, await holdAt(spawnCli, 'after-open', writerArgs(w, setup), { home, env })] as const)),
+      );
+      const other = others()[name]();
+      const r = await runOther(other);
+      expect(r.code, r.stderr).toBe(0);
+      await other.after();
+      const results = new Map<WriterName, CliResult>(await Promise.all([...held].map(async ([w, h]) => [w, await h.release()] as const)));
+      const outcomes = await settle(results);
+      const expected = Object.fromEntries(opening.map((w) => [w, name === 'rekey' && SEALING.includes(w) ? 'refused' : 'done']));
+      expect(outcomes).toEqual(expected);
+    });
+  }
+});

@@ -110,6 +110,27 @@ describe('races on one file vault (issue 10)', { timeout: 300_000 }, () => {
     expect(backups.code, backups.stderr).toBe(0);
     expect((await run(['restore', 'k1', 'secret'])).code).toBe(0);
   });
+
+  it('rekey while store, delete, restore, prune and migrate are held right after the open (before any read): each refuses having written nothing', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { githubClassic } = await import('../helpers/cli.js');
+    const token = githubClassic();
+    const envFile = join(home, 'project.env');
+    writeFileSync(envFile, `GITHUB_PERSONAL_ACCESS_TOKEN=${token}\n`, { mode: 0o600 });
+    const holdOpen = (args: readonly string[], extra: CliOptions = {}) => holdAt(spawnCli, 'after-open', args, { home, ...extra, env: { ...env, ...extra.env } });
+    const held = await Promise.all([
+      holdOpen(['store', 'k2', 'secret', '-'], { input: canary() }),
+      holdOpen(['delete', 'k3', 'secret', '--force']),
+      holdOpen(['restore', 'k1', 'secret']),
+      holdOpen(['prune']),
+      holdOpen(['migrate', '--env-file', envFile, '--no-client-configs', '--no-projects']),
+    ]);
+    expect((await run(['rekey'])).code).toBe(0);
+    for (const h of held) expectChangedWhileWaiting(await h.release());
+    await expectIntact(run, values);
+    expect(readFileSync(envFile, 'utf8')).toContain(token);
+    expect((await run(['load', 'github'])).code).not.toBe(0);
+  });
 });
 
 /**
