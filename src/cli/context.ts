@@ -86,9 +86,9 @@ const READ_ATTEMPTS = 3;
  * the vault is opened again and the read repeated. `read` must not write or print. The caller
  * closes the returned vault.
  */
-export async function openForRead<T>(cmd: Command, read: (vault: Vault) => Promise<T>): Promise<{ vault: Vault; value: T }> {
+export async function openForRead<T>(cmd: Command, read: (vault: Vault) => Promise<T>, opts: { prompt?: boolean } = {}): Promise<{ vault: Vault; value: T }> {
   for (let attempt = 1; attempt <= READ_ATTEMPTS; attempt++) {
-    const vault = await openVault(cmd);
+    const vault = await openVault(cmd, opts);
     let value: T;
     try {
       await (await import('../vault/failpoint.js')).pausePoint('before-read');

@@ -131,6 +131,22 @@ describe('races on one file vault (issue 10)', { timeout: 300_000 }, () => {
     expect(readFileSync(envFile, 'utf8')).toContain(token);
     expect((await run(['load', 'github'])).code).not.toBe(0);
   });
+
+  it('doctor held right after the open ‖ rekey, ‖ passwd: clean, no false damage', async () => {
+    const { printer } = await import('./writers-support.js');
+    const link = await run(['link', 'lk', 'secret', '--', printer(home, 'lk', 'value-of-lk-0123')]);
+    expect(link.code, link.stderr).toBe(0);
+    for (const other of [['rekey'], ['passwd']]) {
+      const doc = await holdAt(spawnCli, 'after-open', ['doctor'], { home, env });
+      const np = other[0] === 'passwd' ? newPassphraseEnv() : {};
+      expect((await run(other, { env: np })).code).toBe(0);
+      if (other[0] === 'passwd') env = { ...env, MCP_TOKENS_PASSPHRASE_FILE: np['MCP_TOKENS_NEW_PASSPHRASE_FILE']! };
+      const d = await doc.release();
+      expect(d.code, d.stdout + d.stderr).toBe(0);
+      expect(d.stdout + d.stderr).not.toMatch(/older key|damaged|could not be checked/);
+    }
+    await expectIntact(run, values);
+  });
 });
 
 /**

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { globals, openVault, vaultDir } from '../context.js';
+import { globals, openForRead, vaultDir } from '../context.js';
 import { info, json } from '../output.js';
 
 export const doctor = new Command('doctor')
@@ -43,21 +43,25 @@ type Finding = import('../../vault/doctor.js').Finding;
  */
 async function linkFindings(cmd: Command): Promise<Finding[]> {
   const { shadowedByLinks, showCommand } = await import('../../links/links.js');
-  let vault;
+  // Read as load reads (no lock): a rekey or move meanwhile makes it read again, not report damage.
+  let opened = false;
   try {
-    vault = await openVault(cmd, { prompt: false });
-  } catch (e) {
-    return [{ level: 'ok', message: `links not checked against stored values (${(e as Error).message})` }];
-  }
-  try {
-    return (await shadowedByLinks(vault)).map((l) => ({
+    const read = await openForRead(
+      cmd,
+      (vault) => {
+        opened = true;
+        return shadowedByLinks(vault);
+      },
+      { prompt: false },
+    );
+    read.vault.close();
+    return read.value.map((l) => ({
       level: 'error',
       message: `${l.service} ${l.key} is both stored and linked: load and run use the link (${showCommand(l.command)}), the stored value is ignored`,
       fix: `keep one: mcp-tokens unlink ${l.service} ${l.key} (use the stored value), or mcp-tokens delete ${l.service} ${l.key} (use the link; the value is kept as a backup)`,
     }));
   } catch (e) {
+    if (!opened) return [{ level: 'ok', message: `links not checked against stored values (${(e as Error).message})` }];
     return [{ level: 'error', message: `links could not be checked: ${(e as Error).message}` }];
-  } finally {
-    vault.close();
   }
 }
