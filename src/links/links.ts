@@ -10,7 +10,16 @@ import { findOnPath, isExecutableFile } from '../path-lookup.js';
 import { entryName } from '../names.js';
 import { fieldSpec } from '../services/index.js';
 import { LINKS_KEY } from '../vault/reserved.js';
-import type { Vault } from '../vault/vault.js';
+
+/** What links need of a vault (vault/vault.ts's Vault): the reserved entry and the values stored. */
+interface LinkVault {
+  get(service: string, key: string): Promise<string | undefined>;
+  getReserved(key: string): Promise<string | undefined>;
+  updateReserved(
+    key: string,
+    update: (old: string | undefined, get: (service: string, key: string) => Promise<string | undefined>) => string | Promise<string>,
+  ): Promise<string>;
+}
 
 export interface Link {
   service: string;
@@ -27,7 +36,7 @@ const MAX_ARGS = 64;
 const MAX_ARG = 1024;
 
 /** Every link, sorted by service then key. A damaged map is an integrity error, not "no links". */
-export async function readLinks(vault: Vault): Promise<Link[]> {
+export async function readLinks(vault: LinkVault): Promise<Link[]> {
   return parseLinks(await vault.getReserved(LINKS_KEY));
 }
 
@@ -66,7 +75,7 @@ export function linkedError(link: Link): VaultError {
 }
 
 /** Add or replace the link of service/key. Refused while a value is stored there. */
-export async function addLink(vault: Vault, link: Link, env: NodeJS.ProcessEnv = process.env): Promise<{ replaced: boolean }> {
+export async function addLink(vault: LinkVault, link: Link, env: NodeJS.ProcessEnv = process.env): Promise<{ replaced: boolean }> {
   fieldSpec(link.service, link.key);
   link = { ...link, command: checkCommand(link.command, env) };
   let replaced = false;
@@ -84,7 +93,7 @@ export async function addLink(vault: Vault, link: Link, env: NodeJS.ProcessEnv =
   return { replaced };
 }
 
-export async function removeLink(vault: Vault, service: string, key: string): Promise<void> {
+export async function removeLink(vault: LinkVault, service: string, key: string): Promise<void> {
   entryName(service, key);
   await updateLinks(vault, (links) => {
     const others = links.filter((l) => !(l.service === service && l.key === key));
@@ -96,7 +105,7 @@ export async function removeLink(vault: Vault, service: string, key: string): Pr
 }
 
 /** The links whose credential also has a stored value (load/run use the link; the value is shadowed). */
-export async function shadowedByLinks(vault: Vault): Promise<Link[]> {
+export async function shadowedByLinks(vault: LinkVault): Promise<Link[]> {
   const links = await readLinks(vault);
   const stored = await Promise.all(links.map((l) => vault.get(l.service, l.key)));
   return links.filter((_, i) => stored[i] !== undefined);
@@ -110,7 +119,7 @@ export function showCommand(command: readonly string[]): string {
 type Get = (service: string, key: string) => Promise<string | undefined>;
 
 /** Read, change and write the map under one vault lock (the map as it is then, not as read before). */
-async function updateLinks(vault: Vault, change: (links: Link[], get: Get) => Link[] | Promise<Link[]>): Promise<void> {
+async function updateLinks(vault: LinkVault, change: (links: Link[], get: Get) => Link[] | Promise<Link[]>): Promise<void> {
   await vault.updateReserved(LINKS_KEY, async (old, get) => {
     const links = await change(parseLinks(old), get);
     links.sort((a, b) => a.service.localeCompare(b.service) || a.key.localeCompare(b.key));

@@ -22,6 +22,11 @@ interface Template {
   readonly rest: string;
 }
 
+/** A header template with each `{field}` replaced by its value, as is (headers are not URLs). */
+export function fillTemplate(template: string, values: Readonly<Record<string, string>>): string {
+  return template.replace(PLACEHOLDER_RE, (_m, key: string) => values[key] ?? '');
+}
+
 /** Why a template cannot fix its origin before substitution, or undefined when it can. */
 export function checkUrlProblem(template: string): string | undefined {
   const t = parse(template);

@@ -6,6 +6,7 @@ import { entryAd } from '../crypto/format.js';
 import { openText, sealText, type KeyHandle } from '../crypto/keyhandle.js';
 import { parseEntryName } from '../names.js';
 import { ensureDir, readSecureText, removeFile, writeExclusive, fsyncDir } from './fsutil.js';
+import type { Tx } from './transaction.js';
 
 export const BACKUPS_DIR = 'backups';
 const BACKUP_RE = /^([a-z][a-z0-9-]{0,31}(?:@[a-z][a-z0-9-]{0,31})?_[a-z][a-z0-9-]{0,31})\.(\d{8}T\d{9}Z)(?:-(\d+))?\.backup$/;
@@ -96,4 +97,24 @@ export function removeBackups(backupsDir: string, list: readonly BackupInfo[]): 
   for (const b of list) if (removeFile(b.path)) n++;
   if (n > 0) fsyncDir(backupsDir);
   return n;
+}
+
+/** In a transaction: back up value (sealed with the current key); at defaults to now. Returns the file name. */
+export async function takeBackup(tx: Tx, service: string, key: string, value: string, at?: Date): Promise<string> {
+  return writeBackup(join(tx.dir, BACKUPS_DIR), await tx.key(), service, key, value, at ?? tx.now());
+}
+
+/** In a transaction: remove the backups older than cutoff (ms since the epoch); returns them. */
+export function pruneBackups(tx: Tx, cutoff: number): BackupInfo[] {
+  const backupsDir = join(tx.dir, BACKUPS_DIR);
+  const old = listBackups(backupsDir).filter((b) => b.date.getTime() < cutoff);
+  removeBackups(backupsDir, old);
+  return old;
+}
+
+/** The value held by the backup file `file` (a name as listed by listBackups). */
+export async function readBackupFile(backupsDir: string, keys: readonly KeyHandle[], file: string): Promise<string> {
+  const info = parseBackupName(backupsDir, file);
+  if (!info) throw new VaultError('NOT_FOUND', `no backup named ${file}`);
+  return readBackup(keys, info);
 }

@@ -88,3 +88,44 @@ export function updateMetadata(dir: string, name: string, patch: EntryMeta | und
   else meta[name] = { ...meta[name], ...patch };
   writeMetadata(dir, meta);
 }
+
+/**
+ * Under the lock: record a store (a patch with storedAt replaces the entry's record) or a delete
+ * (undefined). metadata.json is advisory: a failure to write it becomes a warning.
+ */
+export function setEntryMeta(dir: string, name: string, patch: EntryMeta | undefined, warnings: string[]): void {
+  try {
+    if (patch && 'storedAt' in patch) {
+      const meta = readMetadata(dir);
+      meta[name] = patch;
+      writeMetadata(dir, meta);
+    } else {
+      updateMetadata(dir, name, patch);
+    }
+  } catch (e) {
+    warnings.push(`could not update metadata.json (${(e as Error).message}); the credential itself is safe`);
+  }
+}
+
+export interface VerificationRecord {
+  name: string;
+  status: string;
+  at: Date;
+  storedAt?: string | undefined;
+}
+
+/**
+ * Under the lock: record verification results, one write. `storedAt` is the entry's storedAt
+ * when its value was read for the check: an entry stored again meanwhile keeps no verdict about
+ * the value it replaced.
+ */
+export function recordVerifications(dir: string, results: readonly VerificationRecord[]): void {
+  const meta = readMetadata(dir);
+  let changed = false;
+  for (const r of results) {
+    if (meta[r.name]?.storedAt !== r.storedAt) continue;
+    meta[r.name] = { ...meta[r.name], verifiedAt: r.at.toISOString(), verifyStatus: r.status };
+    changed = true;
+  }
+  if (changed) writeMetadata(dir, meta);
+}

@@ -42,7 +42,9 @@ import type { Backend } from '../backends/types.js';
 import { keyId, type LocalKeyHandle } from '../crypto/keyhandle.js';
 import { newVaultId, VAULT_ID_RE, wrapKeyHandles, type VaultConfig } from './config.js';
 import { fsyncDir, readSecureText, removeFile, writeAtomic } from './fsutil.js';
-import { loadKeychain, type PassphraseProvider, type Vault } from './vault.js';
+import { loadKeychain } from './keychain-access.js';
+import type { PassphraseProvider } from './types.js';
+import type { Vault } from './vault.js';
 import { localOnly, type TxOptions } from './transaction.js';
 import { failpoint } from './failpoint.js';
 

@@ -20,7 +20,7 @@ import { listEntryFiles } from '../backends/file.js';
 import { listBackups } from './backups.js';
 import { readSecureText, writeAtomic } from './fsutil.js';
 import type { LocalKeyHandle } from '../crypto/keyhandle.js';
-import type { FileVaultConfig } from './config.js';
+import { newKeyHandle, unwrapKeyHandles, wrapKeyHandles, type FileVaultConfig } from './config.js';
 import { localOnly, type Tx } from './transaction.js';
 
 export interface ResealResult {
@@ -96,6 +96,24 @@ export interface RekeyPlan {
   keychain?: { kc: typeof import('../backends/keychain.js'); opts: { service?: string } };
 }
 
+/**
+ * File vault, before the lock: check that pass opens the vault (BAD_PASSPHRASE before any change),
+ * then make the new key and vault.json wrapping it beside the current one. The caller zeroes pass.
+ */
+export async function prepareFileRekey(config: FileVaultConfig, current: LocalKeyHandle, pass: Uint8Array): Promise<{ next: LocalKeyHandle; wrapped: FileVaultConfig }> {
+  const next = await newKeyHandle();
+  try {
+    const check = await unwrapKeyHandles(config, pass);
+    check.current.dispose();
+    check.previous?.dispose();
+    const wrapped = await wrapKeyHandles(next, pass, { opslimit: config.kdf.opslimit, memlimit: config.kdf.memlimit }, config.createdAt, current);
+    return { next, wrapped };
+  } catch (e) {
+    next.dispose();
+    throw e;
+  }
+}
+
 /** The rekey itself, inside the vault's transaction (so on the key and backend found under the lock). */
 export async function rekeyInTx(tx: Tx, plan: RekeyPlan, onStep?: (path: string) => void): Promise<RekeyResult> {
   const withEntries = tx.config.backend === 'file';
@@ -113,7 +131,6 @@ export async function rekeyInTx(tx: Tx, plan: RekeyPlan, onStep?: (path: string)
     tx.writeConfig(plan.file.wrapped, [next, current]);
   } else {
     const { kc, opts } = plan.keychain!;
-    const { newKeyHandle } = await import('./config.js');
     const fresh = await newKeyHandle();
     next = fresh;
     const rawCurrent = localOnly(current).exportKey();

@@ -6,6 +6,9 @@
  * cannot store, load or delete them by name.
  */
 import { VaultError } from '../errors.js';
+import { entryName } from '../names.js';
+import { takeBackup } from './backups.js';
+import type { Tx } from './transaction.js';
 
 export const RESERVED_SERVICE = 'mcp-tokens';
 /** The X25519 age identity (`AGE-SECRET-KEY-1…`) bundles are sealed to. */
@@ -29,4 +32,23 @@ export function refuseReserved(service: string): void {
       hint: 'mcp-tokens keeps its own identity and links under it; choose another service name',
     });
   }
+}
+
+/**
+ * In a transaction: read-modify-write of a reserved entry (concurrent `link`s keep both); the old
+ * value is backed up first, as by store. `update` may read other entries (`get`) as they are under
+ * the lock, and throw to write nothing.
+ */
+export async function updateReservedIn(
+  tx: Tx,
+  key: string,
+  update: (old: string | undefined, get: (service: string, key: string) => Promise<string | undefined>) => string | Promise<string>,
+): Promise<string> {
+  const name = entryName(RESERVED_SERVICE, key);
+  const old = await tx.backend.get(name);
+  const value = await update(old, (service, k) => tx.backend.get(entryName(service, k)));
+  if (old === value) return old;
+  if (old !== undefined) await takeBackup(tx, RESERVED_SERVICE, key, old);
+  await tx.backend.set(name, value);
+  return value;
 }

@@ -13,7 +13,9 @@
 import { VaultError } from '../errors.js';
 import { LocalKeyHandle, type KeyHandle } from '../crypto/keyhandle.js';
 import type { Backend } from '../backends/types.js';
-import { serializeConfig, type FileVaultConfig, type VaultConfig } from './config.js';
+import { join } from 'node:path';
+import { CONFIG_NAME, parseConfig, serializeConfig, type FileVaultConfig, type VaultConfig } from './config.js';
+import { readSecureText, writeAtomic } from './fsutil.js';
 
 export interface TxOptions {
   /**
@@ -30,6 +32,8 @@ export interface TxOptions {
 
 /** What a write runs on: the state found under the lock. */
 export interface Tx {
+  /** The vault directory. */
+  readonly dir: string;
   readonly config: VaultConfig;
   /** The backend of that config; a file backend seals with the current key. */
   readonly backend: Backend;
@@ -39,6 +43,8 @@ export interface Tx {
   key(): Promise<KeyHandle>;
   /** Replace vault.json (atomically); the vault follows it, with these keys when they change. */
   writeConfig(next: VaultConfig, keys?: KeyHandle[]): void;
+  /** The time to record (tests fix it). */
+  now(): Date;
 }
 
 export function changedWhileWaiting(what: string): VaultError {
@@ -88,4 +94,41 @@ export function sameConfig(a: VaultConfig, b: VaultConfig): boolean {
 export function localOnly(k: KeyHandle): LocalKeyHandle {
   if (!(k instanceof LocalKeyHandle)) throw new Error('this operation needs the key in this process, not an agent handle');
   return k;
+}
+
+/** Under the lock: vault.json as it is now, and its text. */
+export function readCurrentConfig(dir: string): { found: VaultConfig; text: string } {
+  const path = join(dir, CONFIG_NAME);
+  const text = readSecureText(path);
+  if (text === undefined) throw changedWhileWaiting(`${path} was removed`);
+  return { found: parseConfig(text, path), text };
+}
+
+/**
+ * Under the lock: the state to run on, from vault.json as found, checked against the one the
+ * vault was opened with (`opened`, whose keys are `keys`), or changedWhileWaiting. Keys that state
+ * no longer uses are disposed. `text` is set when vault.json was rewritten (key ids recorded).
+ */
+export function followState(
+  dir: string,
+  opened: VaultConfig,
+  found: VaultConfig,
+  keys: KeyHandle[] | undefined,
+  opts: TxOptions,
+): { config: VaultConfig; keys: KeyHandle[] | undefined; text?: string } {
+  const path = join(dir, CONFIG_NAME);
+  if (found.backend !== opened.backend) throw changedWhileWaiting(`it moved to the ${found.backend} backend`);
+  if (opts.sameConfig && !sameConfig(found, opened)) throw changedWhileWaiting(`${path} was rewritten`);
+  if (found.backend === 'keychain') {
+    // Keychain: the key lives in the keychain; whatever it is now is what this transaction uses.
+    for (const k of keys ?? []) if (k instanceof LocalKeyHandle) k.dispose();
+    return { config: found, keys: undefined };
+  }
+  const followed = followFileVault(opened as FileVaultConfig, found, keys ?? []);
+  if (found.keyId !== undefined) return { config: found, keys: followed };
+  // A vault.json from before key ids: record them, so doctor can tell stale blobs without a key.
+  const config: FileVaultConfig = { ...found, keyId: followed[0]!.id, ...(found.previous && followed[1] ? { previousKeyId: followed[1].id } : {}) };
+  const text = serializeConfig(config);
+  writeAtomic(dir, CONFIG_NAME, text);
+  return { config, keys: followed, text };
 }

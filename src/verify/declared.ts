@@ -5,18 +5,29 @@
  * field is filled in: services/check-url.ts), no redirect to
  * another origin, system trust, timeouts; server text is scrubbed of every secret field.
  */
-import type { UserCheck, UserServiceDef } from '../services/user.js';
-import { fillTemplate } from '../services/user.js';
-import { fillCheckUrl } from '../services/check-url.js';
+import { fillCheckUrl, fillTemplate } from '../services/check-url.js';
 import { failureOutcome, rejectedOutcome, safeText, unexpectedOutcome, USER_AGENT } from './common.js';
 import { request } from './http.js';
 import { scrubber, secretParts } from './redact.js';
 import type { VerifyContext, VerifyOutcome } from './types.js';
 
+/** What the check needs of a services.json definition (services/user.ts validates it). */
+export interface DeclaredService {
+  readonly fields: ReadonlyArray<{ readonly key: string; readonly secret: boolean }>;
+}
+
+export interface DeclaredCheck {
+  readonly method: 'GET' | 'POST';
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly accepted: readonly number[];
+  readonly rejected: readonly number[];
+}
+
 export async function verifyDeclared(
   title: string,
-  def: UserServiceDef,
-  check: UserCheck,
+  def: DeclaredService,
+  check: DeclaredCheck,
   values: Readonly<Record<string, string>>,
   ctx: VerifyContext,
 ): Promise<VerifyOutcome> {

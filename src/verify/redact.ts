@@ -5,7 +5,7 @@
  * purpose split by control or zero-width characters, only in part, in another case, or encoded
  * (base64, base64url, hex, percent-encoding).
  */
-import type { ServiceSpec } from '../services/index.js';
+import type { ServiceSpec } from '../services/types.js';
 
 export const REDACTED = '[redacted]';
 // Shorter strings would also match ordinary words; no real credential is this short.
