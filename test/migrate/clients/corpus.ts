@@ -1,7 +1,9 @@
 /**
  * A config file per MCP client, written as that client writes it (its comments, its other
- * settings, several servers, a remote one). `GH` stands for the GitHub canary. Every file holds
- * KEEP-markers before, between and after its servers: migrate must change bytes only between them.
+ * settings, several servers, a remote one). `GH` stands for the GitHub token; the GitHub server
+ * is `NODE_BIN ENV_SERVER` (node and test/fixtures/mcp-env-server.mjs, a real MCP server that
+ * reports its environment), so the rewritten entry can be started. Every file holds KEEP-markers
+ * before, between and after its servers: migrate must change bytes only between them.
  */
 export interface ClientFixture {
   /** Path relative to HOME. */
@@ -18,10 +20,30 @@ export interface ClientFixture {
 
 const VSCODE = '.config/Code/User';
 
+/** The file's text with its placeholders filled: quoted ones as JSON strings (JSON, TOML), bare ones as they are (YAML). */
+export function materialize(text: string, v: { token: string; node: string; server: string }): string {
+  let out = text;
+  for (const [word, value] of [['GH', v.token], ['NODE_BIN', v.node], ['ENV_SERVER', v.server]] as const) {
+    out = out.replaceAll(`"${word}"`, JSON.stringify(value)).replace(new RegExp(`\\b${word}\\b`, 'g'), () => value);
+  }
+  return out;
+}
+
+/** How the client starts the server of `entry` (its data, as the client's parser reads it). */
+export function launchOf(shape: ClientFixture['shape'], entry: Record<string, unknown>): { command: string; args: string[]; env: Record<string, string> } {
+  const env = (v: unknown): Record<string, string> => (v ?? {}) as Record<string, string>;
+  if (shape === 'goose') return { command: entry['cmd'] as string, args: (entry['args'] ?? []) as string[], env: env(entry['envs']) };
+  if (shape === 'opencode') {
+    const [command, ...args] = entry['command'] as string[];
+    return { command: command!, args, env: env(entry['environment']) };
+  }
+  return { command: entry['command'] as string, args: (entry['args'] ?? []) as string[], env: env(entry['env']) };
+}
+
 /** The JSON files of the clients that use `mcpServers` as Claude Desktop does, each in its own style. */
 function plain(rel: string, client: string, extra: string, indent = '  '): ClientFixture {
   const i = indent;
-  const text = `{\n${i}"KEEP-before": true,\n${i}"mcpServers": {\n${i}${i}"github": {\n${i}${i}${i}"command": "npx",\n${i}${i}${i}"args": ["-y", "@modelcontextprotocol/server-github"],\n${i}${i}${i}"env": {\n${i}${i}${i}${i}"GITHUB_PERSONAL_ACCESS_TOKEN": "GH"\n${i}${i}${i}}${extra}\n${i}${i}},\n${i}${i}"fetch": {\n${i}${i}${i}"command": "uvx",\n${i}${i}${i}"args": ["mcp-server-fetch"],\n${i}${i}${i}"KEEP-between": 1\n${i}${i}}\n${i}},\n${i}"KEEP-after": "yes"\n}\n`;
+  const text = `{\n${i}"KEEP-before": true,\n${i}"mcpServers": {\n${i}${i}"github": {\n${i}${i}${i}"command": "NODE_BIN",\n${i}${i}${i}"args": ["ENV_SERVER"],\n${i}${i}${i}"env": {\n${i}${i}${i}${i}"GITHUB_PERSONAL_ACCESS_TOKEN": "GH"\n${i}${i}${i}}${extra}\n${i}${i}},\n${i}${i}"fetch": {\n${i}${i}${i}"command": "uvx",\n${i}${i}${i}"args": ["mcp-server-fetch"],\n${i}${i}${i}"KEEP-between": 1\n${i}${i}}\n${i}},\n${i}"KEEP-after": "yes"\n}\n`;
   return { rel, client, format: 'json', text, server: ['mcpServers', 'github'], shape: 'standard', left: [] };
 }
 
@@ -38,8 +60,8 @@ model = "o3"
 approval_policy = "on-request"   # ask first  KEEP
 
 [mcp_servers.github]
-command = "npx"
-args = ["-y", "@modelcontextprotocol/server-github"]
+command = "NODE_BIN"
+args = ["ENV_SERVER"]
 startup_timeout_sec = 20
 
 [mcp_servers.github.env]
@@ -82,10 +104,9 @@ extensions:
     type: builtin
   github:
     args:
-    - -y
-    - '@modelcontextprotocol/server-github'
+    - ENV_SERVER
     bundled: null
-    cmd: npx
+    cmd: NODE_BIN
     description: GitHub
     enabled: true
     env_keys: []
@@ -122,10 +143,9 @@ models:
     apiKey: sk-ant-api03-Zq8kW2xLm5Np7Rt9Vb3Cd6Fg
 mcpServers:
   - name: GitHub
-    command: npx
+    command: NODE_BIN
     args:
-      - "-y"
-      - "@modelcontextprotocol/server-github"
+      - "ENV_SERVER"
     env:
       GITHUB_PERSONAL_ACCESS_TOKEN: "GH"   # my token
   # KEEP-between
@@ -151,8 +171,8 @@ context:   # KEEP-after
   "context_servers": {
     "github": {
       "source": "custom",
-      "command": "npx",
-      "args": ["-y", "@modelcontextprotocol/server-github"],
+      "command": "NODE_BIN",
+      "args": ["ENV_SERVER"],
       "env": {
         "GITHUB_PERSONAL_ACCESS_TOKEN": "GH", // mine
       },
@@ -184,7 +204,7 @@ context:   # KEEP-after
   "mcp": {
     "github": {
       "type": "local",
-      "command": ["npx", "-y", "@modelcontextprotocol/server-github"],
+      "command": ["NODE_BIN", "ENV_SERVER"],
       "environment": {
         "GITHUB_PERSONAL_ACCESS_TOKEN": "GH"
       },
@@ -213,8 +233,8 @@ context:   # KEEP-after
   "KEEP-before": 1,
   "mcpServers": {
     "github": {
-      "command": "npx",
-      "args": ["-y", "@modelcontextprotocol/server-github"],
+      "command": "NODE_BIN",
+      "args": ["ENV_SERVER"],
       "env": { "GITHUB_PERSONAL_ACCESS_TOKEN": "GH" },
       "timeout": 30000,
       "trust": false
@@ -243,8 +263,8 @@ context:   # KEEP-after
         "servers": {
             "github": {
                 "type": "stdio",
-                "command": "npx",
-                "args": ["-y", "@modelcontextprotocol/server-github"],
+                "command": "NODE_BIN",
+                "args": ["ENV_SERVER"],
                 "env": { "GITHUB_PERSONAL_ACCESS_TOKEN": "GH" }
             },
             "KEEP-between": { "url": "https://example.com/mcp", "type": "http" }
