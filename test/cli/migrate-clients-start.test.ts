@@ -5,7 +5,8 @@
  * `mcp-tokens` on its PATH, as after an install. Then, for each client, the rewritten file is read
  * by a parser of the client's own format (tomllib, PyYAML, jsonc-parser, JSON.parse), the GitHub
  * entry is taken as that client reads it (Goose's `cmd`/`envs`, opencode's command list and
- * `environment`, the others' `command`/`args`/`env`), and started as the client starts it: the
+ * `environment`, Zed's older `command: {path, args, env}`, Continue's older `transport`, the
+ * others' `command`/`args`/`env`), and started as the client starts it: the
  * SDK's StdioClientTransport, which passes its default environment (HOME, LOGNAME, PATH, SHELL,
  * TERM, USER) and the entry's `env`, nothing else. The server must report the migrated token (by
  * its hash) and the file must hold no plaintext token.
@@ -24,7 +25,7 @@ import { REPO, ensureBuilt, githubClassic, shimBin, type CliResult } from '../he
 import { withMcpClient } from '../helpers/mcp.js';
 import { agentVault, cli, unlockVault, type AgentVault } from '../agent/support.js';
 import { TEST_KDF_VARIABLE } from '../../src/crypto/kdf.js';
-import { CORPUS, launchOf, materialize } from '../migrate/clients/corpus.js';
+import { CORPUS, githubEntries, launchOf, materialize } from '../migrate/clients/corpus.js';
 import { at, parseCorpus } from '../migrate/clients/parse.js';
 
 const SERVER = join(REPO, 'test/fixtures/mcp-env-server.mjs');
@@ -69,8 +70,9 @@ describe('every client in the corpus: migrate, then start the rewritten server a
     for (const f of CORPUS) expect(readFileSync(join(v.home, f.rel), 'utf8'), f.rel).not.toContain(token);
   });
 
-  it.each(CORPUS.map((f) => [f.client, f] as const))('%s: the rewritten server starts through mcp-tokens run and gets the token', async (_client, f) => {
-    const launch = launchOf(f.shape, at(parsed.get(f.rel), f.server));
+  const entries = CORPUS.flatMap((f) => githubEntries(f).map((e) => [`${f.client}, ${f.rel} ${e.server.join('.')}`, f, e] as const));
+  it.each(entries)('%s: the rewritten server starts through mcp-tokens run and gets the token', async (_label, f, { server, shape }) => {
+    const launch = launchOf(shape, at(parsed.get(f.rel), server));
     expect([launch.command, ...launch.args]).toEqual(['mcp-tokens', 'run', 'github', '--', process.execPath, SERVER]);
     const report = await withMcpClient({ command: launch.command, args: launch.args, env: { HOME: v.home, PATH: path, ...launch.env } }, async ({ client }) => {
       const r = await client.callTool({ name: 'env_report', arguments: { names: ['GITHUB_PERSONAL_ACCESS_TOKEN', 'MCP_TOKENS_PASSPHRASE_FILE'] } });

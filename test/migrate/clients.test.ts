@@ -14,7 +14,7 @@ import { leftovers } from '../../src/migrate/left.js';
 import { surveyClients, type ClientsReport } from '../../src/migrate/clients.js';
 import { TestTarget } from './targets.js';
 import { CANARIES } from './tokens.js';
-import { CORPUS, launchOf, materialize, type ClientFixture } from './clients/corpus.js';
+import { CORPUS, githubEntries, launchOf, materialize, type ClientFixture } from './clients/corpus.js';
 import { at, parseCorpus } from './clients/parse.js';
 import { REPO } from '../helpers/build.js';
 
@@ -70,12 +70,17 @@ describe('every MCP client: migrate, then undo', () => {
   it('leaves each file valid for a real parser, with the server started through mcp-tokens run', async () => {
     const parsed = parseCorpus(home, CORPUS);
     for (const f of CORPUS) {
-      const entry = at(parsed.get(f.rel), f.server);
-      const launch = launchOf(f.shape, entry);
-      expect([launch.command, ...launch.args], f.rel).toEqual(LAUNCH);
-      expect(launch.env, f.rel).toEqual({});
-      if (f.shape === 'goose') expect([entry['envs'], entry['type']], f.rel).toEqual([undefined, 'stdio']);
-      if (f.shape === 'opencode') expect([entry['environment'], entry['type']], f.rel).toEqual([undefined, 'local']);
+      for (const { server, shape } of githubEntries(f)) {
+        const entry = at(parsed.get(f.rel), server);
+        const launch = launchOf(shape, entry);
+        expect([launch.command, ...launch.args], `${f.rel} ${server.join('.')}`).toEqual(LAUNCH);
+        expect(launch.env, f.rel).toEqual({});
+        if (shape === 'goose') expect([entry['envs'], entry['type']], f.rel).toEqual([undefined, 'stdio']);
+        if (shape === 'opencode') expect([entry['environment'], entry['type']], f.rel).toEqual([undefined, 'local']);
+        // Rewritten in the form it was found: the client that wrote it reads it.
+        if (shape === 'zed-command') expect(Object.keys(entry), f.rel).toEqual(['source', 'command', 'settings']);
+        if (shape === 'continue-transport') expect((entry['transport'] as Record<string, unknown>)['type'], f.rel).toBe('stdio');
+      }
     }
   });
 
@@ -121,8 +126,9 @@ describe('every MCP client: migrate, then undo', () => {
       const now = row(surveyAfter, f);
       expect(before, f.rel).toMatchObject({ client: expect.stringContaining(f.client.split(' ')[0]!) as unknown, viaVault: 0 });
       expect(before!.servers, f.rel).toBeGreaterThanOrEqual(2);
-      expect(before!.plaintext, f.rel).toBe(f.left.some((l) => l.startsWith('server')) ? 2 : 1);
-      expect(now, f.rel).toMatchObject({ servers: before!.servers, viaVault: 1, plaintext: before!.plaintext - 1, otherSecrets: f.left.filter((l) => !l.startsWith('server')).length });
+      const github = githubEntries(f).length;
+      expect(before!.plaintext, f.rel).toBe(github + f.left.filter((l) => l.startsWith('server')).length);
+      expect(now, f.rel).toMatchObject({ servers: before!.servers, viaVault: github, plaintext: before!.plaintext - github, otherSecrets: f.left.filter((l) => !l.startsWith('server')).length });
     }
     expect(surveyBefore.files.map((x) => x.format).sort()).toEqual(CORPUS.map((f) => (f.format === 'jsonc' ? 'JSON' : f.format.toUpperCase())).sort());
   });
@@ -134,8 +140,7 @@ describe('every MCP client: migrate, then undo', () => {
     for (const f of CORPUS) expect(await fs.readFile(join(home, f.rel), 'utf8'), f.rel).toBe(originals.get(f.rel));
     const parsed = parseCorpus(home, CORPUS);
     for (const f of CORPUS) {
-      const entry = at(parsed.get(f.rel), f.server);
-      expect(JSON.stringify(entry), f.rel).toContain(GH);
+      for (const { server } of githubEntries(f)) expect(JSON.stringify(at(parsed.get(f.rel), server)), f.rel).toContain(GH);
     }
   });
 });

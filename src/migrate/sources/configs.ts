@@ -1,8 +1,9 @@
 /**
- * MCP client configs. Every client keeps servers as `{ command, args, env }` objects under
- * `mcpServers` (Claude Desktop, Claude Code, Cursor, Windsurf), `servers` (VS Code) or, in
- * `~/.claude.json`, also `projects.<path>.mcpServers`. All are read as JSONC, so one scanner
- * handles every file, including a `--config PATH` of any of these shapes.
+ * MCP client configs. Most clients keep servers as `{ command, args, env }` objects under
+ * `mcpServers` (Claude Desktop, Claude Code, Cursor, Windsurf and many more), `servers` (VS Code)
+ * or, in `~/.claude.json`, also `projects.<path>.mcpServers`; the others' shapes are in SHAPES.
+ * JSON/JSONC, TOML and YAML files are read into one tree (formats/), so one scanner handles every
+ * file, including a `--config PATH` of any of these shapes.
  */
 import { readdirSync } from 'node:fs';
 import { basename, posix, win32 } from 'node:path';
@@ -132,6 +133,7 @@ export function configLocations(o: ConfigPathOptions): ConfigLocation[] {
     [o.platform === 'win32' ? p.join(appData, 'Zed', 'settings.json') : p.join(xdg, 'zed', 'settings.json'), 'Zed (user)'],
     [o.platform === 'win32' ? p.join(appData, 'Block', 'goose', 'config', 'config.yaml') : p.join(xdg, 'goose', 'config.yaml'), 'Goose'],
     [h('.continue', 'config.yaml'), 'Continue (user)'],
+    [h('.continue', 'config.json'), 'Continue (user)'], // its older config, before config.yaml
     ...filesIn(h('.continue', 'mcpServers'), p).map((f): [string, string] => [f, 'Continue (user)']),
     [p.join(xdg, 'opencode', 'opencode.json'), 'opencode (user)'],
     [p.join(xdg, 'opencode', 'opencode.jsonc'), 'opencode (user)'],
@@ -199,16 +201,28 @@ export interface ServerShape {
   accept?: (entry: Record<string, unknown>) => boolean;
   /** The client of this shape, when its records are not enough to tell (a --config file). */
   client?: string;
+  /**
+   * The command, its arguments and variables sit in an object under this key of the entry, not in
+   * the entry itself: Zed's older `"command": {path, args, env}` and Continue's older
+   * `"transport": {type: "stdio", command, args, env}`. The server's path is then that object's.
+   */
+  nested?: string;
 }
 
 const STANDARD = { command: 'command', args: 'args', env: 'env' } as const;
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Every shape, read from every file: the container names do not collide between clients. */
 export const SHAPES: readonly ServerShape[] = [
   { container: ['mcpServers'], ...STANDARD },
   { container: ['servers'], ...STANDARD },
   { container: ['mcp', 'servers'], ...STANDARD, client: 'VS Code (settings.json)' },
-  { container: ['context_servers'], ...STANDARD, client: 'Zed' },
+  { container: ['context_servers'], ...STANDARD, accept: (e) => !isObject(e['command']), client: 'Zed' },
+  // Zed before its settings migration of 2025-06-27 (which flattens this on load, so both forms start).
+  { container: ['context_servers'], nested: 'command', command: 'path', args: 'args', env: 'env', accept: (e) => isObject(e['command']) && typeof e['command']['path'] === 'string', client: 'Zed' },
+  // Continue's config.json, before config.yaml: `experimental.modelContextProtocolServers[]`.
+  { container: ['experimental', 'modelContextProtocolServers'], nested: 'transport', ...STANDARD, accept: (e) => isObject(e['transport']) && e['transport']['type'] === 'stdio' && typeof e['transport']['command'] === 'string', client: 'Continue' },
   { container: ['mcp_servers'], ...STANDARD, client: 'Codex' },
   { container: ['extensions'], command: 'cmd', args: 'args', env: 'envs', accept: (e) => typeof e['cmd'] === 'string' || e['type'] === 'stdio', client: 'Goose' },
   { container: ['mcp'], command: 'command', commandArray: true, args: 'command', env: 'environment', accept: (e) => Array.isArray(e['command']) || e['type'] === 'local' || e['type'] === 'remote', client: 'opencode' },
@@ -348,11 +362,16 @@ function findServers(root: Node): ServerEntry[] {
     const earlier = new Set(node.type === 'object' ? shadowedProperties(node) : []);
     (node.children ?? []).forEach((child, index) => {
       // An object of servers by name, or (Continue) a list of servers with a `name`.
-      const value = node.type === 'object' ? child.children?.[1] : child;
-      if (value?.type !== 'object' || earlier.has(child)) return;
+      const outer = node.type === 'object' ? child.children?.[1] : child;
+      if (outer?.type !== 'object' || earlier.has(child)) return;
+      const entry = getNodeValue(outer) as Record<string, unknown>;
+      // Continue's older list entries may have no name: the entry's place in the list stands for it.
+      const named: unknown = node.type === 'object' ? child.children?.[0]?.value : (entry['name'] ?? (shape.nested ? `${shape.container.at(-1)!}[${index}]` : undefined));
+      if (typeof named !== 'string' || (shape.accept && !shape.accept(entry))) return;
+      const name: string = named;
+      const value = shape.nested ? findLast(outer, [shape.nested]) : outer;
+      if (value?.type !== 'object') return;
       const obj = getNodeValue(value) as Record<string, unknown>;
-      const name = node.type === 'object' ? (child.children?.[0]?.value as unknown) : obj['name'];
-      if (typeof name !== 'string' || (shape.accept && !shape.accept(obj))) return;
       const env = obj[shape.env];
       const envObject = env && typeof env === 'object' && !Array.isArray(env) ? (env as Record<string, unknown>) : {};
       const command = obj[shape.command];
@@ -360,7 +379,7 @@ function findServers(root: Node): ServerEntry[] {
       const args = shape.commandArray ? line?.slice(1) : obj[shape.args];
       const first: unknown = line ? line[0] : command;
       out.push({
-        path: [...shape.container, node.type === 'object' ? name : index],
+        path: [...shape.container, node.type === 'object' ? name : index, ...(shape.nested ? [shape.nested] : [])],
         name,
         command: typeof first === 'string' ? first : undefined,
         args: Array.isArray(args) ? args.filter((a): a is string => typeof a === 'string') : [],
@@ -369,7 +388,7 @@ function findServers(root: Node): ServerEntry[] {
         envSize: Object.keys(envObject).length,
         node: value,
         container: node,
-        duplicates: node.type === 'object' && hasShadowed(node, name, value),
+        duplicates: node.type === 'object' && hasShadowed(node, name, outer),
         shape,
       });
     });
@@ -695,7 +714,7 @@ function strays(location: ConfigLocation, root: Node, s: ServerEntry, taken: Tak
       if (dead.has(child)) continue;
       if (n.type === 'object') {
         const key = String(child.children?.[0]?.value);
-        // Handled above when of the shape read; anything else there (Zed's older `"command": {path, args, env}`) is walked.
+        // Handled above when of the shape read; anything else there is walked.
         const v = child.children?.[1];
         if (where === '' && key === s.shape.env && v?.type === 'object') continue;
         if (where === '' && key === s.shape.args && v?.type === 'array') continue;

@@ -13,9 +13,23 @@ export interface ClientFixture {
   text: string;
   /** Data path of the GitHub server entry, and how the rewritten entry must read. */
   server: (string | number)[];
-  shape: 'standard' | 'goose' | 'opencode';
+  shape: Shape;
+  /** More GitHub server entries in the file, in another form its client reads. */
+  also?: { server: (string | number)[]; shape: Shape }[];
   /** Credentials the client keeps elsewhere in the file, that migrate must list as left (their path, as printed). */
   left: string[];
+}
+
+/**
+ * How a client reads a server entry: `command`/`args`/`env`; Goose's `cmd`/`args`/`envs`;
+ * opencode's command list and `environment`; Zed's older `command: {path, args, env}`; Continue's
+ * older `transport: {type: "stdio", command, args, env}`.
+ */
+export type Shape = 'standard' | 'goose' | 'opencode' | 'zed-command' | 'continue-transport';
+
+/** Every GitHub server entry of a fixture. */
+export function githubEntries(f: ClientFixture): { server: (string | number)[]; shape: Shape }[] {
+  return [{ server: f.server, shape: f.shape }, ...(f.also ?? [])];
 }
 
 const VSCODE = '.config/Code/User';
@@ -30,8 +44,13 @@ export function materialize(text: string, v: { token: string; node: string; serv
 }
 
 /** How the client starts the server of `entry` (its data, as the client's parser reads it). */
-export function launchOf(shape: ClientFixture['shape'], entry: Record<string, unknown>): { command: string; args: string[]; env: Record<string, string> } {
+export function launchOf(shape: Shape, entry: Record<string, unknown>): { command: string; args: string[]; env: Record<string, string> } {
   const env = (v: unknown): Record<string, string> => (v ?? {}) as Record<string, string>;
+  if (shape === 'zed-command') {
+    const c = entry['command'] as Record<string, unknown>;
+    return { command: c['path'] as string, args: (c['args'] ?? []) as string[], env: env(c['env']) };
+  }
+  if (shape === 'continue-transport') return launchOf('standard', entry['transport'] as Record<string, unknown>);
   if (shape === 'goose') return { command: entry['cmd'] as string, args: (entry['args'] ?? []) as string[], env: env(entry['envs']) };
   if (shape === 'opencode') {
     const [command, ...args] = entry['command'] as string[];
@@ -157,12 +176,50 @@ context:   # KEEP-after
 `,
   },
   {
+    // Continue before config.yaml (its docs' "JSON" tab; core/index.d.ts MCPOptions, StdioOptions).
+    rel: '.continue/config.json',
+    client: 'Continue',
+    format: 'json',
+    shape: 'continue-transport',
+    server: ['experimental', 'modelContextProtocolServers', 0],
+    left: ['models[0].apiKey'],
+    text: `{
+  "models": [
+    {
+      "title": "Claude KEEP-top",
+      "provider": "anthropic",
+      "model": "claude-sonnet-4",
+      "apiKey": "sk-ant-api03-Zq8kW2xLm5Np7Rt9Vb3Cd6Fg"
+    }
+  ],
+  "experimental": {
+    "modelContextProtocolServers": [
+      {
+        "transport": {
+          "type": "stdio",
+          "command": "NODE_BIN",
+          "args": ["ENV_SERVER"],
+          "env": { "GITHUB_PERSONAL_ACCESS_TOKEN": "GH" }
+        }
+      },
+      {
+        "transport": { "type": "stdio", "command": "uvx", "args": ["mcp-server-sqlite", "--db-path", "/tmp/KEEP-between.db"] }
+      }
+    ]
+  },
+  "allowAnonymousTelemetry": false,
+  "tabAutocompleteModel": { "title": "KEEP-after", "provider": "ollama", "model": "qwen2.5-coder:1.5b" }
+}
+`,
+  },
+  {
     rel: '.config/zed/settings.json',
     client: 'Zed',
     format: 'jsonc',
     shape: 'standard',
     server: ['context_servers', 'github'],
-    left: ["server 'old-style'"],
+    also: [{ server: ['context_servers', 'github-old'], shape: 'zed-command' }],
+    left: [],
     text: `// Zed settings KEEP-top
 //
 // For information on how to configure Zed, see the Zed documentation.
@@ -177,13 +234,19 @@ context:   # KEEP-after
         "GITHUB_PERSONAL_ACCESS_TOKEN": "GH", // mine
       },
     },
-    // KEEP-between
-    "old-style": {
+    // Zed's older form (before its settings migration of 2025-06-27).
+    "github-old": {
+      "source": "custom",
       "command": {
-        "path": "npx",
-        "args": ["-y", "some-server"],
-        "env": { "SOME_API_TOKEN": "Zq8kW2xLm5Np7Rt9Vb3Cd6Fg" }
-      }
+        "path": "NODE_BIN",
+        "args": ["ENV_SERVER"],
+        "env": { "GITHUB_PERSONAL_ACCESS_TOKEN": "GH" }
+      },
+      "settings": {}
+    },
+    // KEEP-between
+    "fetch": {
+      "command": { "path": "uvx", "args": ["mcp-server-fetch"] }
     }
   },
   "vim_mode": true, // KEEP-after
