@@ -4,7 +4,9 @@
  * `experimental.modelContextProtocolServers[]` of `{transport: {type: "stdio", command, args, env}}`.
  * Each is rewritten in the form it was found, its other keys untouched; what migrate cannot move
  * (an extension's `settings`, a transport with no command) is listed as left with its path; an
- * object of neither form is no server, and its token is still listed.
+ * object of neither form is no server, and its token is still listed. And two more places that
+ * hold tokens: a workspace's `.vscode/settings.json` (`"mcp": {"servers"}`, VS Code 1.99–1.101),
+ * and Goose's `secrets.yaml` (its keyring turned off), never "nothing to migrate".
  */
 import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,15 +28,15 @@ afterEach(async () => {
   root = undefined;
 });
 
-async function migrateHome(files: Record<string, string>) {
+async function migrateHome(files: Record<string, string>, cwdRel = 'elsewhere') {
   root = await fs.mkdtemp(join(tmpdir(), 'mcpt-older-'));
   const home = join(root, 'home');
   for (const [rel, text] of Object.entries(files)) {
     await fs.mkdir(dirname(join(home, rel)), { recursive: true });
     await fs.writeFile(join(home, rel), text, { mode: 0o600 });
   }
-  const cwd = join(root, 'elsewhere');
-  await fs.mkdir(cwd);
+  const cwd = join(root, cwdRel);
+  await fs.mkdir(cwd, { recursive: true });
   const target = new TestTarget();
   const plan = await planMigration(target, { home, cwd, platform: 'linux', env: { HOME: home, PATH: '/usr/bin' }, legacyDir: join(home, '.mcp_tokens') });
   const result = await applyMigration(plan, target);
@@ -103,5 +105,26 @@ describe("Continue's older config.json", () => {
     expect(result.left.map((l) => l.where)).toEqual(expect.arrayContaining([expect.stringContaining('experimental.modelContextProtocolServers[0].transport.requestOptions.headers.Authorization')]));
     expect(JSON.stringify(result.left)).not.toContain(SSE);
     expect(result.files.find((f) => f.path.endsWith('config.json'))?.outcome).toBe('rewritten');
+  });
+});
+
+describe('other places that hold tokens', () => {
+  it("a workspace's .vscode/settings.json: its \"mcp\" servers are rewritten", async () => {
+    const settings = `{\n  "editor.tabSize": 2,\n  "mcp": { "servers": { "github": { "command": "npx", "args": ["-y", "@modelcontextprotocol/server-github"], "env": { "GITHUB_PERSONAL_ACCESS_TOKEN": "${GH}" } } } }\n}\n`;
+    const { result, read } = await migrateHome({ '../repo/.vscode/settings.json': settings }, 'repo');
+    const text = await read('../repo/.vscode/settings.json');
+    expect(text).not.toContain(GH);
+    expect((parse(text) as { mcp: { servers: { github: unknown } } }).mcp.servers.github).toEqual({ command: 'mcp-tokens', args: ['run', 'github@repo', '--', 'npx', '-y', '@modelcontextprotocol/server-github'] });
+    // A project's file: its token goes to an instance named after the folder, as for .vscode/mcp.json.
+    expect(result.stored).toEqual([{ service: 'github@repo', key: 'token' }]);
+  });
+
+  it("Goose's secrets.yaml (keyring off): each token listed as left with its key and Goose's step, never nothing to migrate", async () => {
+    const { result, read } = await migrateHome({ '.config/goose/secrets.yaml': `GITHUB_PERSONAL_ACCESS_TOKEN: ${GH}\nOPENAI_API_KEY: ${SETTING}\n` });
+    const left = result.left.filter((l) => l.path?.endsWith('secrets.yaml'));
+    expect(left.map((l) => l.where)).toEqual([expect.stringContaining('GITHUB_PERSONAL_ACCESS_TOKEN'), expect.stringContaining('OPENAI_API_KEY')]);
+    expect(left[0]!.step).toContain('GOOSE_DISABLE_KEYRING');
+    expect(JSON.stringify(left)).not.toContain(GH);
+    expect(await read('.config/goose/secrets.yaml')).toContain(GH); // not Goose's to lose: listed, untouched
   });
 });

@@ -80,7 +80,7 @@ describe('client config locations', () => {
       '/home/dev/.config/Code/User/globalStorage/saoudrizwan.claude-dev/settings/cline_mcp_settings.json', '/home/dev/.cline/data/settings/cline_mcp_settings.json',
       '/home/dev/.config/Code/User/globalStorage/rooveterinaryinc.roo-cline/settings/mcp_settings.json', '/home/dev/.kiro/settings/mcp.json',
       '/home/dev/.aws/amazonq/mcp.json', '/home/dev/.lmstudio/mcp.json', '/home/dev/.warp/.mcp.json', '/home/dev/.copilot/mcp-config.json',
-      '/home/dev/.config/Code/User/settings.json',
+      '/home/dev/.config/Code/User/settings.json', '/home/dev/.config/goose/secrets.yaml', '/src/app/.vscode/settings.json',
       '/src/app/.gemini/settings.json', '/src/app/.codex/config.toml', '/src/app/.zed/settings.json', '/src/app/opencode.json', '/src/app/.roo/mcp.json',
       '/src/app/.kiro/settings/mcp.json', '/src/app/.amazonq/mcp.json', '/src/app/.warp/.mcp.json', '/src/app/.github/mcp.json',
     ]));

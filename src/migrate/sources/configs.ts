@@ -45,6 +45,8 @@ export interface ConfigPathOptions {
 const PROJECT_FILES: readonly (readonly [string[], string])[] = [
   [['.mcp.json'], 'Claude Code (project)'],
   [['.vscode', 'mcp.json'], 'VS Code (workspace)'],
+  // VS Code 1.99 to 1.101 kept workspace servers under "mcp" in the workspace's settings.json.
+  [['.vscode', 'settings.json'], 'VS Code (workspace settings.json)'],
   [['.cursor', 'mcp.json'], 'Cursor (project)'],
   [['.gemini', 'settings.json'], 'Gemini CLI (project)'],
   [['.codex', 'config.toml'], 'Codex (project)'],
@@ -132,6 +134,8 @@ export function configLocations(o: ConfigPathOptions): ConfigLocation[] {
     [p.join(codexHome, 'config.toml'), 'Codex (user)'],
     [o.platform === 'win32' ? p.join(appData, 'Zed', 'settings.json') : p.join(xdg, 'zed', 'settings.json'), 'Zed (user)'],
     [o.platform === 'win32' ? p.join(appData, 'Block', 'goose', 'config', 'config.yaml') : p.join(xdg, 'goose', 'config.yaml'), 'Goose'],
+    // Goose's secrets (its extensions' env_keys) in plaintext when its keyring is off (GOOSE_DISABLE_KEYRING): swept, listed.
+    [o.platform === 'win32' ? p.join(appData, 'Block', 'goose', 'config', 'secrets.yaml') : p.join(xdg, 'goose', 'secrets.yaml'), 'Goose (secrets.yaml)'],
     [h('.continue', 'config.yaml'), 'Continue (user)'],
     [h('.continue', 'config.json'), 'Continue (user)'], // its older config, before config.yaml
     ...filesIn(h('.continue', 'mcpServers'), p).map((f): [string, string] => [f, 'Continue (user)']),
@@ -770,7 +774,9 @@ function sweep(location: ConfigLocation, root: Node, servers: readonly ServerEnt
           where: `${label(path)} (${format.label} path)`,
           masked: mask(value),
           reason: `${why}, outside any MCP server entry migrate can rewrite (a setting of the client itself, or a server of a form it does not know)`,
-          step: "move it out by hand: if the client can read it from an environment variable or its own secret storage, use that (and start the client through 'mcp-tokens run' if it needs the variable); otherwise keep the file readable only by you (chmod 600), and rotate the value if the file was ever shared",
+          step: location.client.startsWith('Goose (secrets.yaml)')
+            ? "Goose keeps its extensions' env_keys here when its keyring is off (GOOSE_DISABLE_KEYRING): store the value (mcp-tokens store <service> <key>), delete it here and from the extension's env_keys, and start the extension through mcp-tokens (cmd: mcp-tokens, args: [run, <service>, --, <its command>…]) — or turn Goose's keyring back on and enter it again"
+            : "move it out by hand: if the client can read it from an environment variable or its own secret storage, use that (and start the client through 'mcp-tokens run' if it needs the variable); otherwise keep the file readable only by you (chmod 600), and rotate the value if the file was ever shared",
         });
       }
       return;
