@@ -68,6 +68,7 @@ describe("Zed's older `command: {path, args, env}`", () => {
     const where = result.left.map((l) => l.where);
     expect(where).toEqual(expect.arrayContaining([expect.stringContaining('context_servers.wiki.settings.api_key'), expect.stringContaining('context_servers.no-path.command.env.OTHER_TOKEN')]));
     expect(JSON.stringify(result.left)).not.toContain(SETTING);
+    expect(result.left.find((l) => l.where.includes('settings.api_key'))!.step).toMatch(/Zed extension that starts context server 'wiki'/);
     const text = await read('.config/zed/settings.json');
     expect(text).not.toContain(GH);
     expect(text).not.toContain(`"${OWN}"`);

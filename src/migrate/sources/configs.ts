@@ -774,7 +774,9 @@ function sweep(location: ConfigLocation, root: Node, servers: readonly ServerEnt
           where: `${label(path)} (${format.label} path)`,
           masked: mask(value),
           reason: `${why}, outside any MCP server entry migrate can rewrite (a setting of the client itself, or a server of a form it does not know)`,
-          step: location.client.startsWith('Goose (secrets.yaml)')
+          step: path[0] === 'context_servers' && path[2] === 'settings'
+            ? `a setting of the Zed extension that starts context server '${String(path[1])}' (the extension reads it; no command here to wrap): replace the extension's server by a custom one ("command", "args") started through mcp-tokens run if the server reads the value from its environment (see its documentation), or keep the file readable only by you (chmod 600)`
+            : location.client.startsWith('Goose (secrets.yaml)')
             ? "Goose keeps its extensions' env_keys here when its keyring is off (GOOSE_DISABLE_KEYRING): store the value (mcp-tokens store <service> <key>), delete it here and from the extension's env_keys, and start the extension through mcp-tokens (cmd: mcp-tokens, args: [run, <service>, --, <its command>…]) — or turn Goose's keyring back on and enter it again"
             : "move it out by hand: if the client can read it from an environment variable or its own secret storage, use that (and start the client through 'mcp-tokens run' if it needs the variable); otherwise keep the file readable only by you (chmod 600), and rotate the value if the file was ever shared",
         });
