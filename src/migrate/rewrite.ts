@@ -177,7 +177,7 @@ export function rewriteConfig(text: string, servers: readonly ServerEntry[], cha
     // Duplicate keys (JSON only: TOML and YAML parsers refuse them): clients use the last; the
     // earlier ones (an older copy of the entry, an overridden `env` or variable) go, so no copy
     // of a secret stays behind.
-    if (server.duplicates && format.id === 'json') out = removeShadowed(out, c.server);
+    if (server.duplicates && format.id === 'json') out = removeShadowed(out, shape.nested ? c.server.slice(0, -1) : c.server);
     const ops: EditOp[] = [];
     if (c.headers) {
       // Every header gone: `headers` goes whole; Claude Code then takes them all from the helper.

@@ -5,57 +5,23 @@
  * server starts through `mcp-tokens run`, nothing changed outside the edited entry, the other
  * credentials in the files are listed as left, and undo gives back every byte.
  */
-import { execFileSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { parse as parseJsonc, type ParseError } from 'jsonc-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyMigration, planMigration, undoMigration, type MigrationResult, type MigrationPlan } from '../../src/migrate/index.js';
 import { leftovers } from '../../src/migrate/left.js';
 import { surveyClients, type ClientsReport } from '../../src/migrate/clients.js';
 import { TestTarget } from './targets.js';
 import { CANARIES } from './tokens.js';
-import { CORPUS, type ClientFixture } from './clients/corpus.js';
+import { CORPUS, githubEntries, launchOf, materialize, type ClientFixture } from './clients/corpus.js';
+import { at, parseCorpus } from './clients/parse.js';
+import { REPO } from '../helpers/build.js';
 
 const GH = CANARIES.GITHUB;
-const LAUNCH = ['mcp-tokens', 'run', 'github', '--', 'npx', '-y', '@modelcontextprotocol/server-github'];
-
-/** Every file parsed by a real parser of its format, in one python3 process for TOML and YAML. */
-function parseAll(home: string): Map<string, unknown> {
-  const out = new Map<string, unknown>();
-  const py = CORPUS.filter((f) => f.format === 'toml' || f.format === 'yaml');
-  const script = `
-import json, sys, tomllib, yaml
-out = {}
-for fmt, path in zip(sys.argv[1::2], sys.argv[2::2]):
-    with open(path, 'rb') as f:
-        out[path] = tomllib.load(f) if fmt == 'toml' else yaml.safe_load(f)
-print(json.dumps(out, default=str))
-`;
-  const args = py.flatMap((f) => [f.format, join(home, f.rel)]);
-  const parsed = JSON.parse(execFileSync('python3', ['-c', script, ...args], { encoding: 'utf8' })) as Record<string, unknown>;
-  for (const f of CORPUS) {
-    const path = join(home, f.rel);
-    if (f.format === 'toml' || f.format === 'yaml') out.set(f.rel, parsed[path]);
-  }
-  return out;
-}
-
-async function parseJson(home: string, f: ClientFixture): Promise<unknown> {
-  const text = await fs.readFile(join(home, f.rel), 'utf8');
-  if (f.format === 'json') return JSON.parse(text) as unknown;
-  const errors: ParseError[] = [];
-  const v = parseJsonc(text, errors, { allowTrailingComma: true }) as unknown;
-  expect(errors, f.rel).toEqual([]);
-  return v;
-}
-
-function at(data: unknown, path: readonly (string | number)[]): Record<string, unknown> {
-  let v = data;
-  for (const p of path) v = (v as Record<string | number, unknown>)[p];
-  return v as Record<string, unknown>;
-}
+const NODE = process.execPath;
+const SERVER = join(REPO, 'test/fixtures/mcp-env-server.mjs');
+const LAUNCH = ['mcp-tokens', 'run', 'github', '--', NODE, SERVER];
 
 describe('every MCP client: migrate, then undo', () => {
   let root: string;
@@ -74,7 +40,7 @@ describe('every MCP client: migrate, then undo', () => {
     for (const f of CORPUS) {
       const path = join(home, f.rel);
       await fs.mkdir(dirname(path), { recursive: true });
-      const text = f.text.replaceAll('"GH"', JSON.stringify(GH)).replace(/\bGH\b/g, GH);
+      const text = materialize(f.text, { token: GH, node: NODE, server: SERVER });
       await fs.writeFile(path, text, { mode: 0o600 });
       originals.set(f.rel, text);
     }
@@ -102,21 +68,18 @@ describe('every MCP client: migrate, then undo', () => {
   });
 
   it('leaves each file valid for a real parser, with the server started through mcp-tokens run', async () => {
-    const py = parseAll(home);
+    const parsed = parseCorpus(home, CORPUS);
     for (const f of CORPUS) {
-      const data = py.get(f.rel) ?? (await parseJson(home, f));
-      const entry = at(data, f.server);
-      if (f.shape === 'goose') {
-        expect([entry['cmd'], ...(entry['args'] as string[])], f.rel).toEqual(LAUNCH);
-        expect(entry['envs'], f.rel).toBeUndefined();
-        expect(entry['type'], f.rel).toBe('stdio');
-      } else if (f.shape === 'opencode') {
-        expect(entry['command'], f.rel).toEqual(LAUNCH);
-        expect(entry['environment'], f.rel).toBeUndefined();
-        expect(entry['type'], f.rel).toBe('local');
-      } else {
-        expect([entry['command'], ...(entry['args'] as string[])], f.rel).toEqual(LAUNCH);
-        expect(entry['env'] ?? {}, f.rel).toEqual({});
+      for (const { server, shape } of githubEntries(f)) {
+        const entry = at(parsed.get(f.rel), server);
+        const launch = launchOf(shape, entry);
+        expect([launch.command, ...launch.args], `${f.rel} ${server.join('.')}`).toEqual(LAUNCH);
+        expect(launch.env, f.rel).toEqual({});
+        if (shape === 'goose') expect([entry['envs'], entry['type']], f.rel).toEqual([undefined, 'stdio']);
+        if (shape === 'opencode') expect([entry['environment'], entry['type']], f.rel).toEqual([undefined, 'local']);
+        // Rewritten in the form it was found: the client that wrote it reads it.
+        if (shape === 'zed-command') expect(Object.keys(entry), f.rel).toEqual(['source', 'command', 'settings']);
+        if (shape === 'continue-transport') expect((entry['transport'] as Record<string, unknown>)['type'], f.rel).toBe('stdio');
       }
     }
   });
@@ -163,8 +126,9 @@ describe('every MCP client: migrate, then undo', () => {
       const now = row(surveyAfter, f);
       expect(before, f.rel).toMatchObject({ client: expect.stringContaining(f.client.split(' ')[0]!) as unknown, viaVault: 0 });
       expect(before!.servers, f.rel).toBeGreaterThanOrEqual(2);
-      expect(before!.plaintext, f.rel).toBe(f.left.some((l) => l.startsWith('server')) ? 2 : 1);
-      expect(now, f.rel).toMatchObject({ servers: before!.servers, viaVault: 1, plaintext: before!.plaintext - 1, otherSecrets: f.left.filter((l) => !l.startsWith('server')).length });
+      const github = githubEntries(f).length;
+      expect(before!.plaintext, f.rel).toBe(github + f.left.filter((l) => l.startsWith('server')).length);
+      expect(now, f.rel).toMatchObject({ servers: before!.servers, viaVault: github, plaintext: before!.plaintext - github, otherSecrets: f.left.filter((l) => !l.startsWith('server')).length });
     }
     expect(surveyBefore.files.map((x) => x.format).sort()).toEqual(CORPUS.map((f) => (f.format === 'jsonc' ? 'JSON' : f.format.toUpperCase())).sort());
   });
@@ -174,10 +138,9 @@ describe('every MCP client: migrate, then undo', () => {
     expect(r.ok).toBe(true);
     expect(r.files.filter((f) => f.outcome === 'restored')).toHaveLength(CORPUS.length);
     for (const f of CORPUS) expect(await fs.readFile(join(home, f.rel), 'utf8'), f.rel).toBe(originals.get(f.rel));
-    const py = parseAll(home);
-    for (const f of CORPUS.filter((x) => x.format === 'toml' || x.format === 'yaml')) {
-      const entry = at(py.get(f.rel), f.server);
-      expect(JSON.stringify(entry), f.rel).toContain(GH);
+    const parsed = parseCorpus(home, CORPUS);
+    for (const f of CORPUS) {
+      for (const { server } of githubEntries(f)) expect(JSON.stringify(at(parsed.get(f.rel), server)), f.rel).toContain(GH);
     }
   });
 });

@@ -6,7 +6,7 @@
  */
 import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { promisify } from 'node:util';
 import { parse, type ParseError } from 'jsonc-parser';
@@ -16,6 +16,8 @@ import { applyMigration, planMigration } from '../../src/migrate/index.js';
 import { CONFIGS, EXPECTED_VAULT, RC_SHELLS, makeHome } from './home.js';
 import { TestTarget } from './targets.js';
 import { CANARIES } from './tokens.js';
+import { CORPUS, materialize, type ClientFixture } from './clients/corpus.js';
+import { parseCorpus } from './clients/parse.js';
 import { ensureBuilt } from '../helpers/cli.js';
 
 const run = promisify(execFile);
@@ -111,3 +113,54 @@ async function killAt(k: number): Promise<void> {
   }
   await fs.rm(h.root, { recursive: true, force: true });
 }
+
+/**
+ * The same for the writers of every client format (issue 26): a HOME holding the whole client
+ * corpus (TOML, YAML, JSONC, Zed's and Continue's older forms). After a kill every file is either
+ * as it was or as an uninterrupted run leaves it, and parses with its client's parser; the token
+ * is in the vault or still in a file; a re-run ends exactly as an uninterrupted run does.
+ */
+describe('kill -9 during migrate of every client format', () => {
+  const token = CANARIES.GITHUB;
+  const fill = (f: ClientFixture) => materialize(f.text, { token, node: '/usr/bin/node', server: '/opt/mcp-env-server.mjs' });
+  const corpusHome = async () => {
+    const root = await fs.mkdtemp(join(tmpdir(), 'mcp-tokens-crash-corpus-'));
+    const home = join(root, 'home');
+    for (const f of CORPUS) {
+      await fs.mkdir(dirname(join(home, f.rel)), { recursive: true });
+      await fs.writeFile(join(home, f.rel), fill(f), { mode: 0o600 });
+    }
+    await fs.mkdir(join(root, 'elsewhere'));
+    const options = { home, cwd: join(root, 'elsewhere'), platform: 'linux' as const, env: { HOME: home, PATH: '/usr/bin' }, legacyDir: join(home, '.mcp_tokens') };
+    return { root, home, options };
+  };
+  let total = 0;
+  const final = new Map<string, string>();
+  beforeAll(async () => {
+    const h = await corpusHome();
+    total = (await child(h.options, join(h.root, 'state.json'), -1)).points;
+    for (const f of CORPUS) final.set(f.rel, await fs.readFile(join(h.home, f.rel), 'utf8'));
+    await fs.rm(h.root, { recursive: true, force: true });
+  }, 120_000);
+
+  it('every file is as it was or as the run leaves it, and parses; a re-run completes', async () => {
+    expect(total).toBeGreaterThan(2 * CORPUS.length);
+    for (const f of CORPUS) expect(final.get(f.rel), f.rel).not.toContain(token);
+    // Every seventh point (odd and even: a file's backup and its change are a point apart), to keep the cost low.
+    for (let k = 0; k < total; k += 7) {
+      const h = await corpusHome();
+      const state = join(h.root, 'state.json');
+      expect((await child(h.options, state, k)).killed, `point ${k}`).toBe(true);
+      const target = new TestTarget({ stateFile: state });
+      const texts = await Promise.all(CORPUS.map((f) => fs.readFile(join(h.home, f.rel), 'utf8')));
+      CORPUS.forEach((f, i) => expect([fill(f), final.get(f.rel)], `${f.rel} after kill at ${k}`).toContain(texts[i]));
+      parseCorpus(h.home, CORPUS); // throws on a file its parser refuses
+      expect(target.state.values['github/token'] === token || texts.some((t) => t.includes(token)), `token after kill at ${k}`).toBe(true);
+      const result = await applyMigration(await planMigration(target, h.options), target);
+      expect(result.ok, `re-run after kill at ${k}`).toBe(true);
+      expect(target.state.values['github/token']).toBe(token);
+      for (const f of CORPUS) expect(await fs.readFile(join(h.home, f.rel), 'utf8'), `${f.rel} after kill at ${k}`).toBe(final.get(f.rel));
+      await fs.rm(h.root, { recursive: true, force: true });
+    }
+  }, 180_000);
+});

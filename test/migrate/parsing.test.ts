@@ -76,11 +76,11 @@ describe('client config locations', () => {
   it('knows every client of issue 26, on each OS', () => {
     expect(where('linux')).toEqual(expect.arrayContaining([
       '/home/dev/.gemini/settings.json', '/home/dev/.codex/config.toml', '/home/dev/.config/zed/settings.json', '/home/dev/.config/goose/config.yaml',
-      '/home/dev/.continue/config.yaml', '/home/dev/.config/opencode/opencode.json', '/home/dev/.config/opencode/opencode.jsonc',
+      '/home/dev/.continue/config.yaml', '/home/dev/.continue/config.json', '/home/dev/.config/opencode/opencode.json', '/home/dev/.config/opencode/opencode.jsonc',
       '/home/dev/.config/Code/User/globalStorage/saoudrizwan.claude-dev/settings/cline_mcp_settings.json', '/home/dev/.cline/data/settings/cline_mcp_settings.json',
       '/home/dev/.config/Code/User/globalStorage/rooveterinaryinc.roo-cline/settings/mcp_settings.json', '/home/dev/.kiro/settings/mcp.json',
       '/home/dev/.aws/amazonq/mcp.json', '/home/dev/.lmstudio/mcp.json', '/home/dev/.warp/.mcp.json', '/home/dev/.copilot/mcp-config.json',
-      '/home/dev/.config/Code/User/settings.json',
+      '/home/dev/.config/Code/User/settings.json', '/home/dev/.config/goose/secrets.yaml', '/src/app/.vscode/settings.json',
       '/src/app/.gemini/settings.json', '/src/app/.codex/config.toml', '/src/app/.zed/settings.json', '/src/app/opencode.json', '/src/app/.roo/mcp.json',
       '/src/app/.kiro/settings/mcp.json', '/src/app/.amazonq/mcp.json', '/src/app/.warp/.mcp.json', '/src/app/.github/mcp.json',
     ]));

@@ -1,8 +1,9 @@
 /**
- * MCP client configs. Every client keeps servers as `{ command, args, env }` objects under
- * `mcpServers` (Claude Desktop, Claude Code, Cursor, Windsurf), `servers` (VS Code) or, in
- * `~/.claude.json`, also `projects.<path>.mcpServers`. All are read as JSONC, so one scanner
- * handles every file, including a `--config PATH` of any of these shapes.
+ * MCP client configs. Most clients keep servers as `{ command, args, env }` objects under
+ * `mcpServers` (Claude Desktop, Claude Code, Cursor, Windsurf and many more), `servers` (VS Code)
+ * or, in `~/.claude.json`, also `projects.<path>.mcpServers`; the others' shapes are in SHAPES.
+ * JSON/JSONC, TOML and YAML files are read into one tree (formats/), so one scanner handles every
+ * file, including a `--config PATH` of any of these shapes.
  */
 import { readdirSync } from 'node:fs';
 import { basename, posix, win32 } from 'node:path';
@@ -44,6 +45,8 @@ export interface ConfigPathOptions {
 const PROJECT_FILES: readonly (readonly [string[], string])[] = [
   [['.mcp.json'], 'Claude Code (project)'],
   [['.vscode', 'mcp.json'], 'VS Code (workspace)'],
+  // VS Code 1.99 to 1.101 kept workspace servers under "mcp" in the workspace's settings.json.
+  [['.vscode', 'settings.json'], 'VS Code (workspace settings.json)'],
   [['.cursor', 'mcp.json'], 'Cursor (project)'],
   [['.gemini', 'settings.json'], 'Gemini CLI (project)'],
   [['.codex', 'config.toml'], 'Codex (project)'],
@@ -131,7 +134,10 @@ export function configLocations(o: ConfigPathOptions): ConfigLocation[] {
     [p.join(codexHome, 'config.toml'), 'Codex (user)'],
     [o.platform === 'win32' ? p.join(appData, 'Zed', 'settings.json') : p.join(xdg, 'zed', 'settings.json'), 'Zed (user)'],
     [o.platform === 'win32' ? p.join(appData, 'Block', 'goose', 'config', 'config.yaml') : p.join(xdg, 'goose', 'config.yaml'), 'Goose'],
+    // Goose's secrets (its extensions' env_keys) in plaintext when its keyring is off (GOOSE_DISABLE_KEYRING): swept, listed.
+    [o.platform === 'win32' ? p.join(appData, 'Block', 'goose', 'config', 'secrets.yaml') : p.join(xdg, 'goose', 'secrets.yaml'), 'Goose (secrets.yaml)'],
     [h('.continue', 'config.yaml'), 'Continue (user)'],
+    [h('.continue', 'config.json'), 'Continue (user)'], // its older config, before config.yaml
     ...filesIn(h('.continue', 'mcpServers'), p).map((f): [string, string] => [f, 'Continue (user)']),
     [p.join(xdg, 'opencode', 'opencode.json'), 'opencode (user)'],
     [p.join(xdg, 'opencode', 'opencode.jsonc'), 'opencode (user)'],
@@ -199,16 +205,28 @@ export interface ServerShape {
   accept?: (entry: Record<string, unknown>) => boolean;
   /** The client of this shape, when its records are not enough to tell (a --config file). */
   client?: string;
+  /**
+   * The command, its arguments and variables sit in an object under this key of the entry, not in
+   * the entry itself: Zed's older `"command": {path, args, env}` and Continue's older
+   * `"transport": {type: "stdio", command, args, env}`. The server's path is then that object's.
+   */
+  nested?: string;
 }
 
 const STANDARD = { command: 'command', args: 'args', env: 'env' } as const;
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Every shape, read from every file: the container names do not collide between clients. */
 export const SHAPES: readonly ServerShape[] = [
   { container: ['mcpServers'], ...STANDARD },
   { container: ['servers'], ...STANDARD },
   { container: ['mcp', 'servers'], ...STANDARD, client: 'VS Code (settings.json)' },
-  { container: ['context_servers'], ...STANDARD, client: 'Zed' },
+  { container: ['context_servers'], ...STANDARD, accept: (e) => !isObject(e['command']), client: 'Zed' },
+  // Zed before its settings migration of 2025-06-27 (which flattens this on load, so both forms start).
+  { container: ['context_servers'], nested: 'command', command: 'path', args: 'args', env: 'env', accept: (e) => isObject(e['command']) && typeof e['command']['path'] === 'string', client: 'Zed' },
+  // Continue's config.json, before config.yaml: `experimental.modelContextProtocolServers[]`.
+  { container: ['experimental', 'modelContextProtocolServers'], nested: 'transport', ...STANDARD, accept: (e) => isObject(e['transport']) && e['transport']['type'] === 'stdio' && typeof e['transport']['command'] === 'string', client: 'Continue' },
   { container: ['mcp_servers'], ...STANDARD, client: 'Codex' },
   { container: ['extensions'], command: 'cmd', args: 'args', env: 'envs', accept: (e) => typeof e['cmd'] === 'string' || e['type'] === 'stdio', client: 'Goose' },
   { container: ['mcp'], command: 'command', commandArray: true, args: 'command', env: 'environment', accept: (e) => Array.isArray(e['command']) || e['type'] === 'local' || e['type'] === 'remote', client: 'opencode' },
@@ -348,11 +366,16 @@ function findServers(root: Node): ServerEntry[] {
     const earlier = new Set(node.type === 'object' ? shadowedProperties(node) : []);
     (node.children ?? []).forEach((child, index) => {
       // An object of servers by name, or (Continue) a list of servers with a `name`.
-      const value = node.type === 'object' ? child.children?.[1] : child;
-      if (value?.type !== 'object' || earlier.has(child)) return;
+      const outer = node.type === 'object' ? child.children?.[1] : child;
+      if (outer?.type !== 'object' || earlier.has(child)) return;
+      const entry = getNodeValue(outer) as Record<string, unknown>;
+      // Continue's older list entries may have no name: the entry's place in the list stands for it.
+      const named: unknown = node.type === 'object' ? child.children?.[0]?.value : (entry['name'] ?? (shape.nested ? `${shape.container.at(-1)!}[${index}]` : undefined));
+      if (typeof named !== 'string' || (shape.accept && !shape.accept(entry))) return;
+      const name: string = named;
+      const value = shape.nested ? findLast(outer, [shape.nested]) : outer;
+      if (value?.type !== 'object') return;
       const obj = getNodeValue(value) as Record<string, unknown>;
-      const name = node.type === 'object' ? (child.children?.[0]?.value as unknown) : obj['name'];
-      if (typeof name !== 'string' || (shape.accept && !shape.accept(obj))) return;
       const env = obj[shape.env];
       const envObject = env && typeof env === 'object' && !Array.isArray(env) ? (env as Record<string, unknown>) : {};
       const command = obj[shape.command];
@@ -360,7 +383,7 @@ function findServers(root: Node): ServerEntry[] {
       const args = shape.commandArray ? line?.slice(1) : obj[shape.args];
       const first: unknown = line ? line[0] : command;
       out.push({
-        path: [...shape.container, node.type === 'object' ? name : index],
+        path: [...shape.container, node.type === 'object' ? name : index, ...(shape.nested ? [shape.nested] : [])],
         name,
         command: typeof first === 'string' ? first : undefined,
         args: Array.isArray(args) ? args.filter((a): a is string => typeof a === 'string') : [],
@@ -369,7 +392,7 @@ function findServers(root: Node): ServerEntry[] {
         envSize: Object.keys(envObject).length,
         node: value,
         container: node,
-        duplicates: node.type === 'object' && hasShadowed(node, name, value),
+        duplicates: node.type === 'object' && hasShadowed(node, name, outer),
         shape,
       });
     });
@@ -695,7 +718,7 @@ function strays(location: ConfigLocation, root: Node, s: ServerEntry, taken: Tak
       if (dead.has(child)) continue;
       if (n.type === 'object') {
         const key = String(child.children?.[0]?.value);
-        // Handled above when of the shape read; anything else there (Zed's older `"command": {path, args, env}`) is walked.
+        // Handled above when of the shape read; anything else there is walked.
         const v = child.children?.[1];
         if (where === '' && key === s.shape.env && v?.type === 'object') continue;
         if (where === '' && key === s.shape.args && v?.type === 'array') continue;
@@ -751,7 +774,11 @@ function sweep(location: ConfigLocation, root: Node, servers: readonly ServerEnt
           where: `${label(path)} (${format.label} path)`,
           masked: mask(value),
           reason: `${why}, outside any MCP server entry migrate can rewrite (a setting of the client itself, or a server of a form it does not know)`,
-          step: "move it out by hand: if the client can read it from an environment variable or its own secret storage, use that (and start the client through 'mcp-tokens run' if it needs the variable); otherwise keep the file readable only by you (chmod 600), and rotate the value if the file was ever shared",
+          step: path[0] === 'context_servers' && path[2] === 'settings'
+            ? `a setting of the Zed extension that starts context server '${String(path[1])}' (the extension reads it; no command here to wrap): replace the extension's server by a custom one ("command", "args") started through mcp-tokens run if the server reads the value from its environment (see its documentation), or keep the file readable only by you (chmod 600)`
+            : location.client.startsWith('Goose (secrets.yaml)')
+            ? "Goose keeps its extensions' env_keys here when its keyring is off (GOOSE_DISABLE_KEYRING): store the value (mcp-tokens store <service> <key>), delete it here and from the extension's env_keys, and start the extension through mcp-tokens (cmd: mcp-tokens, args: [run, <service>, --, <its command>…]) — or turn Goose's keyring back on and enter it again"
+            : "move it out by hand: if the client can read it from an environment variable or its own secret storage, use that (and start the client through 'mcp-tokens run' if it needs the variable); otherwise keep the file readable only by you (chmod 600), and rotate the value if the file was ever shared",
         });
       }
       return;
