@@ -377,6 +377,7 @@ describe('runnable blocks', () => {
 
   it.for(DOCS.filter((d) => parsedOrNone(d).some((b) => b.mark?.kind === 'runnable')))(
     '%s: every runnable block exits as marked, in order, in one scratch HOME, and prints what the doc shows',
+    { timeout: 300_000 },
     async (doc, ctx) => {
       const blocks = parseBlocks(readFileSync(join(REPO, doc), 'utf8'));
       for (const [pkg, programs, what] of toolsFor(blocks)) if (!requireTools(pkg, programs, what)) ctx.skip();
@@ -414,6 +415,5 @@ describe('runnable blocks', () => {
         if (existsSync(join(home, '.gnupg'))) spawnSync('gpgconf', ['--kill', 'all'], { env: { ...env, GNUPGHOME: join(home, '.gnupg') }, stdio: 'ignore' });
       }
     },
-    300_000,
   );
 });
