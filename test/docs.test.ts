@@ -225,6 +225,35 @@ describe('the marks', () => {
     }
   });
 
+  it("every line of every command's --help examples is run by a runnable block, or says why not", () => {
+    // one-line `Example:` sections are run as pasted by test/cli/help.test.ts; these are the others
+    const notRun: Record<string, string> = {
+      'pbpaste | mcp-tokens store github token -': "macOS's clipboard",
+      'mcp-tokens run hass proxmox -- node ./my-server.js --verbose': 'a server of your own',
+      'mcp-tokens export all --to age1alice… --to age1bob… -o team.age': "placeholders for teammates' recipients",
+      'ssh laptop mcp-tokens export github --to "$(mcp-tokens identity)" | mcp-tokens import -': "docs/bundles.md's line the other way round",
+      'mcp-tokens import team.age --dry-run': "a teammate's bundle",
+      'echo "Please run: mcp-tokens store github token" >&2; exit 1': "docs/shells.md's wrapper prints the seed's own message instead",
+      'mkdir -p ~/.local/share/bash-completion/completions && mcp-tokens completion bash > ~/.local/share/bash-completion/completions/mcp-tokens': 'run as pasted by test/cli/help.test.ts',
+      'mkdir -p ~/.config/fish/completions && mcp-tokens completion fish > ~/.config/fish/completions/mcp-tokens.fish': 'run as pasted by test/cli/help.test.ts',
+    };
+    const norm = (l: string) => l.replace(/\s+#.*$/, '').replace(/\s+/g, ' ').trim();
+    const run = new Set(DOCS.flatMap((d) => parsedOrNone(d).filter((b) => b.mark?.kind === 'runnable').flatMap((b) => b.code.split('\n').map(norm))));
+    const commands = [...spawnSync(process.execPath, [join(REPO, 'bin', 'mcp-tokens.js'), '--help'], { encoding: 'utf8' }).stdout.matchAll(/^ {2}([a-z-]+) /gm)].map((m) => m[1]!).filter((c) => c !== 'help');
+    expect(commands.length).toBeGreaterThan(20);
+    const unrun: string[] = [];
+    for (const cmd of commands) {
+      const help = spawnSync(process.execPath, [join(REPO, 'bin', 'mcp-tokens.js'), cmd, '--help'], { encoding: 'utf8' }).stdout;
+      for (const section of help.split(/^(?=\S)/m).filter((x) => /^(Examples|Example \(|Install)/.test(x))) {
+        for (const line of section.split('\n').slice(1).map((l) => norm(l.replace(/^ {2}(bash|zsh|fish) {2,}/, '')))) {
+          if (line === '' || line.startsWith('→') || line in notRun || run.has(line)) continue;
+          unrun.push(`${cmd} --help: ${line}`);
+        }
+      }
+    }
+    expect(unrun).toEqual([]);
+  });
+
   it('README.md has runnable blocks (the quick start among them) and an output it shows', () => {
     const blocks = parseBlocks(readFileSync(join(REPO, 'README.md'), 'utf8'));
     expect(blocks.filter((b) => b.mark?.kind === 'runnable').length).toBeGreaterThanOrEqual(2);
