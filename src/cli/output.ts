@@ -122,7 +122,7 @@ export function commanderOutput(commandPath: string) {
       const lines = text.trim().split('\n');
       const message = (lines[0] ?? '').replace(/^error:\s*/, '');
       const suggestion = lines.slice(1).join(' ').match(/^\(?Did you mean (.+?)\)?$/i)?.[1];
-      printError(message, suggestion ? `did you mean ${suggestion} (see: ${commandPath} --help)` : (dashDashHint(commandPath, message) ?? `see: ${commandPath} --help`));
+      printError(message, suggestion ? `did you mean ${suggestion} (see: ${commandPath} --help)` : (dashDashHint(commandPath, message) ?? oneServiceHint(commandPath, message) ?? `see: ${commandPath} --help`));
     },
   };
 }
@@ -135,6 +135,14 @@ function dashDashHint(commandPath: string, message: string): string | undefined 
   if (!message.startsWith('unknown option') || process.argv.includes('--')) return undefined;
   if (commandPath === 'mcp-tokens run') return "put -- before the command, so its options are its own: mcp-tokens run github -- sh -c '…'";
   if (commandPath === 'mcp-tokens link') return 'put -- before the command, so its options are its own: mcp-tokens link github token -- pass show mcp/github';
+  return undefined;
+}
+
+/** `load github hass`: load and list take one service; run takes several for one program. */
+function oneServiceHint(commandPath: string, message: string): string | undefined {
+  if (!message.startsWith('too many arguments')) return undefined;
+  if (commandPath === 'mcp-tokens load') return 'load takes one service, or all (mcp-tokens load github); to give several services to one program: mcp-tokens run github hass -- <command>';
+  if (commandPath === 'mcp-tokens list') return 'list takes one service (mcp-tokens list github), or none for every credential';
   return undefined;
 }
 

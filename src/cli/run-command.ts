@@ -25,7 +25,7 @@ export function chooseRunCommand(o: { given: string; explicit: boolean; path: st
   if (o.explicit || o.given !== 'mcp-tokens' || onPath('mcp-tokens', o.path, o.platform)) return { command: o.given };
   // On Windows a .js file is not a command: only an installed mcp-tokens.cmd is.
   if (o.platform === 'win32' || o.script === undefined) {
-    return { command: o.given, warning: "mcp-tokens is not on this PATH: the rewritten entries start 'mcp-tokens', which will not start until it is installed (npm install -g mcp-tokens), or re-run with --run-command <absolute path of mcp-tokens>" };
+    return { command: o.given, warning: "mcp-tokens is not on this PATH: the rewritten entries start 'mcp-tokens', which will not start until it is installed (npm install -g . in the mcp-tokens clone), or re-run with --run-command <absolute path of mcp-tokens>" };
   }
   let script: string;
   try {
@@ -34,8 +34,8 @@ export function chooseRunCommand(o: { given: string; explicit: boolean; path: st
     script = o.script;
   }
   if (!isExecutableFile(script)) {
-    return { command: o.given, warning: `mcp-tokens is not on this PATH and ${script} is not executable: the rewritten entries start 'mcp-tokens'; install it (npm install -g mcp-tokens) or re-run with --run-command <absolute path>` };
+    return { command: o.given, warning: `mcp-tokens is not on this PATH and ${script} is not executable: the rewritten entries start 'mcp-tokens'; install it (npm install -g . in the mcp-tokens clone) or re-run with --run-command <absolute path>` };
   }
-  const cache = /[\\/]_npx[\\/]/.test(script) ? " It lies in npx's cache, which npm may clear: install mcp-tokens (npm install -g mcp-tokens) and re-run 'mcp-tokens migrate --run-command mcp-tokens' for a lasting command." : '';
+  const cache = /[\\/]_npx[\\/]/.test(script) ? " It lies in npx's cache, which npm may clear: install mcp-tokens from its clone (npm install -g . there) and re-run 'mcp-tokens migrate --run-command mcp-tokens' for a lasting command." : '';
   return { command: script, warning: `mcp-tokens is not on this PATH, so the rewritten entries start it by its absolute path, ${script}.${cache} (Clients started from a desktop launcher may have a shorter PATH than this shell; --run-command sets the command.)` };
 }

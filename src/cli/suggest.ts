@@ -32,3 +32,9 @@ export function didYouMean(service: string, stored: readonly string[], builtins:
   const guess = closest(service, [...stored, ...builtins]);
   return guess ? `did you mean ${guess}? (stored: ${stored.join(', ') || 'nothing'})` : undefined;
 }
+
+/** The hint for a named service with nothing stored: "did you mean …?" for a near miss, else where to look. */
+export async function notStoredHint(service: string, stored: readonly string[]): Promise<string> {
+  const { BUILTIN_SERVICES } = await import('../services/index.js');
+  return didYouMean(service, stored, BUILTIN_SERVICES.map((s) => s.name)) ?? 'see what is stored with: mcp-tokens list';
+}

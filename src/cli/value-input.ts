@@ -28,6 +28,8 @@ async function readStdin(): Promise<string> {
   let text = Buffer.concat(chunks).toString('utf8');
   if (text.endsWith('\r\n')) text = text.slice(0, -2);
   else if (text.endsWith('\n')) text = text.slice(0, -1);
-  if (text === '') throw new VaultError('INVALID_INPUT', 'Empty value on stdin', { hint: 'nothing was stored' });
+  if (text === '') {
+    throw new VaultError('INVALID_INPUT', 'Empty value on stdin', { hint: 'nothing was stored; pipe the value in, or run the command on a terminal to be asked for it (no echo)' });
+  }
   return text;
 }

@@ -4,8 +4,11 @@
  * file vault, with an `mcp-tokens` on PATH that is this repository's CLI).
  */
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cliEnv, ensureBuilt, githubClassic, passphraseEnv, runCli, shimBin, tempHome } from '../helpers/cli.js';
+import { requireTools } from '../helpers/tools.js';
 
 const GROUPS: Record<string, string[]> = {
   'Daily use:': ['store', 'load', 'run', 'headers', 'verify', 'list', 'delete', 'link', 'unlink'],
@@ -50,6 +53,20 @@ describe('help', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^(Examples?|Install)( \(.*\))?:$/m);
     expect(r.stdout).toMatch(new RegExp(`^  .*mcp-tokens (--\\S+ \\S+ )?${cmd}\\b`, 'm'));
+  });
+
+  it("completion --help's install lines work when pasted into a fresh home (the folders made first)", async (ctx) => {
+    const help = (await runCli(['completion', '--help'])).stdout;
+    const line = (shell: string) => new RegExp(`^  ${shell} +(.+)$`, 'm').exec(help)?.[1];
+    const home = tempHome();
+    const env = { ...cliEnv(home), PATH: `${shimBin(home)}:${process.env['PATH'] ?? '/usr/bin:/bin'}` };
+    const bash = spawnSync('bash', ['-euo', 'pipefail', '-c', line('bash')!], { cwd: home, env, encoding: 'utf8', timeout: 30_000 });
+    expect(bash.status, `${line('bash')}\n${bash.stderr}`).toBe(0);
+    expect(readFileSync(join(home, '.local/share/bash-completion/completions/mcp-tokens'), 'utf8')).toContain('complete -');
+    if (!requireTools('fish', ['fish'], "completion --help's fish line")) return ctx.skip();
+    const fish = spawnSync('fish', ['--no-config', '-c', line('fish')!], { cwd: home, env, encoding: 'utf8', timeout: 30_000 });
+    expect(fish.status, `${line('fish')}\n${fish.stderr}`).toBe(0);
+    expect(readFileSync(join(home, '.config/fish/completions/mcp-tokens.fish'), 'utf8')).toContain('complete -c mcp-tokens');
   });
 
   it('the one-line examples work when pasted', async () => {

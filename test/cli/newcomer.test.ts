@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { addLink } from '../../src/links/links.js';
 import { LINKS_KEY } from '../../src/vault/reserved.js';
-import { canary, ensureBuilt, githubClassic, jwt, passphraseEnv, runCli, tempHome, vaultDir, type CliResult } from '../helpers/cli.js';
+import { canary, ensureBuilt, githubClassic, jwt, passphraseEnv, runCli, shimBin, tempHome, vaultDir, type CliResult } from '../helpers/cli.js';
 import { cloneVault, openVault, seedVault, snapshot } from './support.js';
 
 describe('a newcomer first day', () => {
@@ -149,6 +149,72 @@ describe('a newcomer first day', () => {
       expect(r.stderr).toContain('did you mean github?');
       expect(r.stderr).not.toContain('store githb');
     }
+  });
+
+  describe('the second walk-through (fresh HOME, the README followed)', () => {
+    it('delete and export of a mistyped service say "did you mean", and delete nothing', async () => {
+      // the files, not the folders' mtimes (a writer takes the lock, which comes and goes)
+      const files = () => Object.entries(snapshot(vaultDir(home))).flatMap(([k, n]) => (n.type === 'file' ? [`${k} ${n.mode} ${n.content}`] : []));
+      const before = files();
+      const del = await run(['delete', 'githb']);
+      expect(del.code).toBe(3);
+      expect(del.stderr).toContain('No credentials stored for githb');
+      expect(del.stderr).toContain('did you mean github?');
+      const key = await run(['delete', 'githb', 'token']);
+      expect(key.code).toBe(3);
+      expect(key.stderr).toContain('did you mean github?');
+      const far = await run(['delete', 'zzzzzz']);
+      expect(far.code).toBe(3);
+      expect(far.stderr).toContain('see what is stored with: mcp-tokens list');
+      const exp = await run(['export', 'githb', '--to', 'age1eemu034evlp8lf7pwvpvxpqzd659ux8mdh62lh9084vxctzphumqn24ert', '-o', join(home, 'never.age')]);
+      expect(exp.code).toBe(3);
+      expect(exp.stderr).toContain('did you mean github?');
+      expect(files()).toEqual(before);
+    });
+
+    it('store under a near miss of a built-in service names the service it probably meant', async () => {
+      const copy = cloneVault(home);
+      const token = githubClassic();
+      const r = await run(['store', 'githb', 'token', '-'], {}, copy, token);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toContain("note: 'githb' is not a built-in service");
+      expect(r.stderr).toContain('did you mean github? (if so: mcp-tokens delete githb)');
+      const inst = await run(['store', 'gthub@work', 'token', '-'], {}, copy, token);
+      expect(inst.stderr).toContain('did you mean github@work?');
+      const own = await run(['store', 'openai', 'api-key', '-'], {}, copy, token);
+      expect(own.code, own.stderr).toBe(0);
+      expect(own.stderr).not.toContain('did you mean');
+      expect(r.stderr + inst.stderr + own.stderr).not.toContain(token);
+    });
+
+    it('load with two services says that load takes one and run takes several', async () => {
+      const r = await run(['load', 'github', 'hass']);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('mcp-tokens run github hass -- <command>');
+      expect(r.stdout).toBe('');
+      const list = await run(['list', 'github', 'hass']);
+      expect(list.code).toBe(2);
+      expect(list.stderr).toContain('list takes one service');
+    });
+
+    it('store with an empty pipe says how to give the value', async () => {
+      const r = await run(['store', 'github', 'token'], {}, home, '');
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('Empty value on stdin');
+      expect(r.stderr).toContain('pipe the value in, or run the command on a terminal');
+    });
+
+    it('setup warns when mcp-tokens is not on PATH (the block would load nothing), not when it is', async () => {
+      const fresh = tempHome('mcpt-newcomer-setup-');
+      const none = await run(['setup', '--shell', 'bash'], {}, fresh);
+      expect(none.code, none.stderr).toBe(0);
+      expect(none.stderr).toContain('mcp-tokens is not on this PATH, so the block loads nothing');
+      expect(none.stderr).toContain('npm install -g . there');
+      const shim = shimBin(fresh);
+      const on = await run(['setup', '--shell', 'bash'], { PATH: `${shim}:${process.env['PATH'] ?? '/usr/bin:/bin'}` }, fresh);
+      expect(on.code, on.stderr).toBe(0);
+      expect(on.stderr).not.toContain('not on this PATH');
+    });
   });
 
   describe('the low ones', () => {

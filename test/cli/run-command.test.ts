@@ -35,6 +35,18 @@ describe('the command written into rewritten entries', () => {
   it('on Windows, warns and keeps the name (a .js file is no command there)', () => {
     const c = chooseRunCommand({ given: 'mcp-tokens', explicit: false, path: 'C:\\nowhere', platform: 'win32', script });
     expect(c.command).toBe('mcp-tokens');
-    expect(c.warning).toMatch(/npm install -g mcp-tokens/);
+    // mcp-tokens is not on the npm registry: never send anyone there for it (issue 27, item 3)
+    expect(c.warning).toContain('npm install -g . in the mcp-tokens clone');
+  });
+  it('no warning teaches an install from the npm registry', () => {
+    const choices = [
+      chooseRunCommand({ given: 'mcp-tokens', explicit: false, path: 'C:\\nowhere', platform: 'win32', script }),
+      chooseRunCommand({ given: 'mcp-tokens', explicit: false, path: '/usr/bin', platform: 'linux', script: '/nonexistent/mcp-tokens.js' }),
+      chooseRunCommand({ given: 'mcp-tokens', explicit: false, path: '/usr/bin', platform: 'linux', script: npx }),
+    ];
+    for (const c of choices) {
+      expect(c.warning).toMatch(/npm install -g \. (in the mcp-tokens clone|there)/);
+      expect(c.warning).not.toMatch(/npm (install|i) -g mcp-tokens/);
+    }
   });
 });

@@ -6,17 +6,19 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, passphraseEnv, runCli, tempHome } from '../helpers/cli.js';
+import { ensureBuilt, passphraseEnv, runCli, shimBin, tempHome } from '../helpers/cli.js';
 
 beforeAll(() => ensureBuilt());
 
 const lines = (stderr: string): string[] => stderr.split('\n').filter(Boolean);
+/** An installed mcp-tokens on PATH, as the block needs (without it setup warns: test/cli/newcomer.test.ts). */
+const installed = (home: string) => ({ PATH: `${shimBin(home)}:${process.env['PATH'] ?? '/usr/bin:/bin'}` });
 
 describe('setup', () => {
   it('says in two lines what it wrote where, and how to use and undo it', async () => {
     const home = tempHome();
     writeFileSync(join(home, '.bashrc'), 'export A=1\n');
-    const r = await runCli(['setup', '--shell', 'bash'], { home });
+    const r = await runCli(['setup', '--shell', 'bash'], { home, env: installed(home) });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe('');
     const out = lines(r.stderr);
@@ -24,14 +26,14 @@ describe('setup', () => {
     expect(out[0]).toContain(`Added the mcp-tokens block in ${join(home, '.bashrc')}`);
     expect(out[0]).toContain('mcp-tokens run');
     expect(out[1]).toBe('Open a new shell to use it; undo with: mcp-tokens setup --undo');
-    const again = await runCli(['setup', '--shell', 'bash'], { home });
+    const again = await runCli(['setup', '--shell', 'bash'], { home, env: installed(home) });
     expect(lines(again.stderr)).toEqual([`${join(home, '.bashrc')} already has this block; nothing changed.`]);
   });
 
   it('on a file vault, the second line says new shells will ask for the passphrase', async () => {
     const home = tempHome();
     expect((await runCli(['init', '--backend', 'file', '--kdf', 'interactive'], { home, env: passphraseEnv(home) })).code).toBe(0);
-    const r = await runCli(['setup', '--shell', 'zsh'], { home });
+    const r = await runCli(['setup', '--shell', 'zsh'], { home, env: installed(home) });
     expect(r.code, r.stderr).toBe(0);
     const out = lines(r.stderr);
     expect(out).toHaveLength(2);

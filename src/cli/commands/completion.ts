@@ -7,10 +7,10 @@ export const completion = new Command('completion')
   .addHelpText(
     'after',
     `
-Install:
-  bash  mcp-tokens completion bash > ~/.local/share/bash-completion/completions/mcp-tokens
+Install (each line as pasted into that shell):
+  bash  mkdir -p ~/.local/share/bash-completion/completions && mcp-tokens completion bash > ~/.local/share/bash-completion/completions/mcp-tokens
   zsh   source <(mcp-tokens completion zsh)     # in ~/.zshrc, after compinit
-  fish  mcp-tokens completion fish > ~/.config/fish/completions/mcp-tokens.fish
+  fish  mkdir -p ~/.config/fish/completions && mcp-tokens completion fish > ~/.config/fish/completions/mcp-tokens.fish
 
 Stored service names and keys come from the vault's file names and metadata.json: completing
 never asks for a passphrase, never uses the keychain or the agent, and never reads a value.`,

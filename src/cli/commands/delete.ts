@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { isVaultError, VaultError } from '../../errors.js';
 import { openVault } from '../context.js';
 import { info } from '../output.js';
 
@@ -10,7 +11,14 @@ export const del = new Command('delete')
   .action(async function (this: Command, service: string, key: string | undefined, opts: { force?: boolean }) {
     const vault = await openVault(this);
     try {
-      const { deleted, backups } = await vault.delete(service, key, { force: opts.force === true });
+      const { deleted, backups } = await vault.delete(service, key, { force: opts.force === true }).catch(async (e: unknown) => {
+        // `delete githb`: the service itself has nothing stored; name the near miss as load and verify do
+        if (!isVaultError(e, 'NOT_FOUND')) throw e;
+        const stored = await vault.services();
+        if (stored.includes(service)) throw e;
+        const { notStoredHint } = await import('../suggest.js');
+        throw new VaultError('NOT_FOUND', e.message, { hint: await notStoredHint(service, stored) });
+      });
       info(`Deleted ${deleted.map((n) => n.replace('_', ' ')).join(', ')}.${backups.length ? ` Backups: ${backups.map((b) => `backups/${b}`).join(', ')}` : ''}`);
     } finally {
       vault.close();

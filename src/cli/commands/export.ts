@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { VaultError } from '../../errors.js';
+import { isVaultError, VaultError } from '../../errors.js';
 import { openForRead } from '../context.js';
 import { info } from '../output.js';
 
@@ -35,7 +35,15 @@ What was exported, to whom and when is recorded in metadata.json.`,
     const which = services.length === 0 || services.includes('all') ? 'all' : services;
     const { exportBundle } = await import('../../bundle/export.js');
     const now = new Date();
-    const { vault, value: result } = await openForRead(this, (v) => exportBundle(v, which, opts.to, { armor: opts.armor === true, now }));
+    const { vault, value: result } = await openForRead(this, (v) =>
+      exportBundle(v, which, opts.to, { armor: opts.armor === true, now }).catch(async (e: unknown) => {
+        // `export githb --to …`: name the near miss as load and verify do
+        const missing = isVaultError(e, 'NOT_FOUND') && which !== 'all' ? /^No credentials stored for (\S+)$/.exec(e.message)?.[1] : undefined;
+        if (missing === undefined) throw e;
+        const { notStoredHint } = await import('../suggest.js');
+        throw new VaultError('NOT_FOUND', (e as Error).message, { hint: await notStoredHint(missing, await v.services()) });
+      }),
+    );
     try {
       if (opts.output !== undefined) {
         const { writeNewFile } = await import('../../bundle/output-file.js');

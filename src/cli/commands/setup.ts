@@ -64,6 +64,11 @@ macOS: Terminal starts bash as a login shell, which reads ~/.bash_profile: sourc
     if (r.action === 'unchanged') info(`${where} already has this block; nothing changed.`);
     else info(`${r.action === 'added' ? 'Added' : 'Updated'} the mcp-tokens block in ${where}: every new ${shell} shell exports your credentials (mcp-tokens run gives them to one program only).`);
     if (all) for (const c of await storedClashes(this)) warn(c);
+    // The block runs `mcp-tokens load` only where it finds that name (npx inside the clone is not enough).
+    const { findOnPath } = await import('../../path-lookup.js');
+    if (findOnPath('mcp-tokens', process.env['PATH']) === undefined) {
+      warn("mcp-tokens is not on this PATH, so the block loads nothing (it runs 'mcp-tokens load' only where it finds it): install it from its clone (npm install -g . there)");
+    }
     if (r.action === 'unchanged') return;
     const { Vault } = await import('../../vault/vault.js');
     let asks = false;

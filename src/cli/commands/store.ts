@@ -27,7 +27,12 @@ encrypted files (a new passphrase is asked twice, or read from MCP_TOKENS_PASSPH
       const { derivedNameProblem } = await import('../../launch/env-names.js');
       const why = field.env === undefined ? 'no variable' : derivedNameProblem(field.env);
       const exported = why === undefined ? `exported as ${field.env}` : `not exported: ${why}; use --env NAME=${service}.${key} on load or run, or define it with mcp-tokens services add`;
-      info(`note: '${service}' is not a built-in service nor in services.json; storing it as your own (${exported})`);
+      // `store githb token`: a near miss of a built-in service is most likely a typo, not a new service
+      const { closest } = await import('../suggest.js');
+      const { BUILTIN_SERVICES } = await import('../../services/index.js');
+      const guess = closest(service.split('@')[0]!, BUILTIN_SERVICES.map((s) => s.name));
+      const typo = guess === undefined ? '' : `; did you mean ${guess}${service.includes('@') ? service.slice(service.indexOf('@')) : ''}? (if so: mcp-tokens delete ${service})`;
+      info(`note: '${service}' is not a built-in service nor in services.json; storing it as your own (${exported})${typo}`);
     }
     // Only a secret on the command line is a leak; a URL, host or user there is fine.
     if (field.secret && valueArg !== undefined && valueArg !== '-') {
