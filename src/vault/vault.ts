@@ -25,6 +25,7 @@ import { LINKS_KEY, RESERVED_SERVICE, isReservedEntry } from './reserved.js';
 import { linkIn, linkedError } from '../links/links.js';
 import { BACKUPS_DIR, listBackups, parseBackupName, readBackup, removeBackups, writeBackup, type BackupInfo } from './backups.js';
 import { keychainIdPending, settleKeychainId } from './keychain-id.js';
+import { listFileBackups, prunableFileBackups, removeFileBackups, type FileBackupInfo } from './file-backups.js'; // issue 29
 import { changedWhileWaiting, followFileVault, sameConfig, type Tx, type TxOptions } from './transaction.js';
 
 export type BackendChoice = 'auto' | 'keychain' | 'file';
@@ -671,13 +672,15 @@ export class Vault {
     });
   }
 
-  /** Remove backups older than the cut-off. */
-  async prune(olderThanMs: number): Promise<BackupInfo[]> {
+  /** Remove backups older than the cut-off, and migrate's file backups except the newest run's (issue 29). */
+  async prune(olderThanMs: number): Promise<{ backups: BackupInfo[]; files: FileBackupInfo[] }> {
     const cutoff = now(this.opts).getTime() - olderThanMs;
     return this.transaction(async () => {
       const old = this.backups().filter((b) => b.date.getTime() < cutoff);
       removeBackups(this.backupsDir, old);
-      return old;
+      const files = prunableFileBackups(listFileBackups(this.backupsDir), cutoff); // issue 29 hook
+      removeFileBackups(this.backupsDir, files);
+      return { backups: old, files };
     });
   }
 
