@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { cliEnv, ensureBuilt, githubClassic, passphraseEnv, runCli, shimBin, tempHome } from '../helpers/cli.js';
 
 const GROUPS: Record<string, string[]> = {
-  'Daily use:': ['store', 'load', 'run', 'headers', 'verify', 'list', 'delete', 'link', 'unlink'],
+  'Daily use:': ['store', 'load', 'run', 'headers', 'verify', 'list', 'log', 'delete', 'link', 'unlink'],
   'Set-up:': ['init', 'setup', 'migrate', 'clients', 'services', 'doctor', 'backend', 'passwd', 'rekey', 'shell-init', 'completion'],
   'Backups:': ['backups', 'restore', 'prune'],
   'Machines and teams:': ['identity', 'export', 'import'],

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { VaultError } from '../../errors.js';
 import { openForRead } from '../context.js';
-import { info } from '../output.js';
+import { info, warn } from '../output.js';
 
 const collect = (v: string, all: string[]): string[] => [...all, v];
 
@@ -37,6 +37,8 @@ What was exported, to whom and when is recorded in metadata.json.`,
     const now = new Date();
     const { vault, value: result } = await openForRead(this, (v) => exportBundle(v, which, opts.to, { armor: opts.armor === true, now }));
     try {
+      const { logAccess } = await import('../../audit/access.js'); // issue 29: the access log
+      await logAccess(vault.dir, () => vault.key(), { cmd: 'export', names: result.entries }, warn);
       if (opts.output !== undefined) {
         const { writeNewFile } = await import('../../bundle/output-file.js');
         writeNewFile(opts.output, result.file);
