@@ -26,6 +26,7 @@ import { VaultError, isVaultError } from '../errors.js';
 import { concat } from '../crypto/format.js';
 import { openWithHandles, type KeyHandle } from '../crypto/keyhandle.js';
 import { checkStat, readSecureText, TEMP_PREFIX } from '../vault/fsutil.js';
+import { failpoint } from '../vault/failpoint.js';
 
 export const LOG_NAME = 'access.log';
 export const OLD_LOG_NAME = 'access.log.1';
@@ -127,9 +128,16 @@ export async function appendRecord(
     const state = opts.state ?? 'on';
     const prev = prevLine ? chainHash(prevLine) : '-';
     const rec = fit(record);
-    const blob = await (await key()).seal(te.encode(JSON.stringify(rec)), logAd('record', prev, state));
+    const handle = await key();
+    const blob = await handle.seal(te.encode(JSON.stringify(rec)), logAd('record', prev, state));
     ours = `L1 ${prev} ${state} ${blob}`;
+    // A new log gets a marker first ("a log begins"), so a kill -9 right after its first record
+    // does not leave a log without one, which reading would have to report.
+    if (st.size === 0 && !fs.existsSync(join(dir, TAIL_NAME))) {
+      writeMarker(dir, await handle.seal(te.encode(JSON.stringify({ first: '', size: 0, last: '' })), logAd('tail', '', '')));
+    }
     fs.writeSync(fd, ours); // O_APPEND: one write, one whole line
+    failpoint('log:appended');
     const after = fs.fstatSync(fd);
     size = after.size;
     first = size === Buffer.byteLength(ours) ? ours : (readFirst(fd) ?? ours);
@@ -191,7 +199,9 @@ export async function readLog(dir: string, keys: readonly KeyHandle[]): Promise<
       const { bytes } = await openWithHandles(keys, tailText, logAd('tail', '', ''), TAIL_NAME);
       const m = JSON.parse(td.decode(bytes)) as { first: string; size: number; last: string };
       const log = firsts.get(m.first);
-      if (!log) report.problems.push(`the log is not the one ${TAIL_NAME} was written for (${LOG_NAME} was replaced or its beginning removed)`);
+      if (m.first === '') {
+        /* written as the log began: nothing was recorded yet */
+      } else if (!log) report.problems.push(`the log is not the one ${TAIL_NAME} was written for (${LOG_NAME} was replaced or its beginning removed)`);
       else if (log.size < m.size || !log.hashes.has(m.last)) report.problems.push(`${log.name} was cut: it ends before its last recorded record (${m.size} bytes expected, ${log.size} found)`);
     } catch (e) {
       if (!isVaultError(e, 'INTEGRITY')) throw e;

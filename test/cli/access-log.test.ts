@@ -1,5 +1,5 @@
 /**
- * The access log (issue 29) on the binary: load, run, export and verify each append one sealed
+ * The access log (issue 29) on the binary: load, run, export, verify and headers each append one sealed
  * record naming what they read (never a value), run's program and its path, the parent and the
  * client; `log` shows it, `log --who` answers which programs had a service; an edited, removed,
  * cut or replaced record is exit 6; concurrent appenders never corrupt it; a log that cannot be
@@ -56,6 +56,8 @@ describe('what is recorded', () => {
     expect(id.code, id.stderr).toBe(0);
     const exp = await runCli(['export', 'hass', '--to', id.stdout.trim(), '--armor'], { home, env });
     expect(exp.code, exp.stderr).toBe(0);
+    const hdr = await runCli(['headers', 'github', '--header', 'Authorization=Bearer {token}'], { home, env });
+    expect(hdr.code, hdr.stderr).toBe(0);
 
     const got = await records(home);
     expect(got.code, got.stderr).toBe(0);
@@ -65,6 +67,7 @@ describe('what is recorded', () => {
       ['run', ['hass_token', 'hass_url']],
       ['verify', ['github_token']],
       ['export', ['hass_token', 'hass_url']],
+      ['headers', ['github_token']],
     ]);
     const runRec = got.records[1]!;
     expect(runRec.program).toBe('true');
@@ -193,6 +196,20 @@ describe('appending', () => {
     expect(() => readFileSync(join(home, 'elsewhere', 'log'))).toThrow(); // never written through the link
     const run = await runCli(['run', 'github', '--', 'true'], { home, env });
     expect(run.code, run.stderr).toBe(0);
+  });
+
+  it('kill -9 between a record and its tail marker (the first record, and a later one) leaves a log that verifies, the record in it', async () => {
+    const home = cloneVault(base);
+    const killed = { MCP_TOKENS_FAILPOINT: 'log:appended' };
+    const first = await runCli(['load', 'github'], { home, env: { ...env, ...killed } });
+    expect(first.signal).toBe('SIGKILL');
+    expect((await runCli(['load', 'hass'], { home, env })).code).toBe(0);
+    const later = await runCli(['run', 'github', '--', 'true'], { home, env: { ...env, ...killed } });
+    expect(later.signal).toBe('SIGKILL');
+    const got = await records(home);
+    expect(got.code, got.stderr).toBe(0);
+    expect(got.problems).toEqual([]);
+    expect(got.records.map((r) => r.cmd)).toEqual(['load', 'load', 'run']);
   });
 
   it('rekey re-seals the log: every record still reads, the chain still verifies', async () => {
