@@ -87,7 +87,7 @@ try {
     // validating the file (zod) adds to a run.
     if (only) {
       agentPeers.push(
-        { id: 'floor: keychain read', cmd: NODE, args: [join(REPO, 'bench/floors/keychain-read.mjs'), 'mcp-tokens', 'github/token'], env: kenv },
+        { id: 'floor: keychain read', cmd: NODE, args: [join(REPO, 'bench/floors/keychain-read.mjs'), kc.service, 'github/token'], env: kenv },
         { id: 'keychain: load github', ...mt(kc.env, 'load', 'github') },
         { id: 'keychain: run github -- true', ...mt(kc.env, 'run', 'github', '--', 'true') },
       );
@@ -99,7 +99,7 @@ try {
     const kcUser = userServiceVault(root, kenv);
     const python = findPython();
     const jobs = [
-      { id: 'floor: keychain read', cmd: NODE, args: [join(REPO, 'bench/floors/keychain-read.mjs'), 'mcp-tokens', 'github/token'], env: kenv },
+      { id: 'floor: keychain read', cmd: NODE, args: [join(REPO, 'bench/floors/keychain-read.mjs'), kc.service, 'github/token'], env: kenv },
       { id: 'keychain: load github', ...mt(kc.env, 'load', 'github') },
       { id: 'keychain: run github -- true', ...mt(kc.env, 'run', 'github', '--', 'true') },
       { id: 'keychain: run acme -- true (no services.json)', ...mt(kc.env, 'run', 'acme', '--', 'true') },

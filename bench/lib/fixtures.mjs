@@ -45,7 +45,9 @@ export function keychainVault(root, token, base) {
   const env = { ...base, MCP_TOKENS_DIR: dir, MCP_TOKENS_BACKEND: 'keychain' };
   cli(env, ['init']);
   cli(env, ['store', 'github', 'token', '-'], token);
-  return { dir, env };
+  // The keychain service its items live under (mcp-tokens:<vault id>), for the floor's read.
+  const id = JSON.parse(readFileSync(join(dir, 'vault.json'), 'utf8')).id;
+  return { dir, env, service: id ? `mcp-tokens:${id}` : 'mcp-tokens' };
 }
 
 /**

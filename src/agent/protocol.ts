@@ -10,7 +10,7 @@
  *
  * hello and status answer with AgentStatus. There is no request that returns the data key or a
  * passphrase. The associated data of seal/open must be a well-formed mcp-tokens AD for an entry,
- * a backup or a file backup (crypto/format.ts); anything else, such as the vault-key AD, is
+ * a backup, a file backup or an access-log record (crypto/format.ts, audit/log.ts); anything else, such as the vault-key AD, is
  * refused, so the agent cannot be used to unwrap or forge what the passphrase protects.
  */
 import { parseEntryName } from '../names.js';
@@ -85,6 +85,7 @@ const ENTRY = te.encode('mcp-tokens/v1');
 const BACKUP = te.encode('mcp-tokens/v1/backup');
 const FILE = te.encode('mcp-tokens/v1/file');
 const FILE_LABEL = /^[A-Za-z0-9.-]{1,100}$/;
+const LOG = te.encode('mcp-tokens/v1/log');
 
 /** What an AD binds a blob to ("entry github_token", …), or undefined when the agent must refuse it. */
 export function describeAd(ad: Uint8Array): string | undefined {
@@ -100,6 +101,13 @@ export function describeAd(ad: Uint8Array): string | undefined {
   if (file) {
     const parts = readParts(file.rest, 1);
     return parts && FILE_LABEL.test(parts[0]!) ? `file ${parts[0]}` : undefined;
+  }
+  // The access log's records and tail marker (audit/log.ts): no credential, only names read.
+  const log = afterPrefix(ad, LOG);
+  if (log) {
+    const parts = readParts(log.rest, 3);
+    if (parts?.[0] === 'record' && /^(-|[0-9a-f]{32})$/.test(parts[1]!) && (parts[2] === 'on' || parts[2] === 'off')) return 'log record';
+    if (parts?.[0] === 'tail' && parts[1] === '' && parts[2] === '') return 'log tail';
   }
   return undefined;
 }

@@ -14,6 +14,7 @@ import { basename, join } from 'node:path';
 import { VaultError, isVaultError } from '../errors.js';
 import { LocalKeyHandle } from '../crypto/keyhandle.js';
 import { checkAgentDir, checkSocket, type AgentPaths } from './paths.js';
+import { appendRecord } from '../audit/log.js';
 import { describeAd, encode, lineReader, PROTOCOL_VERSION, type AgentStatus, type Reply, type Request } from './protocol.js';
 
 export interface AgentOptions {
@@ -94,7 +95,7 @@ export async function startAgent(opts: AgentOptions): Promise<AgentStatus> {
     }
   };
 
-  const crypt = async (req: Request): Promise<Reply> => {
+  const crypt = async (req: Request, opened: Set<string>): Promise<Reply> => {
     const base = { v: PROTOCOL_VERSION, id: req.id };
     const ad = typeof req['ad'] === 'string' ? new Uint8Array(Buffer.from(req['ad'], 'base64')) : undefined;
     if (!ad || describeAd(ad) === undefined) {
@@ -115,6 +116,8 @@ export async function startAgent(opts: AgentOptions): Promise<AgentStatus> {
     if (typeof req['text'] !== 'string') return { ...base, ok: false, code: 'USAGE', message: 'open needs text' };
     try {
       const bytes = await sealer.open(req['text'], ad, what);
+      const entry = /^entry (\S+)$/.exec(describeAd(ad) ?? '');
+      if (entry) opened.add(entry[1]!);
       const b64 = Buffer.from(bytes).toString('base64');
       bytes.fill(0);
       return { ...base, ok: true, plaintext: b64 };
@@ -126,7 +129,15 @@ export async function startAgent(opts: AgentOptions): Promise<AgentStatus> {
 
   const server = net.createServer((conn) => {
     connections.add(conn);
-    conn.on('close', () => connections.delete(conn));
+    // The access log (issue 29): one record per connection, of the entries opened through it.
+    const opened = new Set<string>();
+    conn.on('close', () => {
+      connections.delete(conn);
+      const key = sealer;
+      if (opened.size === 0 || !key || locked) return;
+      const record = { t: isoTime(Date.now()), cmd: 'agent open', names: [...opened].sort(), client: 'agent socket', pid: process.pid };
+      void appendRecord(vaultDir, async () => key, record).catch(() => undefined);
+    });
     conn.on('error', () => conn.destroy());
     conn.setTimeout(10 * 60_000, () => conn.destroy());
     let authed = false;
@@ -142,7 +153,7 @@ export async function startAgent(opts: AgentOptions): Promise<AgentStatus> {
             if (!authed) return void conn.end(encode({ v: PROTOCOL_VERSION, id: req.id, ok: false, code: 'UNSAFE_PERMISSIONS', message: 'refused: wrong agent token' }));
           }
           if (authed && (req.op === 'seal' || req.op === 'open')) {
-            void crypt(req).then(reply, () => reply({ v: PROTOCOL_VERSION, id: req.id, ok: false, code: 'FAILED', message: 'internal error' }));
+            void crypt(req, opened).then(reply, () => reply({ v: PROTOCOL_VERSION, id: req.id, ok: false, code: 'FAILED', message: 'internal error' }));
             return;
           }
           const r = handle(req, authed);

@@ -25,6 +25,7 @@ export async function collectEnv(
   refused: (e: VaultError) => void = (e) => {
     throw e;
   },
+  audit: { cmd: string; program?: string } = { cmd: 'load' },
 ): Promise<Array<[string, string]>> {
   const names = services === 'all' ? undefined : services.map((s) => serviceSpec(s).name);
   // A known type (built-in or services.json) that lacks the key is a usage error, found before anything is opened.
@@ -42,8 +43,18 @@ export async function collectEnv(
     if (names === undefined) return []; // 'all' of nothing is nothing: `eval "$(mcp-tokens load)"` stays quiet
     throw nothingStored();
   }
-  const { vault, value } = await openForRead(cmd, (vault) => readEnv(vault, names, mappings, warn, refused));
-  vault.close();
+  const read = new Set<string>();
+  const { vault, value } = await openForRead(cmd, (vault) => {
+    read.clear();
+    return readEnv(vault, names, mappings, warn, refused, read);
+  });
+  try {
+    // The access log (issue 29): one record of the names read, before anything is printed or started.
+    const { logAccess } = await import('../audit/access.js');
+    await logAccess(dir, () => vault.key(), { ...audit, names: read }, warn);
+  } finally {
+    vault.close();
+  }
   return value;
 }
 
@@ -54,10 +65,17 @@ async function readEnv(
   mappings: readonly EnvMapping[],
   warn: (m: string) => void,
   refused: (e: VaultError) => void,
+  read: Set<string>,
 ): Promise<Array<[string, string]>> {
   // Links (a secret manager's command) fill in what is not stored: links/resolve.ts.
-  const { readLinks, servicesWithLinks, loadWithLinks } = await import('../links/resolve.js');
+  const { readLinks, servicesWithLinks, loadWithLinks: load } = await import('../links/resolve.js');
   const links = await readLinks(vault);
+  // Every value read is named in the access log, exported or not.
+  const loadWithLinks: typeof load = async (v, service, l) => {
+    const got = await load(v, service, l);
+    for (const k of Object.keys(got.values)) read.add(`${service}_${k}`);
+    return got;
+  };
   const mapped = await resolveMappings(mappings, (service) => loadWithLinks(vault, service, links));
   let parts: Array<{ service: string; env: Record<string, string>; spec: import('../services/index.js').ServiceSpec }> = [];
   const present = await servicesWithLinks(vault, links);

@@ -62,6 +62,21 @@ export function checkKdfFloor(p: KdfParams, path: string): void {
   });
 }
 
+/**
+ * Refuse, before any KDF work, parameters that are not exactly one of the presets (the only
+ * parameters any mcp-tokens command wraps a key with; under the test switch, their cheap
+ * variants too). A vault.json edited to other in-range values (say ops 4 with 64 MiB) would
+ * otherwise cost one Argon2id run and then read as a wrong passphrase. A change from one preset to
+ * another cannot be told from a wrong passphrase without the passphrase: see SECURITY.md.
+ */
+export function checkKdfPreset(p: KdfParams, path: string): void {
+  const known = Object.values(KDF_PRESETS).flatMap((q) => (testKdfEnabled() ? [q, { opslimit: q.opslimit, memlimit: q.memlimit / 8192 }] : [q]));
+  if (known.some((q) => q.opslimit === p.opslimit && q.memlimit === p.memlimit)) return;
+  throw new VaultError('INTEGRITY', `integrity check failed: vault.json was changed: ${path} has KDF parameters (opslimit ${p.opslimit}, memlimit ${p.memlimit}) that are not a preset mcp-tokens writes`, {
+    hint: 'nothing was derived or changed; restore vault.json from your own backup of the vault directory',
+  });
+}
+
 /** Refuse parameters a tampered vault.json could use to make us burn CPU or memory. */
 export function checkKdfParams(p: { opslimit: unknown; memlimit: unknown }): KdfParams {
   const { opslimit, memlimit } = p;

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { VaultError } from '../errors.js';
 import { AEAD_ALG, b64decode, b64encode, concat, FORMAT_VERSION, integrity, KDF_ALG, KEY_BYTES, KID_RE, NONCE_BYTES, SALT_BYTES, TAG_BYTES, vaultKeyAd } from '../crypto/format.js';
 import { keyId, LocalKeyHandle } from '../crypto/keyhandle.js';
-import { checkKdfFloor, checkKdfParams, deriveKey, type KdfParams } from '../crypto/kdf.js';
+import { checkKdfFloor, checkKdfParams, checkKdfPreset, deriveKey, type KdfParams } from '../crypto/kdf.js';
 import { sodium } from '../crypto/sodium.js';
 
 export const CONFIG_NAME = 'vault.json';
@@ -88,6 +88,7 @@ export function parseConfig(text: string, path: string): VaultConfig {
   if (key['alg'] !== AEAD_ALG) throw integrity(`${path} names an unknown cipher`);
   const params = checkKdfParams({ opslimit: kdf['opslimit'], memlimit: kdf['memlimit'] });
   checkKdfFloor(params, path);
+  checkKdfPreset(params, path);
   const config: FileVaultConfig = {
     v: 1,
     backend: 'file',
@@ -189,7 +190,7 @@ export async function unwrapDataKeys(c: FileVaultConfig, passphrase: Uint8Array)
   } catch (e) {
     if (e instanceof VaultError) throw e;
     throw new VaultError('BAD_PASSPHRASE', 'wrong passphrase: the vault could not be unlocked', {
-      hint: 'nothing was changed; check the passphrase (MCP_TOKENS_PASSPHRASE_FILE, MCP_TOKENS_PASSPHRASE_FD or the prompt)',
+      hint: 'nothing was changed; check the passphrase (MCP_TOKENS_PASSPHRASE_FILE, MCP_TOKENS_PASSPHRASE_FD or the prompt). If it is right, vault.json itself may have been changed (its salt, KDF preset or wrapped key)',
       cause: e,
     });
   } finally {

@@ -7,7 +7,8 @@
  *    a backend move (src/vault/move.ts), and for every atomic file write (fsutil writeAtomic)
  *    `write:<name>` (the temp file is whole and fsync'ed, the target not yet replaced) and
  *    `wrote:<name>` (replaced, the lock still held), e.g. write:services.json,
- *    wrote:mcp-tokens_links, write:metadata.json.
+ *    wrote:mcp-tokens_links, write:metadata.json; `log:appended` (an access-log record written,
+ *    its tail marker not yet replaced: src/audit/log.ts).
  *  - MCP_TOKENS_PAUSE=<step>:<path>: at that step the process creates <path> (holding its pid)
  *    and waits until <path> is removed (at most 120 s, then it goes on; only the first time the
  *    process reaches that step), so a test can run another

@@ -22,6 +22,7 @@ import { readSecureText, writeAtomic } from './fsutil.js';
 import type { LocalKeyHandle } from '../crypto/keyhandle.js';
 import { newKeyHandle, unwrapKeyHandles, wrapKeyHandles, type FileVaultConfig } from './config.js';
 import { localOnly, type Tx } from './transaction.js';
+import { resealLog } from '../audit/log.js'; // issue 29
 
 export interface ResealResult {
   /** Files now sealed under the new key that were not before. */
@@ -79,6 +80,12 @@ export async function resealAll(
     names = [];
   }
   for (const id of names) await one(files, id, fileAd(id));
+  // The access log too (issue 29), its chain rebuilt; a log that cannot be re-sealed is reported by `log`.
+  try {
+    result.resealed += await resealLog(dir, keys);
+  } catch {
+    /* records left under the old key read as 'sealed under an older key' */
+  }
   return result;
 }
 

@@ -22,7 +22,7 @@ import { keychainOpts, loadKeychain, loadedKeychain } from './keychain-access.js
 import { backendOf, checkCreate, legacyFiles, needPassphrase, newVaultConfig, noVault, readConfigText, unlockKeys } from './open.js';
 import { deleteIn, listEntries, loadService, putBackPlaintextIn, storeIn, storeManyIn, storedServices, type NewValue } from './entries.js';
 import { restoreIn } from './restore.js';
-import { writeFileBackup } from './file-backups.js';
+import { listFileBackups, prunableFileBackups, removeFileBackups, writeFileBackup, type FileBackupInfo } from './file-backups.js';
 import { checkPassphraseChange, rewrapConfig } from './passwd.js';
 import { VaultState } from './state.js';
 import { now, type CreateInfo, type ListedEntry, type StoreResult, type VaultOptions } from './types.js';
@@ -240,9 +240,15 @@ export class Vault extends VaultState {
   }
 
   /** Remove backups older than the cut-off. */
-  async prune(olderThanMs: number): Promise<BackupInfo[]> {
+  /** Remove backups older than the cut-off, and migrate's file backups except the newest run's. */
+  async prune(olderThanMs: number): Promise<{ backups: BackupInfo[]; files: FileBackupInfo[] }> {
     const cutoff = now(this.opts).getTime() - olderThanMs;
-    return this.transaction(async (tx) => pruneBackups(tx, cutoff));
+    return this.transaction(async (tx) => {
+      const backups = await pruneBackups(tx, cutoff);
+      const files = prunableFileBackups(listFileBackups(this.backupsDir), cutoff);
+      removeFileBackups(this.backupsDir, files);
+      return { backups, files };
+    });
   }
 
   /** Add an old value to the backups (migrate imports the old script's plaintext backups). */

@@ -97,3 +97,27 @@ describe('migrate and verify through the agent, no passphrase anywhere', () => {
     expect(r.code).toBe(4);
   });
 });
+
+describe('the access log through the agent (issue 29)', () => {
+  it("load with no passphrase appends its record sealed by the agent, and the agent appends one of the entries it opened", async () => {
+    const token = githubClassic();
+    const v = await agentVault([['github', 'token', token]]);
+    await unlockVault(v);
+    const load = await cli(v, ['load', 'github']);
+    expect(load.code, load.stderr).toBe(0);
+    const { until } = await import('./support.js');
+    // The agent writes its record when the connection closes, after load has exited.
+    const agentRecord = () => readFileSync(join(v.dir, 'access.log'), 'utf8').split('\n').filter(Boolean).length >= 2;
+    expect(await until(agentRecord, 10_000)).toBe(true);
+    const log = await cli(v, ['log', '--json']);
+    expect(log.code, log.stderr).toBe(0);
+    const records = (JSON.parse(log.stdout) as { records: Array<{ cmd: string; names: string[]; client?: string }> }).records;
+    expect(records.map((r) => [r.cmd, r.names]).sort()).toEqual([
+      ['agent open', ['github_token']],
+      ['load', ['github_token']],
+    ]);
+    expect(records.find((r) => r.cmd === 'agent open')!.client).toBe('agent socket');
+    expect(readFileSync(join(v.dir, 'access.log'), 'utf8')).not.toContain(token);
+    expect((await cli(v, ['lock'])).code).toBe(0);
+  });
+});

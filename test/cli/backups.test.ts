@@ -112,3 +112,50 @@ describe('backups, restore, prune', () => {
     expect(load.code).toBe(3);
   });
 });
+
+describe("migrate's file backups (backups/files) in backups and prune", () => {
+  it('are listed by run and file, and pruned by age except the newest run, which migrate --undo still reads', async () => {
+    const h = tempHome();
+    const e = passphraseEnv(h);
+    const d = vaultDir(h);
+    expect((await runCli(['store', 'github', 'token', '-'], { home: h, env: e, input: githubClassic() })).code).toBe(0);
+    const { vaultMigrationTarget } = await import('../../src/vault/migration-target.js');
+    const day = 86_400_000;
+    const run = (daysAgo: number, tag: string) => `${stampOf(new Date(Date.now() - daysAgo * day))}-${tag}`;
+    const oldRun = run(200, 'aaaaaa');
+    const newestRun = run(150, 'bbbbbb'); // older than the cut-off too, but the newest run: kept
+    const vault = await openVault(d);
+    const ids: Record<string, string[]> = { [oldRun]: [], [newestRun]: [] };
+    try {
+      const target = vaultMigrationTarget(vault);
+      for (const runId of [oldRun, newestRun]) {
+        for (const path of ['/x/claude.json', '/x/cursor.json']) {
+          ids[runId]!.push(await target.saveFileBackup({ runId, path, mode: 0o600, after: null }, new TextEncoder().encode(`{"config":"${runId}"}`)));
+        }
+      }
+    } finally {
+      vault.close();
+    }
+    const list = await runCli(['backups'], { home: h, env: {} });
+    expect(list.code, list.stderr).toBe(0);
+    for (const id of [...ids[oldRun]!, ...ids[newestRun]!]) expect(list.stdout).toContain(`files/${id}`);
+    expect(list.stdout).toContain(oldRun);
+    const asJson = JSON.parse((await runCli(['backups', '--json'], { home: h, env: {} })).stdout) as Array<{ kind?: string; run?: string; file: string }>;
+    expect(asJson.filter((r) => r.kind === 'file').map((r) => r.run)).toEqual([oldRun, oldRun, newestRun, newestRun]);
+
+    const before = await runCli(['prune', '--older-than', '1s'], { home: h, env: e });
+    expect(before.code, before.stderr).toBe(0);
+    expect(before.stderr).toMatch(/Removed 2 file backups of migrate \(1 run\)/);
+    expect(readdirSync(join(d, 'backups', 'files')).sort()).toEqual([...ids[newestRun]!].sort());
+    // The kept run is whole and still opens.
+    const again = await openVault(d);
+    try {
+      const files = await vaultMigrationTarget(again).listFileBackups();
+      expect(files.map((f) => f.runId)).toEqual([newestRun, newestRun]);
+    } finally {
+      again.close();
+    }
+    const none = await runCli(['prune', '--older-than', '1s'], { home: h, env: e });
+    expect(none.stderr).toMatch(/No backups older than 1s/);
+  });
+});

@@ -29,7 +29,7 @@ interface Case {
 
 const otherVault = mkdtempSync(join(home, 'other-'));
 const CASES: Case[] = [
-  { words: ['lo'], exactly: ['load', 'lock'] },
+  { words: ['lo'], exactly: ['load', 'lock', 'log'] },
   { words: ['load', ''], includes: ['all', 'github', 'github@work', 'hass', 'proxmox', 'myapi'] },
   { words: ['run', 'github@'], exactly: ['github@work'] },
   { words: ['store', 'myapi', ''], exactly: ['api-key'] },

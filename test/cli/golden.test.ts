@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, passphraseEnv, runCli, tempHome } from '../helpers/cli.js';
-import { goldenCopy, snapshot } from './support.js';
+import { goldenCopy, snapshot, snapshotExceptLog } from './support.js';
 
 beforeAll(() => ensureBuilt());
 
@@ -17,14 +17,14 @@ describe('golden vault on the binary', () => {
   it('load all --format json gives back every value; list says every entry is ok', async () => {
     const g = goldenCopy();
     const env = passphraseEnv(tempHome(), g.passphrase);
-    const before = snapshot(g.home);
+    const before = snapshotExceptLog(g.home);
     const r = await runCli(['load', 'all', '--format', 'json'], { home: g.home, env });
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual(g.expected.values);
     const list = await runCli(['list', '--json'], { home: g.home, env });
     const rows = (JSON.parse(list.stdout) as { entries: Array<{ status: string }> }).entries;
     expect(rows.map((e) => e.status)).toEqual(Array(8).fill('ok'));
-    expect(snapshot(g.home)).toEqual(before);
+    expect(snapshotExceptLog(g.home)).toEqual(before);
   });
 
   it('backups lists the backup; restore --at brings its value back', async () => {

@@ -11,7 +11,7 @@ import { cliEnv, ensureBuilt, githubClassic, passphraseEnv, runCli, shimBin, tem
 import { requireTools } from '../helpers/tools.js';
 
 const GROUPS: Record<string, string[]> = {
-  'Daily use:': ['store', 'load', 'run', 'headers', 'verify', 'list', 'delete', 'link', 'unlink'],
+  'Daily use:': ['store', 'load', 'run', 'headers', 'verify', 'list', 'log', 'delete', 'link', 'unlink'],
   'Set-up:': ['init', 'setup', 'migrate', 'clients', 'services', 'doctor', 'backend', 'passwd', 'rekey', 'shell-init', 'completion'],
   'Backups:': ['backups', 'restore', 'prune'],
   'Machines and teams:': ['identity', 'export', 'import'],

@@ -7,7 +7,7 @@
 import { readdirSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, passphraseEnv, runCli, tempHome, vaultDir } from '../helpers/cli.js';
-import { cliCommand, evalInShell, snapshot } from './support.js';
+import { cliCommand, evalInShell, snapshot, snapshotExceptLog } from './support.js';
 
 // 16 KiB exactly (the limit), made of the characters a quoting bug would trip over.
 const bigUnit = `'$(touch big)\`touch big\`"\\ `;
@@ -46,13 +46,13 @@ describe('hostile values in a user-defined service', () => {
   });
 
   it.each(['bash', 'dash'] as const)('eval "$(mcp-tokens load myapp)" in %s reproduces each byte-for-byte and creates no file', async (shell) => {
-    const homeBefore = snapshot(home);
+    const homeBefore = snapshotExceptLog(home);
     const ev = evalInShell(shell, cliCommand(['load', 'myapp']), names.map(envName), { ...env, HOME: home });
     expect(ev.stderr).toBe('');
     expect(ev.status).toBe(0);
     for (const k of names) expect(ev.values[envName(k)], k).toEqual(Buffer.from(allowed[k]!, 'utf8'));
     expect(readdirSync(ev.cwd)).toEqual([]);
-    expect(snapshot(home)).toEqual(homeBefore);
+    expect(snapshotExceptLog(home)).toEqual(homeBefore);
   });
 });
 

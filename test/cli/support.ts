@@ -38,6 +38,20 @@ export function snapshot(root: string): Record<string, NodeState> {
   return out;
 }
 
+/**
+ * snapshot() without the access log (issue 29: every load, run, export and verify appends to
+ * access.log and replaces access.log.tail) and without the vault folder's mtime, which those
+ * appends change: what a read must leave alone is everything else.
+ */
+export function snapshotExceptLog(root: string): Record<string, NodeState> {
+  const out = snapshot(root);
+  for (const k of Object.keys(out)) {
+    if (/(^|\/)access\.log(\.1|\.tail)?$/.test(k)) delete out[k];
+    else if (/(^|\/)\.mcp_tokens$/.test(k)) out[k] = { ...out[k]!, mtimeMs: 0 };
+  }
+  return out;
+}
+
 export type Entry = readonly [service: string, key: string, value: string];
 
 export const passphraseBytes = (p = PASSPHRASE) => async () => new TextEncoder().encode(p);

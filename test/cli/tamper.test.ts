@@ -124,6 +124,34 @@ describe.concurrent('vault.json tampering', () => {
     expect(Date.now() - started).toBeLessThan(15_000);
   });
 
+  // In range, but not a preset any command writes: refused as a changed vault.json before the
+  // passphrase is even asked for (no passphrase source is given: reaching the KDF would exit 4).
+  it.each([
+    ['opslimit 4 (sensitive) with a smaller memlimit', (d: Doc) => (d.kdf['opslimit'] = 4)],
+    ['opslimit 1', (d: Doc) => (d.kdf['opslimit'] = 1)],
+    ['memlimit doubled', (d: Doc) => (d.kdf['memlimit'] = Number(d.kdf['memlimit']) * 2)],
+    ['memlimit 1 GiB with the vault\'s opslimit', (d: Doc) => (d.kdf['memlimit'] = 1024 ** 3)],
+  ])('%s (in range, not a preset) → exit 6 "vault.json was changed", no passphrase asked', async (_label, fn) => {
+    const home = cloneVault(base);
+    editConfig(fn)(vaultDir(home));
+    const before = snapshot(home);
+    const r = await runCli(['load', 'github'], { home });
+    expect(r.code, r.stderr).toBe(6);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/vault\.json was changed: .* not a preset/);
+    expect(snapshot(home)).toEqual(before);
+    const doc = await runCli(['doctor'], { home });
+    expect(doc.code, doc.stderr + doc.stdout).not.toBe(0);
+    expect(doc.stderr + doc.stdout).toMatch(/vault\.json was changed/);
+  });
+
+  it('a wrong passphrase on an untouched vault.json is still exit 4', async () => {
+    const home = cloneVault(base);
+    const r = await runCli(['load', 'github'], { home, env: { MCP_TOKENS_PASSPHRASE: 'not the passphrase' } });
+    expect(r.code, r.stderr).toBe(4);
+    expect(r.stderr).toMatch(/wrong passphrase/);
+  });
+
   it.each([
     ['salt of 15 bytes', (d: Doc) => (d.kdf['salt'] = b64(15))],
     ['key nonce of 23 bytes', (d: Doc) => (d.key['nonce'] = b64(23))],

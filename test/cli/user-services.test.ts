@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, githubClassic, passphraseEnv, runCli, tempHome, vaultDir, type CliOptions } from '../helpers/cli.js';
 import { startServer, type TestServer } from '../verify/servers.js';
-import { seedVault, snapshot } from './support.js';
+import { seedVault, snapshot, snapshotExceptLog } from './support.js';
 
 beforeAll(() => ensureBuilt());
 
@@ -132,7 +132,7 @@ describe('an invalid services.json', () => {
     ['a secret in the URL', { services: [svc({ check: { url: 'https://x.test/?t={token}', accepted: [200] } })] }, '$.services[0].check.url: {token} is a secret field'],
   ] as const)('%s: one message naming the file and the JSON path, exit 2; built-ins keep working', async (_what, content, message) => {
     t.write(content);
-    const before = snapshot(t.dir);
+    const before = snapshotExceptLog(t.dir);
     const r = await t.cli(['services']);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
@@ -149,7 +149,7 @@ describe('an invalid services.json', () => {
     const doc = await t.cli(['doctor']);
     expect(doc.code).toBe(1);
     expect(doc.stderr).toContain('services.json is invalid');
-    expect(snapshot(t.dir)).toEqual(before);
+    expect(snapshotExceptLog(t.dir)).toEqual(before);
   });
 
   it('a services.json that is a symlink, or readable by others, is refused like any vault file', async () => {

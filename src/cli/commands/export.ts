@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { isVaultError, VaultError } from '../../errors.js';
 import { openForRead } from '../context.js';
-import { info } from '../output.js';
+import { info, warn } from '../output.js';
 
 const collect = (v: string, all: string[]): string[] => [...all, v];
 
@@ -45,6 +45,8 @@ What was exported, to whom and when is recorded in metadata.json.`,
       }),
     );
     try {
+      const { logAccess } = await import('../../audit/access.js'); // issue 29: the access log
+      await logAccess(vault.dir, () => vault.key(), { cmd: 'export', names: result.entries }, warn);
       if (opts.output !== undefined) {
         const { writeNewFile } = await import('../../bundle/output-file.js');
         writeNewFile(opts.output, result.file);

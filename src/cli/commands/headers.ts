@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { VaultError } from '../../errors.js';
-import { data } from '../output.js';
+import { data, warn } from '../output.js';
 import { globals, openForRead, vaultDir } from '../context.js';
 
 export const headers = new Command('headers')
@@ -30,11 +30,19 @@ looks like it holds a credential itself. A field not stored exits 3 with the sto
     if (!Vault.exists(vaultDir(globals(this)))) {
       throw new VaultError('NOT_FOUND', `No credentials stored for ${name}`, { hint: `Please run: mcp-tokens store ${name} <key>   # asks for the value without echo` });
     }
+    const read: string[] = [];
     const { vault, value } = await openForRead(this, async (vault) => {
       const { readLinks, loadWithLinks } = await import('../../links/resolve.js');
       const { values } = await loadWithLinks(vault, name, await readLinks(vault));
+      read.splice(0, read.length, ...Object.keys(values).map((k) => `${name}_${k}`));
       return renderHeaders(name, templates, values);
     });
-    vault.close();
+    try {
+      // headers prints secrets as load does: it is in the access log too (issue 29).
+      const { logAccess } = await import('../../audit/access.js');
+      await logAccess(vault.dir, () => vault.key(), { cmd: 'headers', names: read }, warn);
+    } finally {
+      vault.close();
+    }
     data(JSON.stringify(value));
   });

@@ -51,7 +51,7 @@ LD_*, NODE_OPTIONS, PYTHONPATH, GIT_*, MCP_TOKENS_*…).`,
     const mappings = parseEnvMappings(opts.env);
     const { collectEnv } = await import('../collect-env.js');
     const { runWithEnv } = await import('../../launch/run.js');
-    const env = Object.fromEntries(await collectEnv(this, services, warn, mappings));
+    const env = Object.fromEntries(await collectEnv(this, services, warn, mappings, undefined, { cmd: 'run', program: command[0]! }));
     process.exitCode = await runWithEnv(command[0]!, command.slice(1), env);
   });
 

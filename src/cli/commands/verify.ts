@@ -60,6 +60,8 @@ Exit 1 when any check fails; 3 when a named service has nothing stored.`,
     });
     try {
       const { names, meta, items } = read;
+      const { logAccess } = await import('../../audit/access.js'); // issue 29: the access log
+      await logAccess(vault.dir, () => vault.key(), { cmd: 'verify', names: items.flatMap((it, i) => Object.keys(it.values).map((k) => `${names[i]}_${k}`)) }, warn);
       // On a terminal: one status line per service, rewritten in place as its check finishes.
       const live = !opts.json && process.stderr.isTTY === true;
       if (live) for (const name of names) process.stderr.write(`  ${name}: checking…\n`);
