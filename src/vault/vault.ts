@@ -102,6 +102,7 @@ export class Vault {
   private agent: AgentKey | undefined;
   private currentConfig: VaultConfig;
   private currentBackend: Backend;
+  private reader: (Backend & { drop(): void }) | undefined;
 
   private constructor(
     readonly dir: string,
@@ -123,7 +124,16 @@ export class Vault {
 
   /** The backend, for reads. Writes go through transaction(), which hands out its own. */
   get backend(): Backend {
-    return this.currentBackend;
+    return this.reader ?? this.currentBackend;
+  }
+
+  /**
+   * Until the next transaction or close, reads come from one view of the backend: on a keychain
+   * vault, one search for all its items (backends/keychain.ts keychainReader). For a read that
+   * does not write (cli/context.ts openForRead).
+   */
+  readFromOneSearch(): void {
+    if (this.currentConfig.backend === 'keychain') this.reader = this.keychainModule().keychainReader(this.currentBackend, keychainOpts(this.keychainModule(), this.opts, this.currentConfig), this.configText);
   }
 
   static exists(dir: string): boolean {
@@ -292,10 +302,16 @@ export class Vault {
 
   /** Zero the data keys; the vault is unusable afterwards. */
   close(): void {
+    this.dropReader();
     for (const k of this.keyHandles ?? []) dispose(k);
     this.keyHandles = undefined;
     this.agent?.close();
     this.agent = undefined;
+  }
+
+  private dropReader(): void {
+    this.reader?.drop();
+    this.reader = undefined;
   }
 
   /**
@@ -309,6 +325,7 @@ export class Vault {
   }
 
   private async locked<T>(fn: (tx: Tx) => Promise<T>, opts: TxOptions, lockOpts: { timeoutMs?: number } = {}): Promise<T> {
+    this.dropReader();
     return withLock(this.dir, async () => {
       cleanStaleTemps(this.dir);
       cleanStaleTemps(this.backupsDir);
