@@ -30,7 +30,9 @@ export function prewarmUnlock(args: readonly string[]): void {
   } catch {
     return; // no vault, or one the real open will report on
   }
-  if (config?.backend === 'keychain' && READING.has(name) && typeof config.id === 'string' && /^[0-9a-f]{16}$/.test(config.id)) {
+  // A test holding this read at before-read (vault/failpoint.ts) is promised nothing was read yet.
+  const heldBeforeRead = (process.env['MCP_TOKENS_PAUSE'] ?? '').startsWith('before-read:');
+  if (config?.backend === 'keychain' && READING.has(name) && !heldBeforeRead && typeof config.id === 'string' && /^[0-9a-f]{16}$/.test(config.id)) {
     const id = config.id;
     void import('../backends/keychain.js')
       .then((kc) => kc.searchAhead(kc.vaultService(id, process.env['MCP_TOKENS_KEYCHAIN_SERVICE'] || kc.KEYCHAIN_SERVICE), text))

@@ -13,7 +13,8 @@
  *    process reaches that step), so a test can run another
  *    command in the window. Steps: `before-lock` (vault opened and unlocked, or for services.json
  *    and the metadata logs the command's work done, lock not yet taken); `before-read` (load, run,
- *    list, export and verify: vault opened and unlocked, nothing read yet); `before-write` (migrate: a
+ *    list, export and verify: vault opened and unlocked, nothing read yet — so a keychain read is
+ *    not begun ahead then, cli/prewarm.ts); `before-write` (migrate: a
  *    file to rewrite read, checked and backed up, not yet checked again and replaced).
  */
 import * as fs from 'node:fs';
