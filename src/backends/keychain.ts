@@ -222,7 +222,7 @@ let loaded: Keyring | undefined;
 /**
  * Loaded on first use: the native module costs start-up time commands without a keychain skip.
  * Through require, not import(): the addon's loader is CommonJS, and Node 20 bringing it in as an
- * ES module costs ~30 ms more CPU on every keychain command (measured; bench/RESULTS.md).
+ * ES module costs 30–40 ms more CPU on every keychain command (measured; bench/RESULTS.md).
  */
 async function loadKeyring(): Promise<Keyring> {
   try {
