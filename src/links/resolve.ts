@@ -1,7 +1,6 @@
 /** What `load`, `run` and `verify` read: a service's stored values plus its linked ones. */
 import { serviceSpec, type ServiceSpec } from '../services/index.js';
 import type { Vault } from '../vault/vault.js';
-import { resolveLink } from './exec.js';
 import { readLinks, type Link } from './links.js';
 
 export interface Loaded {
@@ -20,6 +19,7 @@ export async function loadWithLinks(vault: Vault, service: string, links: readon
   const mine = links.filter((l) => l.service === service);
   if (mine.length === 0) return loaded;
   const values = { ...loaded.values };
+  const { resolveLink } = await import('./exec.js'); // only a vault with links runs one
   const got = await Promise.all(mine.map((l) => resolveLink(l)));
   mine.forEach((l, i) => (values[l.key] = got[i]!));
   const spec = loaded.spec.builtin ? loaded.spec : serviceSpec(service, Object.keys(values).sort());

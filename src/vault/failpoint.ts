@@ -15,7 +15,8 @@
  *    command in the window. Steps: `after-open` (any command: the vault opened and unlocked,
  *    nothing read from it yet); `before-lock` (vault opened and unlocked, or for services.json
  *    and the metadata logs the command's work done, lock not yet taken); `before-read` (load, run,
- *    list, export and verify: vault opened and unlocked, nothing read yet); `before-write` (migrate: a
+ *    list, export and verify: vault opened and unlocked, nothing read yet — so a keychain read is
+ *    not begun ahead then, cli/prewarm.ts); `before-write` (migrate: a
  *    file to rewrite read, checked and backed up, not yet checked again and replaced).
  */
 import * as fs from 'node:fs';

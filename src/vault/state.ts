@@ -29,6 +29,7 @@ export class VaultState {
   protected agent: AgentKey | undefined;
   private currentConfig: VaultConfig;
   private currentBackend: Backend;
+  private reader: (Backend & { drop(): void }) | undefined;
 
   protected constructor(
     readonly dir: string,
@@ -50,7 +51,23 @@ export class VaultState {
 
   /** The backend, for reads. Writes go through transaction(), which hands out its own. */
   get backend(): Backend {
-    return this.currentBackend;
+    return this.reader ?? this.currentBackend;
+  }
+
+  /**
+   * Until the next transaction or close, reads come from one view of the backend: on a keychain
+   * vault, one search for all its items (backends/keychain.ts keychainReader). For a read that
+   * does not write (cli/context.ts openForRead).
+   */
+  readFromOneSearch(): void {
+    if (this.currentConfig.backend !== 'keychain') return;
+    const kc = loadedKeychain();
+    this.reader = kc.keychainReader(this.currentBackend, keychainOpts(kc, this.opts, this.currentConfig), this.configText);
+  }
+
+  private dropReader(): void {
+    this.reader?.drop();
+    this.reader = undefined;
   }
 
   /**
@@ -92,6 +109,7 @@ export class VaultState {
 
   /** Zero the data keys; the vault is unusable afterwards. */
   close(): void {
+    this.dropReader();
     for (const k of this.keyHandles ?? []) dispose(k);
     this.keyHandles = undefined;
     this.agent?.close();
@@ -109,6 +127,7 @@ export class VaultState {
   }
 
   protected async locked<T>(fn: (tx: Tx) => Promise<T>, opts: TxOptions, lockOpts: { timeoutMs?: number } = {}): Promise<T> {
+    this.dropReader();
     return withLock(this.dir, async () => {
       cleanStaleTemps(this.dir);
       cleanStaleTemps(this.backupsDir);
