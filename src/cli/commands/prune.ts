@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { openVault } from '../context.js';
-import { info } from '../output.js';
+import { info, progress } from '../output.js';
 import { parseDuration } from '../time.js';
 
 export const prune = new Command('prune')
@@ -10,7 +10,13 @@ export const prune = new Command('prune')
     const ms = parseDuration(opts.olderThan);
     const vault = await openVault(this);
     try {
-      const removed = await vault.prune(ms);
+      const shown = progress('Removing backups');
+      let removed: Awaited<ReturnType<typeof vault.prune>>;
+      try {
+        removed = await vault.prune(ms, shown.step);
+      } finally {
+        shown.end();
+      }
       info(removed.length === 0 ? `No backups older than ${opts.olderThan}.` : `Removed ${removed.length} backup${removed.length === 1 ? '' : 's'} older than ${opts.olderThan}.`);
     } finally {
       vault.close();
