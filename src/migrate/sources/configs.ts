@@ -11,7 +11,7 @@ import { readSource, unreadable, type ReadFile } from '../fsutil.js';
 import { findLast, hasShadowed, parseJsonc, shadowedProperties } from '../jsonc-edit.js';
 import { isSecretName, looksSecret, secretShape } from '../detect.js';
 import { formatOf, type ConfigFormat } from '../formats/index.js';
-import { looksLikeCredential } from '../../cli/mask.js';
+import { looksLikeCredential } from '../../credential-shape.js';
 import { candidate, fieldByEnv, fieldByFormat, isReference, KNOWN_FIELDS, mask } from '../known.js';
 import type { Candidate, Leftover, Refusal } from '../types.js';
 import { keyFromEnv, userServiceName } from '../accounts.js';
