@@ -274,7 +274,7 @@ async function scaleOnly() {
 }
 
 function parseArgs(argv) {
-  const o = { runs: 15, warmup: 2, quick: false, out: undefined, profile: true, only: undefined, scaleKeychainMax: 1_000, scaleMax: 10_000 };
+  const o = { runs: 15, warmup: 2, quick: false, out: undefined, profile: true, only: undefined, scaleKeychainMax: 100, scaleMax: 10_000 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--runs') o.runs = Number(argv[++i]);
