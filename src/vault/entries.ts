@@ -209,18 +209,22 @@ export async function listEntries(backend: Backend, dir: string): Promise<Listed
   );
 }
 
-/** Stored service names, sorted. */
-export async function storedServices(backend: Backend): Promise<string[]> {
-  const names = (await backend.list()).filter((n) => !isReservedEntry(n));
+/** Stored service names, sorted; `listed` is backend.list() when the caller has it already. */
+export async function storedServices(backend: Backend, listed?: readonly EntryName[]): Promise<string[]> {
+  const names = (listed ?? (await backend.list())).filter((n) => !isReservedEntry(n));
   return [...new Set(names.map((n) => parseEntryName(n)!.service))].sort();
 }
 
-/** The stored values of one service, by key. */
-export async function loadService(backend: Backend, service: string): Promise<{ spec: ServiceSpec; values: Record<string, string> }> {
+/**
+ * The stored values of one service, by key. A service of the user's own is the keys stored under
+ * it: `listed` (backend.list(), read once by a caller that loads every service) saves listing
+ * the store again for each one.
+ */
+export async function loadService(backend: Backend, service: string, listed?: readonly EntryName[]): Promise<{ spec: ServiceSpec; values: Record<string, string> }> {
   let spec = serviceSpec(service);
   let keys = spec.fields.map((f) => f.key);
   if (!spec.builtin) {
-    keys = (await backend.list()).filter((n) => parseEntryName(n)?.service === service).map((n) => parseEntryName(n)!.key).sort();
+    keys = [...keysByService(listed ?? (await backend.list())).get(service) ?? []].sort();
     spec = serviceSpec(service, keys);
   }
   const values: Record<string, string> = {};
@@ -230,6 +234,25 @@ export async function loadService(backend: Backend, service: string): Promise<{ 
     if (v !== undefined) values[k] = v;
   });
   return { spec, values };
+}
+
+const indexes = new WeakMap<readonly EntryName[], Map<string, string[]>>();
+
+/** A listing's keys by service, made once per listing: loading every service stays O(entries). */
+function keysByService(listed: readonly EntryName[]): Map<string, string[]> {
+  let index = indexes.get(listed);
+  if (!index) {
+    index = new Map();
+    for (const n of listed) {
+      const p = parseEntryName(n);
+      if (!p) continue;
+      const keys = index.get(p.service);
+      if (keys) keys.push(p.key);
+      else index.set(p.service, [p.key]);
+    }
+    indexes.set(listed, index);
+  }
+  return index;
 }
 
 /** first 4 … last 4; fully masked below 12 characters. */

@@ -172,14 +172,19 @@ export class Vault extends VaultState {
     return listEntries(this.backend, this.dir);
   }
 
-  /** Stored service names, sorted. */
-  async services(): Promise<string[]> {
-    return storedServices(this.backend);
+  /** The names of every stored entry (reserved ones too), for a caller that reads them all. */
+  async entryNames(): Promise<EntryName[]> {
+    return this.backend.list();
   }
 
-  /** The stored values of one service, by key. */
-  async loadService(service: string): Promise<{ spec: ServiceSpec; values: Record<string, string> }> {
-    return loadService(this.backend, service);
+  /** Stored service names, sorted; `listed`: entryNames(), when the caller has it. */
+  async services(listed?: readonly EntryName[]): Promise<string[]> {
+    return storedServices(this.backend, listed);
+  }
+
+  /** The stored values of one service, by key; `listed`: entryNames(), when the caller loads many. */
+  async loadService(service: string, listed?: readonly EntryName[]): Promise<{ spec: ServiceSpec; values: Record<string, string> }> {
+    return loadService(this.backend, service, listed);
   }
 
   // Metadata (metadata.ts).
