@@ -14,6 +14,10 @@
  * floor, what services.json adds to `run`, python keyring, default-preset file `load` against its
  * floor), all in one round-robin group.
  *
+ * --only scale: the cost per credential of import, list, load, doctor, rekey and backend moves at
+ * 100, 1,000 and 10,000 credentials, and of backups and prune at 10,000 backups (lib/scale.mjs);
+ * --scale-max N stops at N credentials, --scale-keychain-max N moves through the keychain up to N.
+ *
  * Keychain rows run inside a private D-Bus session with its own gnome-keyring (started and
  * stopped here); file rows use vaults made by `init --kdf <preset>`. Everything lives in one
  * temporary directory that is removed at the end.
@@ -30,6 +34,7 @@ import { profile, renderProfile } from './lib/profile.mjs';
 import { residentRss } from './lib/resident.mjs';
 import { machineLine, renderReport } from './lib/report.mjs';
 import { evaluateTargets, HOT_PATH } from './lib/targets.mjs';
+import { measureScale, renderScale } from './lib/scale.mjs';
 
 const opts = parseArgs(process.argv.slice(2));
 const NODE = process.execPath;
@@ -52,6 +57,15 @@ const only = opts.only === 'agent';
 // With --only agent, the rows the agent is compared with join its group: sampled round-robin
 // with it, a change of load on this shared machine cannot tilt the ratios.
 const agentPeers = [];
+
+if (opts.only === 'scale') {
+  try {
+    await scaleOnly();
+  } finally {
+    for (const c of cleanups) await c();
+  }
+  process.exit(0);
+}
 
 // A labelled block: --only hotpath measures its group and leaves the rest (break bench).
 bench: try {
@@ -266,8 +280,27 @@ bench: try {
   for (const c of cleanups) await c();
 }
 
+/** --only scale: the scale rows alone (lib/scale.mjs), with a private Secret Service for the backend moves. */
+async function scaleOnly() {
+  const home = join(root, 'home');
+  mkdirSync(home);
+  const base = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, LANG: 'C.UTF-8' };
+  let kenv;
+  if (process.platform === 'linux' && KEYRING_PROGRAMS.every(onPath)) {
+    const session = await startKeyring();
+    cleanups.unshift(() => session.stop());
+    kenv = session.env;
+    notes.push(`backend moves through gnome-keyring up to ${opts.scaleKeychainMax.toLocaleString('en-US')} credentials (--scale-keychain-max N for more)`);
+  } else notes.push(`backend move rows: skipped (need ${KEYRING_PROGRAMS.join(', ')})`);
+  const rows = await measureScale({ root, base, kenv, runs: opts.runs, log: (m) => process.stderr.write(`bench: ${m}\n`), maxKeychain: opts.scaleKeychainMax, maxSize: opts.scaleMax });
+  notes.push(`total bench time ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  const report = renderScale(rows, { machine, notes });
+  process.stdout.write(report);
+  if (opts.out) writeFileSync(opts.out, report);
+}
+
 function parseArgs(argv) {
-  const o = { runs: 15, warmup: 2, quick: false, out: undefined, profile: true, only: undefined };
+  const o = { runs: 15, warmup: 2, quick: false, out: undefined, profile: true, only: undefined, scaleKeychainMax: 100, scaleMax: 10_000 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--runs') o.runs = Number(argv[++i]);
@@ -277,9 +310,10 @@ function parseArgs(argv) {
     else if (a === '--no-profile') o.profile = false;
     else if (a === '--only') {
       o.only = argv[++i];
-      if (o.only !== 'agent' && o.only !== 'hotpath') throw new Error('--only takes: agent, hotpath');
-    }
-    else throw new Error(`unknown option ${a}; usage: node bench/run.mjs [--runs N] [--warmup N] [--quick] [--no-profile] [--only agent|hotpath] [--out FILE]`);
+      if (o.only !== 'agent' && o.only !== 'hotpath' && o.only !== 'scale') throw new Error('--only takes: agent, hotpath, scale');
+    } else if (a === '--scale-keychain-max') o.scaleKeychainMax = Number(argv[++i]);
+    else if (a === '--scale-max') o.scaleMax = Number(argv[++i]);
+    else throw new Error(`unknown option ${a}; usage: node bench/run.mjs [--runs N] [--warmup N] [--quick] [--no-profile] [--only agent|hotpath|scale] [--scale-max N] [--scale-keychain-max N] [--out FILE]`);
   }
   if (!(o.runs >= 1)) throw new Error('--runs must be at least 1');
   return o;

@@ -19,7 +19,7 @@ export async function registerUserServices(cmd: Command): Promise<void> {
   }
   const { setUserServices } = await import('../services/index.js');
   try {
-    const { loadUserServicesQuick } = await import('../services/user-defs.js');
+    const { loadUserServicesQuick } = await import('../services/user-load.js');
     setUserServices(await loadUserServicesQuick(dir, { full: cmd.name() === 'doctor' }));
   } catch (e) {
     if (!(e instanceof VaultError)) throw e;

@@ -75,20 +75,6 @@ export function parseUserServicesJson(text: string, path: string): unknown {
   }
 }
 
-/**
- * The vault's user services for a command (cli/user-services.ts): the file read, its shape checked
- * by hand (or, when that is not sure, by the schema, which words the error), then the rules.
- * full: always the schema (doctor).
- */
-export async function loadUserServicesQuick(dir: string, { full = false } = {}): Promise<ServiceSpec[]> {
-  const read = readUserServicesText(dir);
-  if (!read) return [];
-  const raw = parseUserServicesJson(read.text, read.path);
-  const shaped = full ? undefined : shapeUserServices(raw);
-  const file = shaped ? checkUserServiceRules(shaped, read.path) : (await import('./user.js')).validateUserServices(raw, read.path);
-  return file.services.map(userServiceSpec);
-}
-
 /** The rules a schema cannot say: names unique and not built in, patterns compile, templates name real fields. */
 export function checkUserServiceRules(file: UserServicesFile, path: string): UserServicesFile {
   const seen = new Set<string>();

@@ -7,7 +7,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadUserServicesQuick, shapeUserServices } from '../../src/services/user-defs.js';
+import { shapeUserServices } from '../../src/services/user-defs.js';
+import { loadUserServicesQuick } from '../../src/services/user-load.js';
 import { fileSchema, loadUserServices } from '../../src/services/user.js';
 
 const field = { key: 'token', env: 'ACME_TOKEN', secret: true, required: true, pattern: '^a+$', message: 'Invalid Acme token', description: 'the token' };
