@@ -90,7 +90,7 @@ export function keychainBackend(opts: KeychainOptions = {}): Backend {
  * The view is the moment of the search: for one read (cli/context.ts openForRead), never inside a
  * transaction, which reads under the lock through `live`. drop() lets the values go.
  */
-export function keychainReader(live: Backend, opts: KeychainOptions = {}, configText?: string): Backend & { drop(): void } {
+export function keychainReader(live: Backend, opts: KeychainOptions = {}, configText?: string): Backend & { drop(): void; item(acct: string): Promise<string | null | undefined> } {
   const service = opts.service ?? KEYCHAIN_SERVICE;
   let found: Promise<Map<string, string[]> | undefined> | undefined;
   const search = (): Promise<Map<string, string[]> | undefined> =>
@@ -128,6 +128,15 @@ export function keychainReader(live: Backend, opts: KeychainOptions = {}, config
     drop: () => {
       found = undefined;
     },
+    // An item by its account (the vault key's), as the search found it: null when absent,
+    // undefined when the search cannot answer as a lookup would.
+    item: async (acct) => {
+      const items = await search();
+      if (!items) return undefined;
+      const values = items.get(acct);
+      if (values === undefined) return null;
+      return values.length === 1 && !values[0]!.includes('\uFFFD') ? values[0] : undefined;
+    },
   };
 }
 
@@ -158,10 +167,15 @@ export async function probeKeychain(opts: KeychainOptions = {}): Promise<ProbeRe
   }
 }
 
-export async function readVaultKey(opts: VaultKeyOptions = {}): Promise<Uint8Array | undefined> {
+/**
+ * The vault key item. `seen`: an item as a read's one search found it (keychainReader's
+ * `item`): null when the search found none, undefined when it cannot tell (then it is looked up).
+ */
+export async function readVaultKey(opts: VaultKeyOptions = {}, seen?: (acct: string) => Promise<string | null | undefined>): Promise<Uint8Array | undefined> {
   const service = opts.service ?? KEYCHAIN_SERVICE;
   const acct = opts.account ?? VAULT_KEY_ACCOUNT;
-  const text = await withEntry(service, acct, 'read', (e) => e.getPassword());
+  const fromSearch = seen ? await seen(acct) : undefined;
+  const text = fromSearch !== undefined ? fromSearch : await withEntry(service, acct, 'read', (e) => e.getPassword());
   if (text === null) return undefined;
   if (!/^[A-Za-z0-9+/]{43}=$/.test(text)) {
     throw new VaultError('INTEGRITY', `the vault key in the keychain (${service} / ${acct}) is malformed`, {

@@ -32,15 +32,15 @@ export function keychainOpts(kc: KeychainModule, opts: { keychainService?: strin
 }
 
 /** The keychain's vault-key (and vault-key-previous during a rekey) as handles. */
-export async function readKeychainKeys(kc: KeychainModule, opts: { service?: string }): Promise<LocalKeyHandle[]> {
-  const raw = await kc.readVaultKey(opts);
+export async function readKeychainKeys(kc: KeychainModule, opts: { service?: string }, seen?: (acct: string) => Promise<string | null | undefined>): Promise<LocalKeyHandle[]> {
+  const raw = await kc.readVaultKey(opts, seen);
   if (!raw) {
     const service = opts.service ?? kc.KEYCHAIN_SERVICE;
     throw new VaultError('BACKEND_UNAVAILABLE', `the keychain holds no vault-key for this vault (service ${service}), so backups cannot be encrypted`, {
       hint: `the keychain item ${service} / vault-key was removed; run: mcp-tokens doctor --fix to create a new one (old backups will not open)`,
     });
   }
-  const prev = await kc.readVaultKey({ ...opts, account: kc.PREVIOUS_VAULT_KEY_ACCOUNT });
+  const prev = await kc.readVaultKey({ ...opts, account: kc.PREVIOUS_VAULT_KEY_ACCOUNT }, seen);
   try {
     return prev ? [new LocalKeyHandle(raw), new LocalKeyHandle(prev)] : [new LocalKeyHandle(raw)];
   } finally {

@@ -29,7 +29,7 @@ export class VaultState {
   protected agent: AgentKey | undefined;
   private currentConfig: VaultConfig;
   private currentBackend: Backend;
-  private reader: (Backend & { drop(): void }) | undefined;
+  private reader: (Backend & { drop(): void; item(acct: string): Promise<string | null | undefined> }) | undefined;
 
   protected constructor(
     readonly dir: string,
@@ -210,7 +210,9 @@ export class VaultState {
     if (this.keyHandles) return this.keyHandles;
     if (this.config.backend !== 'keychain') throw new Error('vault is closed');
     const kc = loadedKeychain();
-    this.keyHandles = await readKeychainKeys(kc, keychainOpts(kc, this.opts, this.config));
+    // A read (readFromOneSearch) takes the key from its one search too, as the access log needs it.
+    const reader = this.reader;
+    this.keyHandles = await readKeychainKeys(kc, keychainOpts(kc, this.opts, this.config), reader ? (acct) => reader.item(acct) : undefined);
     return this.keyHandles;
   }
 

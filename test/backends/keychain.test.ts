@@ -209,6 +209,22 @@ describe.skipIf(!RUN)('keychain backend in a private Secret Service', () => {
       await clear(SERVICE);
     });
 
+    it('the vault key comes from the same search (the access log seals with it): changed after it, the search still answers', async () => {
+      const live = keychainBackend({ service: SERVICE });
+      const key = Uint8Array.from({ length: 32 }, (_, i) => (i * 13 + 5) & 0xff);
+      await writeVaultKey(key, { service: SERVICE });
+      const reader = keychainReader(live, { service: SERVICE });
+      const seen = (acct: string) => reader.item(acct);
+      expect(await readVaultKey({ service: SERVICE }, seen)).toEqual(key);
+      await writeVaultKey(Uint8Array.from({ length: 32 }, () => 7), { service: SERVICE });
+      expect(await readVaultKey({ service: SERVICE }, seen)).toEqual(key); // one search served both
+      expect(await reader.item('vault-key-previous')).toBeNull(); // absent is absent, no lookup
+      expect(await readVaultKey({ service: SERVICE, account: 'vault-key-previous' }, seen)).toBeUndefined();
+      reader.drop();
+      expect(await readVaultKey({ service: SERVICE }, seen)).toEqual(Uint8Array.from({ length: 32 }, () => 7));
+      await clear(SERVICE);
+    });
+
     it("never picks up another vault's or another program's items, however alike their names", async () => {
       const live = keychainBackend({ service: SERVICE });
       await live.set(GITHUB, 'mine');
