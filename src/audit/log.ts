@@ -25,7 +25,7 @@ import { join } from 'node:path';
 import { VaultError, isVaultError } from '../errors.js';
 import { concat } from '../crypto/format.js';
 import { openWithHandles, type KeyHandle } from '../crypto/keyhandle.js';
-import { checkStat, readSecureText, TEMP_PREFIX } from '../vault/fsutil.js';
+import { checkStat, readSecureText, TEMP_PREFIX, writeAtomic } from '../vault/fsutil.js';
 import { failpoint } from '../vault/failpoint.js';
 
 export const LOG_NAME = 'access.log';
@@ -252,7 +252,7 @@ export async function resealLog(dir: string, keys: readonly KeyHandle[]): Promis
       out += next;
       lastHash = chainHash(next);
     }
-    if (out !== text) replaceFile(dir, name, out);
+    if (out !== text) writeAtomic(dir, name, out); // rekey holds the lock: the vault's atomic write
     lastFirst = first && chainHash(first);
     lastSize = Buffer.byteLength(out);
   }
@@ -371,17 +371,4 @@ function writeMarker(dir: string, text: string): void {
     fs.rmSync(tmp, { force: true });
     throw e;
   }
-}
-
-function replaceFile(dir: string, name: string, text: string): void {
-  const tmp = join(dir, `${TEMP_PREFIX}${name}-${process.pid}-${randomBytes(6).toString('hex')}`);
-  const { O_CREAT, O_EXCL, O_WRONLY, O_NOFOLLOW } = fs.constants;
-  const fd = fs.openSync(tmp, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW, 0o600);
-  try {
-    fs.writeSync(fd, text);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(tmp, join(dir, name));
 }
