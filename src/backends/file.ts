@@ -18,6 +18,8 @@ export interface FileBackendOptions {
    * every write; a blob opens with the key its id names. Owned by the caller.
    */
   keys: readonly KeyHandle[];
+  /** Told every entry file read (its text, or undefined when absent), before it is opened: rollback checks (vault/manifest.ts). */
+  onRead?: (name: string, text: string | undefined) => void;
 }
 
 /** Encrypted files, one per entry, named `{service}_{key}` (DESIGN.md §3, §5). */
@@ -39,6 +41,7 @@ export function fileBackend(opts: FileBackendOptions): Backend {
         if (isVaultError(e, 'UNSAFE_PERMISSIONS') && readLegacyPlain(path) !== undefined) throw legacyPlaintext(path);
         throw e;
       }
+      opts.onRead?.(name, text);
       if (text === undefined) return undefined;
       if (!looksSealed(text)) throw legacyPlaintext(path);
       const { service, key } = splitEntryName(name);

@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { VaultError, ioError } from '../errors.js';
 import { failpoint } from './failpoint.js';
 
@@ -178,8 +178,19 @@ export function fsyncDir(dir: string): void {
   }
 }
 
+/**
+ * Called before every writeAtomic and removeFile, with the file's folder and name: the vault's
+ * manifest (manifest.ts) marks itself open before a transaction's first change to a file it covers.
+ */
+let writeObserver: ((dir: string, name: string) => void) | undefined;
+
+export function setWriteObserver(fn: ((dir: string, name: string) => void) | undefined): void {
+  writeObserver = fn;
+}
+
 /** Atomically replace dir/name with data (temp + fsync + rename + fsync dir). */
 export function writeAtomic(dir: string, name: string, data: string | Uint8Array): void {
+  writeObserver?.(dir, name);
   const target = join(dir, name);
   const tmp = tempPath(dir, name);
   try {
@@ -226,6 +237,7 @@ export function writeExclusive(dir: string, name: string, data: string | Uint8Ar
 }
 
 export function removeFile(path: string): boolean {
+  writeObserver?.(dirname(path), basename(path));
   try {
     fs.unlinkSync(path);
     return true;
