@@ -206,3 +206,29 @@ describe('never a false report', () => {
     expect(readdirSync(dir)).toContain('manifest');
   });
 });
+
+describe('through the unlock agent', () => {
+  it('a reader with only the agent (no passphrase) unseals the manifest and reports an older entry; a store through the agent keeps it closed', async () => {
+    const { agentVault, cli, unlockVault } = await import('../agent/support.js');
+    const old = githubClassic();
+    const now = githubClassic();
+    const v = await agentVault([['github', 'token', old]]);
+    // The seeding wrote through the library, in-process: the manifest exists and is closed.
+    expect(readdirSync(v.dir)).toContain('manifest');
+    const older = join(v.home, 'older-github_token');
+    copyFileSync(join(v.dir, 'github_token'), older);
+    await unlockVault(v);
+    const s = await cli(v, ['store', 'github', 'token'], { input: `${now}\n` });
+    expect(s.code, s.stderr).toBe(0);
+    const ok = await cli(v, ['load', 'github', '--format', 'json']);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(Object.values(JSON.parse(ok.stdout) as Record<string, string>)).toEqual([now]);
+    copyFileSync(older, join(v.dir, 'github_token'));
+    const r = await cli(v, ['load', 'github']);
+    expect(r.code, r.stderr).toBe(6);
+    expect(r.stderr).toContain('github token');
+    expect(r.stderr).toContain('older than the vault\'s manifest');
+    expect(r.stdout).toBe('');
+    expect(r.stderr).not.toContain(old);
+  });
+});
