@@ -18,7 +18,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { join, resolve } from 'node:path';
 import { VaultError } from '../errors.js';
-import { fileAd } from '../crypto/format.js';
+import { fileAd, looksSealed } from '../crypto/format.js';
 import { openWithHandles, type KeyHandle } from '../crypto/keyhandle.js';
 import { parseEntryName } from '../names.js';
 import { fsyncDir, readSecureText, removeFile, setWriteObserver, writeAtomic } from './fsutil.js';
@@ -51,21 +51,27 @@ export function hashText(text: string): string {
   return hashBytes(te.encode(text));
 }
 
-/** The hash of dir/name as it is now; undefined when absent. Never follows a link. */
+/**
+ * The hash of dir/name as it is now, as the manifest records it; undefined when absent, not a
+ * regular file (a link, a FIFO: refused elsewhere, never followed here) or an entry-named file
+ * that is not sealed (a plaintext token of the old shell script: never read as a credential,
+ * and `doctor`/`migrate` deal with it).
+ */
 export function fileHash(dir: string, name: string): string | undefined {
   const path = join(dir, name);
-  let st: fs.Stats;
   try {
-    st = fs.lstatSync(path);
+    if (!fs.lstatSync(path).isFile()) return undefined;
+    const bytes = fs.readFileSync(path);
+    if (name !== METADATA_NAME && !looksSealed(bytes.toString('utf8'))) return undefined;
+    return hashBytes(bytes);
   } catch {
     return undefined;
   }
-  if (!st.isFile()) return `not-a-file:${st.mode.toString(8)}`;
-  try {
-    return hashBytes(fs.readFileSync(path));
-  } catch {
-    return 'unreadable';
-  }
+}
+
+/** What a reader logs for an entry file it read (the text read, undefined when absent): as fileHash. */
+export function readHash(text: string | undefined): string | undefined {
+  return text === undefined || !looksSealed(text) ? undefined : hashText(text);
 }
 
 /** Every covered file now in dir, with its hash. */
@@ -217,26 +223,29 @@ function describe(name: string, dir: string): string {
   return p ? `${p.service} ${p.key} (${join(dir, name)})` : join(dir, name);
 }
 
-export function rollbackError(dir: string, name: string, kind: 'older' | 'missing' | 'unlisted'): VaultError {
+export function rollbackError(dir: string, name: string, kind: 'older' | 'unlisted'): VaultError {
   const what = describe(name, dir);
   const message =
     kind === 'older'
       ? `${what} is older than the vault's manifest: it was replaced by an older copy`
-      : kind === 'missing'
-        ? `${what} is missing, but the vault's manifest lists it: it was removed outside mcp-tokens`
-        : `${what} is not in the vault's manifest: it was deleted by mcp-tokens and an older copy was put back`;
+      : `${what} is not in the vault's manifest: it was deleted by mcp-tokens and an older copy was put back`;
   return new VaultError('INTEGRITY', message, {
     hint: `nothing was used from it; store the current value again (mcp-tokens store …), or restore one you trust from backups/ (mcp-tokens backups, mcp-tokens restore)`,
     reason: 'rollback',
   });
 }
 
-/** The first difference between what was read and a closed manifest, or undefined. */
+/**
+ * The first file read that a closed manifest does not account for: a sealed file whose hash
+ * differs (an older copy), or one the manifest does not list (deleted by mcp-tokens, then put
+ * back). A file absent now is not reported (a deletion brings back no value; load says "not found").
+ */
 export function findRollback(dir: string, doc: Manifest, read: ReadLog): VaultError | undefined {
   for (const [name, h] of [...read].sort(([x], [y]) => x.localeCompare(y))) {
+    if (h === undefined) continue;
     const want = doc.files[name];
     if (h === want) continue;
-    return rollbackError(dir, name, want === undefined ? 'unlisted' : h === undefined ? 'missing' : 'older');
+    return rollbackError(dir, name, want === undefined ? 'unlisted' : 'older');
   }
   return undefined;
 }
@@ -281,5 +290,6 @@ export async function checkDirectory(dir: string, keys: readonly KeyHandle[]): P
   if (now !== before.text) return { level: 'ok', message: 'rollback manifest not checked (a write ran meanwhile)' };
   const found = findRollback(dir, before.doc, log);
   if (found) return { level: 'error', message: found.message, error: found };
-  return { level: 'ok', message: `no entry is older than the vault's manifest (${names.size} files)` };
+  const checked = [...log.values()].filter((h) => h !== undefined).length;
+  return { level: 'ok', message: `no entry is older than the vault's manifest (${checked} files checked)` };
 }

@@ -17,7 +17,7 @@ import { settleKeychainId } from './keychain-id.js';
 import { changedWhileWaiting, followState, readCurrentConfig, type Tx, type TxOptions } from './transaction.js';
 import { keychainBase, keychainOpts, loadedKeychain, readKeychainKeys } from './keychain-access.js';
 import { unlockKeys } from './open.js';
-import { beginManifest, checkRead, hashText, readManifest, type ReadLog, type ReadManifest } from './manifest.js';
+import { beginManifest, checkRead, readHash, readManifest, type ReadLog, type ReadManifest } from './manifest.js';
 import { now, type AgentKey, type CreateInfo, type VaultOptions } from './types.js';
 
 export class VaultState {
@@ -100,7 +100,7 @@ export class VaultState {
   }
 
   private backendFor(config: VaultConfig, keys: readonly KeyHandle[] | undefined): Backend {
-    if (config.backend === 'file') return fileBackend({ dir: this.dir, keys: keys ?? [], onRead: (name, text) => this.readLog.set(name, text === undefined ? undefined : hashText(text)) });
+    if (config.backend === 'file') return fileBackend({ dir: this.dir, keys: keys ?? [], onRead: (name, text) => this.readLog.set(name, readHash(text)) });
     const kc = loadedKeychain();
     return kc.keychainBackend(keychainOpts(kc, this.opts, config));
   }

@@ -4,7 +4,7 @@
  * doctor; and nothing a healthy vault goes through — a kill -9 at any manifest step, a reader
  * held across a store, rekey or passwd — ever makes it report one.
  */
-import { copyFileSync, readFileSync, readdirSync } from 'node:fs';
+import { copyFileSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, githubClassic, passphraseEnv, runCli, spawnCli, tempHome, vaultDir, writePassphraseFile, type CliResult } from '../helpers/cli.js';
@@ -116,7 +116,6 @@ describe('rollback of one file', () => {
     const older = join(dir, '..', 'older-github_token');
     copyFileSync(join(dir, 'github_token'), older);
     await store(run, 'github', 'token', now);
-    const { rmSync } = await import('node:fs');
     rmSync(join(dir, 'manifest'));
     copyFileSync(older, join(dir, 'github_token'));
     await expectLoads(run, old); // undetectable without a manifest: the documented gap
@@ -184,6 +183,25 @@ describe('never a false report', () => {
       });
     }
   }
+
+  it('a plaintext file of the old script dropped in, or an entry removed by hand, is not reported as a rollback', async () => {
+    const { run, dir } = newVault();
+    const value = githubClassic();
+    await store(run, 'github', 'token', value);
+    await store(run, 'hass', 'url', 'http://hass.local:8123');
+    writeFileSync(join(dir, 'notion_token'), `${githubClassic()}\n`, { mode: 0o600 });
+    const list = await run(['list']);
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stderr + list.stdout).not.toContain('manifest');
+    await expectLoads(run, value);
+    const d = await run(['doctor']);
+    expect(d.stdout + d.stderr).not.toMatch(/\) is older than the vault's manifest|is not in the vault's manifest/);
+    expect(d.code).not.toBe(6);
+    rmSync(join(dir, 'github_token'));
+    const gone = await run(['load', 'github']);
+    expect(gone.code, gone.stderr).not.toBe(6);
+    expect(gone.stderr).not.toContain('manifest');
+  });
 
   it('rekey and passwd leave a closed manifest that checks out', async () => {
     const { home, run, dir } = newVault();
