@@ -5,11 +5,18 @@
  * same KDF parameters) and against peers where installed. Prints one table, then each target of
  * the performance issue as met / not met. Not a test: nothing here runs in CI.
  *
- *   node bench/run.mjs [--runs 15] [--warmup 2] [--quick] [--no-profile] [--only agent] [--out results.md]
+ *   node bench/run.mjs [--runs 15] [--warmup 2] [--quick] [--no-profile] [--only agent|hotpath] [--out results.md]
  *
  * --only agent: just what the unlock agent's targets compare (the keychain floor, keychain and
  * default-preset file `load`/`run`, the same through the agent, the agent idle), so they can be
  * measured in one short run on a busy machine.
+ * --only hotpath: likewise for the hot path's targets (keychain `load`/`run` against the keychain
+ * floor, what services.json adds to `run`, python keyring, default-preset file `load` against its
+ * floor), all in one round-robin group.
+ *
+ * --only scale: the cost per credential of import, list, load, doctor, rekey and backend moves at
+ * 100, 1,000 and 10,000 credentials, and of backups and prune at 10,000 backups (lib/scale.mjs);
+ * --scale-max N stops at N credentials, --scale-keychain-max N moves through the keychain up to N.
  *
  * Keychain rows run inside a private D-Bus session with its own gnome-keyring (started and
  * stopped here); file rows use vaults made by `init --kdf <preset>`. Everything lives in one
@@ -26,7 +33,8 @@ import { agentIdle, nodeIdle, startAgent } from './lib/agent.mjs';
 import { profile, renderProfile } from './lib/profile.mjs';
 import { residentRss } from './lib/resident.mjs';
 import { machineLine, renderReport } from './lib/report.mjs';
-import { evaluateTargets } from './lib/targets.mjs';
+import { evaluateTargets, HOT_PATH } from './lib/targets.mjs';
+import { measureScale, renderScale } from './lib/scale.mjs';
 
 const opts = parseArgs(process.argv.slice(2));
 const NODE = process.execPath;
@@ -50,7 +58,17 @@ const only = opts.only === 'agent';
 // with it, a change of load on this shared machine cannot tilt the ratios.
 const agentPeers = [];
 
-try {
+if (opts.only === 'scale') {
+  try {
+    await scaleOnly();
+  } finally {
+    for (const c of cleanups) await c();
+  }
+  process.exit(0);
+}
+
+// A labelled block: --only hotpath measures its group and leaves the rest (break bench).
+bench: try {
   const home = join(root, 'home');
   mkdirSync(home);
   // A clean environment: no MCP_TOKENS_*, no D-Bus of the developer's session.
@@ -70,7 +88,7 @@ try {
     for (const [id, r] of Object.entries(timeGroup(jobs, { runs, warmup }))) results[id] = { ...r, group: name };
   };
 
-  if (!only) group('start-up', [
+  if (!only && opts.only !== 'hotpath') group('start-up', [
     { id: "node -e ''", cmd: NODE, args: ['-e', ''], env: base },
     { id: 'mcp-tokens --version', ...mt(base, '--version') },
     { id: 'mcp-tokens --help', ...mt(base, '--help') },
@@ -83,8 +101,6 @@ try {
     cleanups.unshift(() => session.stop());
     const kenv = { ...base, ...session.env };
     kc = { ...keychainVault(root, token, kenv), kenv };
-    // The same user service without and with services.json: the difference is what reading and
-    // validating the file (zod) adds to a run.
     if (only) {
       agentPeers.push(
         { id: 'floor: keychain read', cmd: NODE, args: [join(REPO, 'bench/floors/keychain-read.mjs'), kc.service, 'github/token'], env: kenv },
@@ -93,30 +109,54 @@ try {
       );
     }
   }
-  if (kc && !only) {
+  // The keychain rows the hot path's targets compare (every mode but --only agent).
+  const keychainJobs = () => {
     const kenv = kc.kenv;
     cli(kc.env, ['store', 'acme', 'token', '-'], 'acme-bench-token-0123456789');
+    // The same user service without and with services.json: the difference is what reading and
+    // checking the file adds to a run.
     const kcUser = userServiceVault(root, kenv);
     const python = findPython();
     const jobs = [
       { id: 'floor: keychain read', cmd: NODE, args: [join(REPO, 'bench/floors/keychain-read.mjs'), kc.service, 'github/token'], env: kenv },
+      { id: 'floor: keychain read (addon by require)', cmd: NODE, args: [join(REPO, 'bench/floors/keychain-read-require.mjs'), kc.service, 'github/token'], env: kenv },
       { id: 'keychain: load github', ...mt(kc.env, 'load', 'github') },
       { id: 'keychain: run github -- true', ...mt(kc.env, 'run', 'github', '--', 'true') },
       { id: 'keychain: run acme -- true (no services.json)', ...mt(kc.env, 'run', 'acme', '--', 'true') },
-      { id: 'keychain: run acme -- true (services.json, zod)', ...mt(kcUser.env, 'run', 'acme', '--', 'true') },
-      { id: 'keychain: list', ...mt(kc.env, 'list') },
-      storeJob('keychain: store github token', kc.env),
+      { id: 'keychain: run acme -- true (services.json)', ...mt(kcUser.env, 'run', 'acme', '--', 'true') },
     ];
-    if (onPath('secret-tool')) jobs.push({ id: 'peer: secret-tool lookup', cmd: 'secret-tool', args: ['lookup', 'service', 'mcp-tokens', 'username', 'github/token'], env: kenv });
+    if (onPath('secret-tool')) jobs.push({ id: 'peer: secret-tool lookup', cmd: 'secret-tool', args: ['lookup', 'service', kc.service, 'username', 'github/token'], env: kenv });
     else notes.push('secret-tool lookup: skipped (apt-get install libsecret-tools)');
-    if (python) jobs.push({ id: 'peer: python3 -m keyring get', cmd: python, args: ['-m', 'keyring', 'get', 'mcp-tokens', 'github/token'], env: kenv });
+    if (python) jobs.push({ id: 'peer: python3 -m keyring get', cmd: python, args: ['-m', 'keyring', 'get', kc.service, 'github/token'], env: kenv });
     else notes.push('python3 -m keyring get: skipped (apt-get install python3-keyring)');
-    group('keychain', jobs);
+    return jobs;
+  };
+  const servicesJsonNote = () => {
     const plain = results['keychain: run acme -- true (no services.json)'];
-    const withFile = results['keychain: run acme -- true (services.json, zod)'];
-    if (plain && withFile) notes.push(`services.json (zod) adds ${(withFile.median - plain.median).toFixed(1)} ms (median) to a run of a user service`);
-  } else if (!kc) {
-    notes.push(`keychain rows: skipped (need ${KEYRING_PROGRAMS.join(', ')}; Debian: apt-get install dbus gnome-keyring)`);
+    const withFile = results['keychain: run acme -- true (services.json)'];
+    if (plain && withFile) notes.push(`services.json adds ${(withFile.median - plain.median).toFixed(1)} ms (median) to a run of a user service`);
+  };
+  if (!kc) notes.push(`keychain rows: skipped (need ${KEYRING_PROGRAMS.join(', ')}; Debian: apt-get install dbus gnome-keyring)`);
+
+  if (opts.only === 'hotpath') {
+    const v = fileVault(root, 'default', token, base);
+    group('hot path', [
+      ...(kc ? keychainJobs() : []),
+      { id: 'floor: file read (default)', cmd: NODE, args: [join(REPO, 'bench/floors/file-read.mjs'), v.dir, 'github', 'token'], env: v.env },
+      { id: 'file default: load github', ...mt(v.env, 'load', 'github') },
+      { id: 'file default: run github -- true', ...mt(v.env, 'run', 'github', '--', 'true') },
+    ]);
+    servicesJsonNote();
+    const targets = evaluateTargets(results, {}, undefined, undefined).filter((t) => HOT_PATH.has(t.key));
+    const report = renderReport({ machine, results, resident: {}, targets, notes, profiled: [], opts, seconds: (Date.now() - started) / 1000 });
+    process.stdout.write(report);
+    if (opts.out) writeFileSync(opts.out, report);
+    break bench;
+  }
+
+  if (kc && !only) {
+    group('keychain', [...keychainJobs(), { id: 'keychain: list', ...mt(kc.env, 'list') }, storeJob('keychain: store github token', kc.env)]);
+    servicesJsonNote();
   }
 
   // ---- file vaults, per KDF preset -------------------------------------------------------------
@@ -240,8 +280,27 @@ try {
   for (const c of cleanups) await c();
 }
 
+/** --only scale: the scale rows alone (lib/scale.mjs), with a private Secret Service for the backend moves. */
+async function scaleOnly() {
+  const home = join(root, 'home');
+  mkdirSync(home);
+  const base = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, LANG: 'C.UTF-8' };
+  let kenv;
+  if (process.platform === 'linux' && KEYRING_PROGRAMS.every(onPath)) {
+    const session = await startKeyring();
+    cleanups.unshift(() => session.stop());
+    kenv = session.env;
+    notes.push(`backend moves through gnome-keyring up to ${opts.scaleKeychainMax.toLocaleString('en-US')} credentials (--scale-keychain-max N for more)`);
+  } else notes.push(`backend move rows: skipped (need ${KEYRING_PROGRAMS.join(', ')})`);
+  const rows = await measureScale({ root, base, kenv, runs: opts.runs, log: (m) => process.stderr.write(`bench: ${m}\n`), maxKeychain: opts.scaleKeychainMax, maxSize: opts.scaleMax });
+  notes.push(`total bench time ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  const report = renderScale(rows, { machine, notes });
+  process.stdout.write(report);
+  if (opts.out) writeFileSync(opts.out, report);
+}
+
 function parseArgs(argv) {
-  const o = { runs: 15, warmup: 2, quick: false, out: undefined, profile: true, only: undefined };
+  const o = { runs: 15, warmup: 2, quick: false, out: undefined, profile: true, only: undefined, scaleKeychainMax: 100, scaleMax: 10_000 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--runs') o.runs = Number(argv[++i]);
@@ -251,9 +310,10 @@ function parseArgs(argv) {
     else if (a === '--no-profile') o.profile = false;
     else if (a === '--only') {
       o.only = argv[++i];
-      if (o.only !== 'agent') throw new Error('--only takes: agent');
-    }
-    else throw new Error(`unknown option ${a}; usage: node bench/run.mjs [--runs N] [--warmup N] [--quick] [--no-profile] [--only agent] [--out FILE]`);
+      if (o.only !== 'agent' && o.only !== 'hotpath' && o.only !== 'scale') throw new Error('--only takes: agent, hotpath, scale');
+    } else if (a === '--scale-keychain-max') o.scaleKeychainMax = Number(argv[++i]);
+    else if (a === '--scale-max') o.scaleMax = Number(argv[++i]);
+    else throw new Error(`unknown option ${a}; usage: node bench/run.mjs [--runs N] [--warmup N] [--quick] [--no-profile] [--only agent|hotpath|scale] [--scale-max N] [--scale-keychain-max N] [--out FILE]`);
   }
   if (!(o.runs >= 1)) throw new Error('--runs must be at least 1');
   return o;

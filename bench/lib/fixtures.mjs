@@ -39,20 +39,22 @@ export function fileVault(root, preset, token, base) {
   return { dir, env };
 }
 
-/** A keychain vault (inside the private D-Bus session in `base`) holding github/token. */
+/**
+ * A keychain vault (inside the private D-Bus session in `base`) holding github/token; `service`
+ * is where its items are (`mcp-tokens:<vault id>`), for the floors and peers to read the same item.
+ */
 export function keychainVault(root, token, base) {
   const dir = join(root, 'keychain');
   const env = { ...base, MCP_TOKENS_DIR: dir, MCP_TOKENS_BACKEND: 'keychain' };
   cli(env, ['init']);
   cli(env, ['store', 'github', 'token', '-'], token);
-  // The keychain service its items live under (mcp-tokens:<vault id>), for the floor's read.
-  const id = JSON.parse(readFileSync(join(dir, 'vault.json'), 'utf8')).id;
-  return { dir, env, service: id ? `mcp-tokens:${id}` : 'mcp-tokens' };
+  const { id } = JSON.parse(readFileSync(join(dir, 'vault.json'), 'utf8'));
+  return { dir, env, service: `mcp-tokens:${id}` };
 }
 
 /**
  * A second keychain vault (own directory and keychain service) whose services.json defines acme,
- * holding acme/token: `run acme` there reads the file and validates it with zod.
+ * holding acme/token: `run acme` there reads and checks the file.
  */
 export function userServiceVault(root, base) {
   const dir = join(root, 'keychain-user');

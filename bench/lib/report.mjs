@@ -10,6 +10,7 @@ export function machineLine() {
 /** Each row is divided by the floor of its group (the scale rows by their empty-vault twin). */
 function floorOf(id, group) {
   if (group === 'start-up') return "node -e ''";
+  if (group === 'hot path') return /^(file|floor: file)/.test(id) ? 'floor: file read (default)' : 'floor: keychain read';
   if (group === 'keychain' || group === 'unlock agent and what it is compared with') return 'floor: keychain read';
   const preset = /--kdf (\w+)/.exec(group)?.[1];
   if (preset) return `floor: file read (${preset})`;

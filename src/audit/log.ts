@@ -154,7 +154,10 @@ export async function appendRecord(
 /** Read and verify both generations; records that verify are returned, oldest first. */
 export async function readLog(dir: string, keys: readonly KeyHandle[]): Promise<LogReport> {
   const report: LogReport = { records: [], problems: [], unreadable: 0 };
-  const files = [OLD_LOG_NAME, LOG_NAME].map((name) => ({ name, text: readSecureText(join(dir, name)) }));
+  const files = [
+    { name: OLD_LOG_NAME, text: readSecureText(join(dir, OLD_LOG_NAME)) },
+    { name: LOG_NAME, text: await readSettled(join(dir, LOG_NAME)) },
+  ];
   const seen = new Set<string>();
   const firsts = new Map<string, { name: string; size: number; hashes: Set<string> }>();
   for (const [i, f] of files.entries()) {
@@ -296,11 +299,29 @@ function readAt(fd: number, start: number, length: number): string {
 }
 
 /** The last whole line of an open log of `size` bytes. */
+/**
+ * The log's text once no append is half-seen: a record another process is appending can be read
+ * before its write is whole (it ends without its newline for a moment). Only a last line that
+ * stays cut is reported as one.
+ */
+async function readSettled(path: string): Promise<string | undefined> {
+  let text = readSecureText(path);
+  for (let i = 0; i < 10 && text !== undefined && text !== '' && !text.endsWith('\n'); i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    text = readSecureText(path);
+  }
+  return text;
+}
+
 function readLast(fd: number, size: number): string | undefined {
-  const span = Math.min(size, MAX_LINE * 2);
+  const span = Math.min(size, MAX_LINE * 3);
   const text = readAt(fd, size - span, span);
-  if (!text.endsWith('\n')) return undefined; // cut mid-record: chain from nothing, reading reports it
-  const lines = text.split(/(?<=\n)/);
+  // A last line without its newline is one another process is appending right now (its write
+  // can be seen before it is whole) or a cut one: chain to the whole line before it, as two
+  // appenders that read the same last line both do. Chaining to nothing would be reported.
+  const end = text.lastIndexOf('\n');
+  if (end < 0) return undefined;
+  const lines = text.slice(0, end + 1).split(/(?<=\n)/);
   return span === size || lines.length > 1 ? lines.at(-1) : undefined;
 }
 

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import type { AsyncEntry, EntryOptions } from '@napi-rs/keyring';
 import { VaultError } from '../errors.js';
 import { NAME_RE, SERVICE_REF_RE, entryName, splitEntryName, type EntryName } from '../names.js';
@@ -72,12 +73,60 @@ export function keychainBackend(opts: KeychainOptions = {}): Backend {
       } catch (e) {
         throw translate(e, `list ${service}`);
       }
-      const names = new Set<EntryName>();
-      for (const { account: acct } of found) {
-        const name = entryOf(acct);
-        if (name) names.add(name); // foreign accounts (vault-key, probes, others' items) are skipped
-      }
-      return [...names];
+      return namesOf(found.map((c) => c.account));
+    },
+  };
+}
+
+/**
+ * Reads served from one Secret Service search for the vault's service (its items' `service`
+ * attribute, matched exactly), taken at the first call: one connection and session instead of one
+ * per account read — `load`/`run` read the links, each field of each service and the list. What
+ * the search cannot answer exactly as a lookup of the one item would — an account two items match
+ * (a lookup refuses it), a value that is not UTF-8 (the search hands it back mangled), a search
+ * that failed (a locked keyring, an item deleted under it) — is asked of `live` item by item, so
+ * its answer and its error are the lookup's own. Absent from the search is absent.
+ *
+ * The view is the moment of the search: for one read (cli/context.ts openForRead), never inside a
+ * transaction, which reads under the lock through `live`. drop() lets the values go.
+ */
+export function keychainReader(live: Backend, opts: KeychainOptions = {}, configText?: string): Backend & { drop(): void } {
+  const service = opts.service ?? KEYCHAIN_SERVICE;
+  let found: Promise<Map<string, string[]> | undefined> | undefined;
+  const search = (): Promise<Map<string, string[]> | undefined> =>
+    (found ??= (takeAhead(service, configText) ?? searchService(service)).then(
+      (items) => {
+        const byAccount = new Map<string, string[]>();
+        for (const { account: acct, password } of items) byAccount.set(acct, [...(byAccount.get(acct) ?? []), password]);
+        return byAccount;
+      },
+      () => undefined, // the lookups below give the error, in their own words
+    ));
+  return {
+    name: KEYCHAIN_BACKEND,
+    get: async (name) => {
+      const items = await search();
+      if (!items) return live.get(name);
+      const values = items.get(account(name));
+      if (values === undefined) return undefined;
+      if (values.length !== 1 || values[0]!.includes('\uFFFD')) return live.get(name);
+      return values[0];
+    },
+    list: async () => {
+      const items = await search();
+      if (!items) return live.list();
+      return namesOf(items.keys());
+    },
+    set: async (name, value) => {
+      found = undefined;
+      await live.set(name, value);
+    },
+    delete: async (name) => {
+      found = undefined;
+      return live.delete(name);
+    },
+    drop: () => {
+      found = undefined;
     },
   };
 }
@@ -168,18 +217,23 @@ function ensureBusAddress(): void {
 }
 
 type Keyring = typeof import('@napi-rs/keyring');
-let loading: Promise<Keyring> | undefined;
+let loaded: Keyring | undefined;
 
-/** Loaded on first use: the native module costs start-up time commands without a keychain skip. */
-function loadKeyring(): Promise<Keyring> {
-  loading ??= import('@napi-rs/keyring').catch((e: unknown) => {
-    loading = undefined;
+/**
+ * Loaded on first use: the native module costs start-up time commands without a keychain skip.
+ * Through require, not import(): the addon's loader is CommonJS, and Node 20 bringing it in as an
+ * ES module costs 30–40 ms more CPU on every keychain command (measured; bench/RESULTS.md).
+ */
+async function loadKeyring(): Promise<Keyring> {
+  try {
+    loaded ??= createRequire(import.meta.url)('@napi-rs/keyring') as Keyring;
+    return loaded;
+  } catch (e) {
     throw new VaultError('BACKEND_UNAVAILABLE', 'the OS keychain module could not be loaded on this platform', {
       hint: 'use --backend file',
       cause: e,
     });
-  });
-  return loading;
+  }
 }
 
 /**
@@ -265,6 +319,53 @@ async function onSlot<T>(keyring: Keyring, service: string, acct: string, fn: (e
 /** Let a one-off account's entry (a probe's) go, so probing does not keep a connection per call. */
 function forgetEntry(service: string, acct: string): void {
   slots.delete(`${service}\0${acct}`);
+}
+
+type Found = Array<{ account: string; password: string }>;
+
+/** One search by the service attribute; the values come back with the accounts. */
+async function searchService(service: string): Promise<Found> {
+  const keyring = await loadKeyring();
+  ensureBusAddress();
+  return keyring.findCredentialsAsync(service);
+}
+
+/** A search begun before the vault was opened, and what it was begun on. */
+let ahead: { service: string; bus: string; configText: string; found: Promise<Found> } | undefined;
+
+/**
+ * Begin the search a read will make (cli/prewarm.ts), so the Secret Service answers on another
+ * thread while the rest of the command loads. `configText` is the vault.json it was begun for:
+ * the reader takes it only for that very text (the vault it opened) and the same bus and service;
+ * otherwise it searches afresh. Read-only; a failure is the reader's to meet (it asks again).
+ * Resolves when the search has ended, whatever its outcome.
+ */
+export function searchAhead(service: string, configText: string): Promise<void> {
+  ensureBusAddress();
+  const found = searchService(service);
+  ahead = { service, bus: process.env['DBUS_SESSION_BUS_ADDRESS'] ?? '', configText, found };
+  return found.then(
+    () => undefined,
+    () => undefined,
+  );
+}
+
+function takeAhead(service: string, configText: string | undefined): Promise<Found> | undefined {
+  const a = ahead;
+  ahead = undefined; // once: a later read (after a write) searches again
+  ensureBusAddress();
+  if (!a || configText === undefined || a.configText !== configText || a.service !== service || a.bus !== (process.env['DBUS_SESSION_BUS_ADDRESS'] ?? '')) return undefined;
+  return a.found;
+}
+
+/** The entry names among accounts; foreign accounts (vault-key, probes, others' items) are skipped. */
+function namesOf(accounts: Iterable<string>): EntryName[] {
+  const names = new Set<EntryName>();
+  for (const acct of accounts) {
+    const name = entryOf(acct);
+    if (name) names.add(name);
+  }
+  return [...names];
 }
 
 function account(name: EntryName): string {

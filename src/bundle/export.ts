@@ -23,10 +23,11 @@ export async function exportBundle(
     throw new VaultError('USAGE', 'export needs at least one --to recipient', { hint: 'mcp-tokens export github --to "$(ssh server mcp-tokens identity)"' });
   }
   recipients.forEach(checkRecipient);
-  const names = services === 'all' ? await vault.services() : [...new Set(services)];
+  const listed = await vault.entryNames(); // once: each service's keys are looked up in it
+  const names = services === 'all' ? await vault.services(listed) : [...new Set(services)];
   const credentials: BundleCredential[] = [];
   for (const service of names) {
-    const { values } = await vault.loadService(service);
+    const { values } = await vault.loadService(service, listed);
     const keys = Object.keys(values).sort();
     if (keys.length === 0 && services !== 'all') {
       throw new VaultError('NOT_FOUND', `No credentials stored for ${service}`, { hint: 'see what is stored with: mcp-tokens list' });

@@ -116,7 +116,7 @@ export function describeNames(n: ServiceNames): string {
 export function refuseNewServices(names: readonly ServiceNames[]): void {
   const fresh = names.filter((n) => n.isNew);
   if (fresh.length === 0) return;
-  throw new VaultError('USAGE', `the bundle would create ${fresh.length === 1 ? 'a new service' : `${fresh.length} new services`}: ${fresh.map(describeNames).join('; ')}`, {
+  throw new VaultError('USAGE', `the bundle would create ${fresh.length === 1 ? 'a new service' : `${fresh.length} new services`}: ${firstFew(fresh.map(describeNames), '; ')}`, {
     hint: 'nothing was imported; if you expected these services, run the import again with --new-services',
   });
 }
@@ -132,7 +132,7 @@ export async function planImport(vault: Vault, bundle: Bundle): Promise<PlanItem
 export function refuseConflicts(plan: readonly PlanItem[]): void {
   const conflicts = plan.filter((p) => p.action === 'replace');
   if (conflicts.length > 0) {
-    throw new VaultError('USAGE', `the bundle would replace ${conflicts.map((p) => `${p.service} ${p.key}`).join(', ')}, stored here with another value`, {
+    throw new VaultError('USAGE', `the bundle would replace ${firstFew(conflicts.map((p) => `${p.service} ${p.key}`), ', ')}, stored here with another value`, {
       hint: 'nothing was imported; to replace them (the current values are backed up first), run the import again with --overwrite',
     });
   }
@@ -145,12 +145,20 @@ export function refuseConflicts(plan: readonly PlanItem[]): void {
  * ran meanwhile refuses the whole import rather than part of it. The vault backs up each value
  * it replaces.
  */
-export async function applyImport(vault: Vault, bundle: Bundle, { overwrite }: { overwrite: boolean }): Promise<ImportResult> {
+export async function applyImport(
+  vault: Vault,
+  bundle: Bundle,
+  { overwrite, onProgress }: { overwrite: boolean; onProgress?: ((done: number, total: number) => void) | undefined },
+): Promise<ImportResult> {
   let plan: PlanItem[] = [];
-  const results = await vault.storeMany(bundle.credentials, (stored) => {
-    plan = bundle.credentials.map((c, i) => ({ service: c.service, key: c.key, action: actionFor(stored[i], c.value) }));
-    if (!overwrite) refuseConflicts(plan);
-  });
+  const results = await vault.storeMany(
+    bundle.credentials,
+    (stored) => {
+      plan = bundle.credentials.map((c, i) => ({ service: c.service, key: c.key, action: actionFor(stored[i], c.value) }));
+      if (!overwrite) refuseConflicts(plan);
+    },
+    onProgress,
+  );
   const warnings: string[] = [];
   const backups: string[] = [];
   results.forEach((r, i) => {
@@ -159,6 +167,12 @@ export async function applyImport(vault: Vault, bundle: Bundle, { overwrite }: {
     if (r.backup) backups.push(r.backup);
   });
   return { plan, warnings, backups };
+}
+
+/** The first ten of a list, then how many more: a refusal of a bundle of thousands stays readable. */
+function firstFew(items: readonly string[], sep: string): string {
+  const shown = items.slice(0, 10).join(sep);
+  return items.length > 10 ? `${shown}${sep}… and ${(items.length - 10).toLocaleString('en-US')} more` : shown;
 }
 
 function actionFor(old: string | undefined, value: string): PlanItem['action'] {

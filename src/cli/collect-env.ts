@@ -70,20 +70,22 @@ async function readEnv(
   // Links (a secret manager's command) fill in what is not stored: links/resolve.ts.
   const { readLinks, servicesWithLinks, loadWithLinks: load } = await import('../links/resolve.js');
   const links = await readLinks(vault);
+  // The store is listed once: a service of the user's own is the keys listed under it.
+  const listed = await vault.entryNames();
   // Every value read is named in the access log, exported or not.
-  const loadWithLinks: typeof load = async (v, service, l) => {
-    const got = await load(v, service, l);
+  const loadWithLinks: typeof load = async (v, service, l, known) => {
+    const got = await load(v, service, l, known);
     for (const k of Object.keys(got.values)) read.add(`${service}_${k}`);
     return got;
   };
-  const mapped = await resolveMappings(mappings, (service) => loadWithLinks(vault, service, links));
+  const mapped = await resolveMappings(mappings, (service) => loadWithLinks(vault, service, links, listed));
   let parts: Array<{ service: string; env: Record<string, string>; spec: import('../services/index.js').ServiceSpec }> = [];
-  const present = await servicesWithLinks(vault, links);
+  const present = await servicesWithLinks(vault, links, listed);
   if (names) refuseTypo(names, present);
   const stored = names ?? present;
   let skipped = 0;
   for (const service of stored) {
-    const { spec, values } = await loadWithLinks(vault, service, links);
+    const { spec, values } = await loadWithLinks(vault, service, links, listed);
     // A field an --env mapping exports by name of its own needs no warning that its derived name is not exported.
     const mappedHere = (key: string) => mappings.some((m) => m.service === service && m.key === key);
     const onWithheld = (w: { key: string; name: string; why: string }) => warn(`${service} ${w.key} is stored but not exported: ${w.why}; ${declareHint(service, w)}`);

@@ -69,10 +69,25 @@ async function vaultOptions(cmd: Command, opts: { kdf?: string; agent?: boolean;
     backend: backendChoice(g),
     agent: opts.agent === false ? undefined : (text: string) => agentKey(dir, text),
     kdf: opts.kdf as import('../crypto/kdf.js').KdfPreset | undefined,
-    // Loaded here: the prompt's tty code is dead weight on a keychain vault's start-up path.
-    passphrase: withAgentTrouble((await import('./passphrase.js')).passphraseProvider({ fd: g.passphraseFd, noPrompt: opts.prompt === false })),
+    passphrase: withAgentTrouble(lazyPassphrase({ fd: g.passphraseFd, noPrompt: opts.prompt === false })),
     keychainService: process.env['MCP_TOKENS_KEYCHAIN_SERVICE'] || undefined,
   };
+}
+
+/**
+ * cli/passphrase.ts (and the prompt's tty code) loaded on the first use: a keychain vault never
+ * asks, and `run` starts every MCP server a client launches.
+ */
+function lazyPassphrase(o: { fd: string | undefined; noPrompt: boolean }): import('../vault/vault.js').PassphraseProvider {
+  let real: import('../vault/vault.js').PassphraseProvider | undefined;
+  const load = async () => (real ??= (await import('./passphrase.js')).passphraseProvider(o));
+  const provider: import('../vault/vault.js').PassphraseProvider = async (purpose) => (await load())(purpose);
+  // Asked only after a passphrase was given (and refused): by then the real one is loaded.
+  provider.retry = (purpose) => real?.retry?.(purpose) ?? false;
+  provider.check = async (purpose) => {
+    await (await load()).check?.(purpose);
+  };
+  return provider;
 }
 
 /** How many times a read starts over on a fresh open when vault.json changes under it. */
@@ -94,6 +109,7 @@ export async function openForRead<T>(cmd: Command, read: (vault: Vault) => Promi
     try {
       manifest = await vault.manifestBeforeRead();
       await (await import('../vault/failpoint.js')).pausePoint('before-read');
+      vault.readFromOneSearch(); // a keychain vault: one search for its items, not one lookup each
       value = await read(vault);
       await (await import('../vault/failpoint.js')).pausePoint('after-read');
     } catch (e) {

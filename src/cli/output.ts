@@ -11,6 +11,8 @@
  *  - an argument that looks like a credential is hidden in everything written to stderr, and in
  *    commander's output too (see mask.ts): a token typed in the wrong place is never echoed.
  *  - one error style, ours or commander's: `mcp-tokens: message` then `  hint: …`.
+ *  - a command that runs longer than about a second shows its progress on stderr, on a terminal
+ *    only and not with --quiet: one line (`label 1,234/3,000`) rewritten in place, erased at the end.
  *  - human output never carries a terminal control sequence it did not make: every message,
  *    hint and table cell is passed through `printable`, so a link's argument, a file name or
  *    anything else that came from data shows ESC, other control characters and bidirectional
@@ -78,6 +80,49 @@ export function json(value: unknown): void {
 /** Informational message (stderr; silenced by --quiet). */
 export function info(message: string): void {
   if (!quiet) writeErr(`${printable(message)}\n`);
+}
+
+export interface Progress {
+  /** done of total finished; cheap to call for every item. */
+  step(done: number, total: number): void;
+  /** Erase the line, before the command's summary. */
+  end(): void;
+}
+
+const REDRAW_MS = 100;
+
+/**
+ * Progress of a long command (`Importing 1,234/3,000`): drawn once it has run `afterMs` (about a
+ * second; MCP_TOKENS_PROGRESS_AFTER_MS changes it), at most every 100 ms, on one stderr line that
+ * is rewritten in place and erased by end(). Nothing when stderr is not a terminal or with --quiet.
+ */
+export function progress(label: string, afterMs = progressDelay()): Progress {
+  if (quiet || process.stderr.isTTY !== true) return { step: () => undefined, end: () => undefined };
+  const started = Date.now();
+  let drawnAt: number | undefined;
+  return {
+    step(done, total) {
+      const t = Date.now();
+      if (t - started < afterMs || (drawnAt !== undefined && t - drawnAt < REDRAW_MS && done < total)) return;
+      drawnAt = t;
+      writeErr(`\r${printable(label)} ${count(done)}/${count(total)}\x1b[K`);
+    },
+    end() {
+      if (drawnAt !== undefined) writeErr('\r\x1b[K');
+      drawnAt = undefined;
+    },
+  };
+}
+
+function progressDelay(): number {
+  const v = Number(process.env['MCP_TOKENS_PROGRESS_AFTER_MS']);
+  const set = process.env['MCP_TOKENS_PROGRESS_AFTER_MS'];
+  return set !== undefined && set !== '' && Number.isFinite(v) && v >= 0 ? v : 1000;
+}
+
+/** 3000 → 3,000. */
+export function count(n: number): string {
+  return n.toLocaleString('en-US');
 }
 
 /** Warning (stderr; shown even with --quiet). */

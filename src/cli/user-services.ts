@@ -1,7 +1,8 @@
 /**
- * Before each command: when the vault directory holds a services.json, load it (this is the only
- * path that imports zod) and register its services; a broken file is registered as its error, so
- * commands that need no service of the user's own keep working and the others exit 2 with it.
+ * Before each command: when the vault directory holds a services.json, load it and register its
+ * services; a broken file is registered as its error, so commands that need no service of the
+ * user's own keep working and the others exit 2 with it. A plainly valid file is checked by hand
+ * (services/user-defs.ts); zod runs for `doctor` and whenever that check is not sure.
  */
 import { join } from 'node:path';
 import type { Command } from 'commander';
@@ -18,8 +19,8 @@ export async function registerUserServices(cmd: Command): Promise<void> {
   }
   const { setUserServices } = await import('../services/index.js');
   try {
-    const { loadUserServices } = await import('../services/user.js');
-    setUserServices(loadUserServices(dir));
+    const { loadUserServicesQuick } = await import('../services/user-load.js');
+    setUserServices(await loadUserServicesQuick(dir, { full: cmd.name() === 'doctor' }));
   } catch (e) {
     if (!(e instanceof VaultError)) throw e;
     setUserServices(e);

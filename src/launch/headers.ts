@@ -5,7 +5,7 @@
  * template holds `{key}` references and never a secret.
  */
 import { VaultError } from '../errors.js';
-import { looksLikeCredential } from '../cli/mask.js';
+import { looksLikeCredential } from '../credential-shape.js';
 
 /** A header name printed: a plain HTTP token (letters, digits, `-`), nothing a shell or JSON could misread. */
 export const HEADER_NAME = /^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/;

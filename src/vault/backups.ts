@@ -92,9 +92,12 @@ export async function readBackup(keys: readonly KeyHandle[], b: BackupInfo): Pro
   return openText(keys, text, entryAd('backup', b.service, b.key), b.path);
 }
 
-export function removeBackups(backupsDir: string, list: readonly BackupInfo[]): number {
+export function removeBackups(backupsDir: string, list: readonly BackupInfo[], onProgress?: (done: number, total: number) => void): number {
   let n = 0;
-  for (const b of list) if (removeFile(b.path)) n++;
+  for (const [i, b] of list.entries()) {
+    if (removeFile(b.path)) n++;
+    onProgress?.(i + 1, list.length);
+  }
   if (n > 0) fsyncDir(backupsDir);
   return n;
 }
@@ -105,10 +108,10 @@ export async function takeBackup(tx: Tx, service: string, key: string, value: st
 }
 
 /** In a transaction: remove the backups older than cutoff (ms since the epoch); returns them. */
-export function pruneBackups(tx: Tx, cutoff: number): BackupInfo[] {
+export function pruneBackups(tx: Tx, cutoff: number, onProgress?: (done: number, total: number) => void): BackupInfo[] {
   const backupsDir = join(tx.dir, BACKUPS_DIR);
   const old = listBackups(backupsDir).filter((b) => b.date.getTime() < cutoff);
-  removeBackups(backupsDir, old);
+  removeBackups(backupsDir, old, onProgress);
   return old;
 }
 

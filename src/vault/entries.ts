@@ -14,7 +14,7 @@ import type { Backend } from '../backends/types.js';
 import { linkIn, linkedError } from '../links/links.js';
 import { fsyncDir, removeFile, writeAtomic } from './fsutil.js';
 import { readLegacyPlain } from './legacy.js';
-import { readMetadata, setEntryMeta } from './metadata.js';
+import { MetadataBatch, readMetadata } from './metadata.js';
 import { LINKS_KEY, RESERVED_SERVICE, isReservedEntry } from './reserved.js';
 import { takeBackup } from './backups.js';
 import { legacyFiles } from './open.js';
@@ -27,13 +27,64 @@ export interface NewValue {
   value: string;
 }
 
+/** What a store found under the lock at an entry: its value, and whether the old script's plaintext is there. */
+interface Found {
+  old: string | undefined;
+  legacy: boolean;
+}
+
 /** Store one value (already checked: warnings are checkValue's); the old value is backed up first. */
 export async function storeIn(tx: Tx, service: string, key: string, value: string, warnings: string[], replacePlaintext: boolean): Promise<StoreResult> {
-  const name = entryName(service, key);
   // Under the lock: a linked credential is refused, as link refuses a stored one (both would
   // show in list, and load/run would keep using the link, ignoring the value stored here).
   const link = linkIn(await tx.backend.get(entryName(RESERVED_SERVICE, LINKS_KEY)), service, key);
   if (link) throw linkedError(link);
+  const meta = new MetadataBatch(tx.dir);
+  const result = await storeFound(tx, { service, key, value }, await find(tx, entryName(service, key)), warnings, replacePlaintext, meta);
+  const failed = meta.flush();
+  if (failed) warnings.push(failed);
+  return result;
+}
+
+/**
+ * Store several values in one transaction (import): the values now stored are read under the
+ * lock and handed to `check`, which may refuse (nothing is then written); then each is stored
+ * as by store. What another command stored meanwhile is what `check` sees, never a copy read
+ * before the lock. metadata.json is written once, at the end.
+ */
+export async function storeManyIn(
+  tx: Tx,
+  items: readonly NewValue[],
+  warnings: readonly string[][],
+  check: (stored: ReadonlyArray<string | undefined>) => void,
+  onStep?: (done: number, total: number) => void,
+): Promise<StoreResult[]> {
+  // Every item is checked before the first is written: a linked one refuses them all.
+  const links = await tx.backend.get(entryName(RESERVED_SERVICE, LINKS_KEY));
+  for (const c of items) {
+    const link = linkIn(links, c.service, c.key);
+    if (link) throw linkedError(link);
+  }
+  const found: Found[] = [];
+  for (const c of items) found.push(await find(tx, entryName(c.service, c.key)));
+  check(found.map((f) => f.old));
+  const meta = new MetadataBatch(tx.dir);
+  const results: StoreResult[] = [];
+  try {
+    for (const [i, c] of items.entries()) {
+      results.push(await storeFound(tx, c, found[i]!, warnings[i]!, false, meta));
+      onStep?.(i + 1, items.length);
+    }
+  } finally {
+    // What was stored before a failure is recorded too, as it was when each store wrote its own.
+    const failed = meta.flush();
+    if (failed) for (const r of results) if (r.changed) r.warnings.push(failed);
+  }
+  return results;
+}
+
+/** The value at name under the lock; the old script's plaintext file there counts as nothing stored. */
+async function find(tx: Tx, name: EntryName): Promise<Found> {
   let legacy = false;
   const old = await tx.backend.get(name).catch((e: unknown) => {
     if (isVaultError(e, 'INTEGRITY') && e.reason === 'legacy-plaintext') {
@@ -42,10 +93,17 @@ export async function storeIn(tx: Tx, service: string, key: string, value: strin
     }
     throw e;
   });
+  return { old, legacy };
+}
+
+async function storeFound(tx: Tx, c: NewValue, found: Found, warnings: string[], replacePlaintext: boolean, meta: MetadataBatch): Promise<StoreResult> {
+  const { service, key, value } = c;
+  const name = entryName(service, key);
+  const { old } = found;
   // A keychain vault's directory may hold the old script's file beside the keychain entry.
   const legacyPath = join(tx.dir, name);
   const legacyValue = readLegacyPlain(legacyPath);
-  legacy ||= legacyValue !== undefined;
+  const legacy = found.legacy || legacyValue !== undefined;
   if (old === value && !legacy) return { name, created: false, changed: false, warnings };
   const backup = old === undefined ? undefined : await takeBackup(tx, service, key, old);
   const legacyBackup = legacy && !replacePlaintext && legacyValue !== undefined ? await takeBackup(tx, service, key, legacyValue) : undefined;
@@ -56,41 +114,8 @@ export async function storeIn(tx: Tx, service: string, key: string, value: strin
   }
   const stamp = tx.now().toISOString();
   const expires = fieldSpec(service, key).secret ? jwtExpiry(value)?.toISOString() : undefined;
-  setEntryMeta(tx.dir, name, { storedAt: stamp, ...(expires ? { expiresAt: expires } : {}) }, warnings);
+  meta.set(name, { storedAt: stamp, ...(expires ? { expiresAt: expires } : {}) });
   return { name, created: old === undefined, changed: old !== value || legacy, ...(backup ? { backup } : {}), warnings };
-}
-
-/**
- * Store several values in one transaction (import): the values now stored are read under the
- * lock and handed to `check`, which may refuse (nothing is then written); then each is stored
- * as by store. What another command stored meanwhile is what `check` sees, never a copy read
- * before the lock.
- */
-export async function storeManyIn(
-  tx: Tx,
-  items: readonly NewValue[],
-  warnings: readonly string[][],
-  check: (stored: ReadonlyArray<string | undefined>) => void,
-): Promise<StoreResult[]> {
-  // Every item is checked before the first is written: a linked one refuses them all.
-  const links = await tx.backend.get(entryName(RESERVED_SERVICE, LINKS_KEY));
-  for (const c of items) {
-    const link = linkIn(links, c.service, c.key);
-    if (link) throw linkedError(link);
-  }
-  const stored: (string | undefined)[] = [];
-  for (const c of items) {
-    // The old script's plaintext file there is replaced (and backed up) as by store.
-    const old = await tx.backend.get(entryName(c.service, c.key)).catch((e: unknown) => {
-      if (isVaultError(e, 'INTEGRITY') && e.reason === 'legacy-plaintext') return undefined;
-      throw e;
-    });
-    stored.push(old);
-  }
-  check(stored);
-  const results: StoreResult[] = [];
-  for (const [i, c] of items.entries()) results.push(await storeIn(tx, c.service, c.key, c.value, warnings[i]!, false));
-  return results;
 }
 
 /**
@@ -108,25 +133,11 @@ export async function deleteIn(tx: Tx, service: string, key: string | undefined,
       : [...new Set([...(await tx.backend.list()).flatMap(ofService), ...legacyFiles(tx.dir).flatMap(ofService)])];
   const deleted: EntryName[] = [];
   const backups: string[] = [];
-  for (const name of names.sort()) {
-    const parts = parseEntryName(name)!;
-    let old: string | undefined;
-    try {
-      old = await tx.backend.get(name);
-    } catch (e) {
-      if (!(isVaultError(e, 'INTEGRITY') && (force || e.reason === 'legacy-plaintext'))) throw e;
-    }
-    const legacyPath = join(tx.dir, name);
-    const legacyValue = readLegacyPlain(legacyPath);
-    if (old !== undefined) backups.push(await takeBackup(tx, parts.service, parts.key, old));
-    if (legacyValue !== undefined && legacyValue !== old) backups.push(await takeBackup(tx, parts.service, parts.key, legacyValue));
-    let gone = await tx.backend.delete(name);
-    if (tx.config.backend !== 'file' && legacyValue !== undefined && removeFile(legacyPath)) {
-      fsyncDir(tx.dir);
-      gone = true;
-    }
-    if (gone) deleted.push(name);
-    setEntryMeta(tx.dir, name, undefined, []);
+  const meta = new MetadataBatch(tx.dir);
+  try {
+    for (const name of names.sort()) await deleteOne(tx, name, force, meta, deleted, backups);
+  } finally {
+    meta.flush();
   }
   if (deleted.length === 0) {
     throw new VaultError('NOT_FOUND', key ? `No credential stored for ${service} ${key}` : `No credentials stored for ${service}`, {
@@ -134,6 +145,27 @@ export async function deleteIn(tx: Tx, service: string, key: string | undefined,
     });
   }
   return { deleted, backups };
+}
+
+async function deleteOne(tx: Tx, name: EntryName, force: boolean, meta: MetadataBatch, deleted: EntryName[], backups: string[]): Promise<void> {
+  const parts = parseEntryName(name)!;
+  let old: string | undefined;
+  try {
+    old = await tx.backend.get(name);
+  } catch (e) {
+    if (!(isVaultError(e, 'INTEGRITY') && (force || e.reason === 'legacy-plaintext'))) throw e;
+  }
+  const legacyPath = join(tx.dir, name);
+  const legacyValue = readLegacyPlain(legacyPath);
+  if (old !== undefined) backups.push(await takeBackup(tx, parts.service, parts.key, old));
+  if (legacyValue !== undefined && legacyValue !== old) backups.push(await takeBackup(tx, parts.service, parts.key, legacyValue));
+  let gone = await tx.backend.delete(name);
+  if (tx.config.backend !== 'file' && legacyValue !== undefined && removeFile(legacyPath)) {
+    fsyncDir(tx.dir);
+    gone = true;
+  }
+  if (gone) deleted.push(name);
+  meta.set(name, undefined);
 }
 
 /**
@@ -150,7 +182,9 @@ export async function putBackPlaintextIn(tx: Tx, service: string, key: string, e
   writeAtomic(tx.dir, name, bytes);
   // Undo puts the file back as it was, loose mode included (the user's own file, by request).
   chmodSync(path, mode & 0o777);
-  setEntryMeta(tx.dir, name, undefined, []);
+  const meta = new MetadataBatch(tx.dir);
+  meta.set(name, undefined);
+  meta.flush();
   return 'restored';
 }
 
@@ -175,18 +209,22 @@ export async function listEntries(backend: Backend, dir: string): Promise<Listed
   );
 }
 
-/** Stored service names, sorted. */
-export async function storedServices(backend: Backend): Promise<string[]> {
-  const names = (await backend.list()).filter((n) => !isReservedEntry(n));
+/** Stored service names, sorted; `listed` is backend.list() when the caller has it already. */
+export async function storedServices(backend: Backend, listed?: readonly EntryName[]): Promise<string[]> {
+  const names = (listed ?? (await backend.list())).filter((n) => !isReservedEntry(n));
   return [...new Set(names.map((n) => parseEntryName(n)!.service))].sort();
 }
 
-/** The stored values of one service, by key. */
-export async function loadService(backend: Backend, service: string): Promise<{ spec: ServiceSpec; values: Record<string, string> }> {
+/**
+ * The stored values of one service, by key. A service of the user's own is the keys stored under
+ * it: `listed` (backend.list(), read once by a caller that loads every service) saves listing
+ * the store again for each one.
+ */
+export async function loadService(backend: Backend, service: string, listed?: readonly EntryName[]): Promise<{ spec: ServiceSpec; values: Record<string, string> }> {
   let spec = serviceSpec(service);
   let keys = spec.fields.map((f) => f.key);
   if (!spec.builtin) {
-    keys = (await backend.list()).filter((n) => parseEntryName(n)?.service === service).map((n) => parseEntryName(n)!.key).sort();
+    keys = [...keysByService(listed ?? (await backend.list())).get(service) ?? []].sort();
     spec = serviceSpec(service, keys);
   }
   const values: Record<string, string> = {};
@@ -196,6 +234,25 @@ export async function loadService(backend: Backend, service: string): Promise<{ 
     if (v !== undefined) values[k] = v;
   });
   return { spec, values };
+}
+
+const indexes = new WeakMap<readonly EntryName[], Map<string, string[]>>();
+
+/** A listing's keys by service, made once per listing: loading every service stays O(entries). */
+function keysByService(listed: readonly EntryName[]): Map<string, string[]> {
+  let index = indexes.get(listed);
+  if (!index) {
+    index = new Map();
+    for (const n of listed) {
+      const p = parseEntryName(n);
+      if (!p) continue;
+      const keys = index.get(p.service);
+      if (keys) keys.push(p.key);
+      else index.set(p.service, [p.key]);
+    }
+    indexes.set(listed, index);
+  }
+  return index;
 }
 
 /** first 4 … last 4; fully masked below 12 characters. */

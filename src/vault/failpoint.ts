@@ -19,8 +19,9 @@
  *    nothing read from it yet); `before-lock` (vault opened and unlocked, or for services.json
  *    and the metadata logs the command's work done, lock not yet taken); `before-read` (load, run,
  *    list, export, verify and doctor's checks: vault opened and unlocked, the rollback manifest read,
- *    nothing else read yet); `after-read` (the same readers: everything read, the manifest not yet
- *    read again); `before-write` (migrate: a
+ *    nothing else read yet — so a keychain read is not begun ahead then, cli/prewarm.ts);
+ *    `after-read` (the same readers: everything read, the manifest not yet read again);
+ *    `before-write` (migrate: a
  *    file to rewrite read, checked and backed up, not yet checked again and replaced).
  */
 import * as fs from 'node:fs';

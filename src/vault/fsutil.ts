@@ -188,8 +188,12 @@ export function setWriteObserver(fn: ((dir: string, name: string) => void) | und
   writeObserver = fn;
 }
 
-/** Atomically replace dir/name with data (temp + fsync + rename + fsync dir). */
-export function writeAtomic(dir: string, name: string, data: string | Uint8Array): void {
+/**
+ * Atomically replace dir/name with data (temp + fsync + rename + fsync dir). With syncDir false
+ * the caller fsyncs dir itself, once for a batch of writes, before anything that relies on them
+ * having reached the disk (rekey: before the previous key is dropped).
+ */
+export function writeAtomic(dir: string, name: string, data: string | Uint8Array, { syncDir = true }: { syncDir?: boolean } = {}): void {
   writeObserver?.(dir, name);
   const target = join(dir, name);
   const tmp = tempPath(dir, name);
@@ -208,7 +212,7 @@ export function writeAtomic(dir: string, name: string, data: string | Uint8Array
     if (e instanceof VaultError) throw e;
     throw ioError('write', target, e);
   }
-  fsyncDir(dir);
+  if (syncDir) fsyncDir(dir);
   failpoint(`wrote:${name}`);
 }
 

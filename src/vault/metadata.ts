@@ -82,28 +82,37 @@ export function appendExport(dir: string, record: ExportRecord): void {
   writeMetadata(dir, readMetadata(dir), [...readExports(dir), record].slice(-MAX_EXPORTS));
 }
 
-export function updateMetadata(dir: string, name: string, patch: EntryMeta | undefined): void {
-  const meta = readMetadata(dir);
-  if (patch === undefined) delete meta[name];
-  else meta[name] = { ...meta[name], ...patch };
-  writeMetadata(dir, meta);
-}
-
 /**
- * Under the lock: record a store (a patch with storedAt replaces the entry's record) or a delete
- * (undefined). metadata.json is advisory: a failure to write it becomes a warning.
+ * Under the lock: what a transaction records in metadata.json — a store (a patch with storedAt
+ * replaces the entry's record) or a delete (undefined) — gathered and written once, however many
+ * entries it touched. metadata.json is advisory: a failed write is a warning, not an error.
  */
-export function setEntryMeta(dir: string, name: string, patch: EntryMeta | undefined, warnings: string[]): void {
-  try {
-    if (patch && 'storedAt' in patch) {
-      const meta = readMetadata(dir);
-      meta[name] = patch;
-      writeMetadata(dir, meta);
-    } else {
-      updateMetadata(dir, name, patch);
+export class MetadataBatch {
+  private readonly changes = new Map<string, EntryMeta | undefined>();
+
+  constructor(private readonly dir: string) {}
+
+  set(name: string, patch: EntryMeta | undefined): void {
+    this.changes.set(name, patch);
+  }
+
+  /** Write the changes (one read, one write); the warning to give when that failed. */
+  flush(): string | undefined {
+    if (this.changes.size === 0) return undefined;
+    try {
+      const meta = readMetadata(this.dir);
+      for (const [name, patch] of this.changes) {
+        if (patch === undefined) delete meta[name];
+        else if ('storedAt' in patch) meta[name] = patch;
+        else meta[name] = { ...meta[name], ...patch };
+      }
+      writeMetadata(this.dir, meta);
+      return undefined;
+    } catch (e) {
+      return `could not update metadata.json (${(e as Error).message}); the credential itself is safe`;
+    } finally {
+      this.changes.clear();
     }
-  } catch (e) {
-    warnings.push(`could not update metadata.json (${(e as Error).message}); the credential itself is safe`);
   }
 }
 

@@ -70,6 +70,8 @@ export interface MoveOptions {
   kdf?: KdfPreset | undefined;
   keychainService?: string | undefined;
   now?: (() => Date) | undefined;
+  /** Credentials copied (read back and compared), of how many. */
+  onProgress?: ((done: number, total: number) => void) | undefined;
 }
 
 export interface MoveResult {
@@ -162,6 +164,7 @@ export async function moveBackend(vault: Vault, to: BackendKind, opts: MoveOptio
           });
         }
         failpoint(`copy:${++n}`);
+        opts.onProgress?.(n, values.size);
       }
       const next: VaultConfig = to === 'file' ? fileConfig! : { v: 1, backend: 'keychain', createdAt: tx.config.createdAt, ...(keychainId ? { id: keychainId } : {}) };
       tx.writeConfig(next);

@@ -18,7 +18,7 @@ import { entryAd, fileAd, looksSealed } from '../crypto/format.js';
 import { openWithHandles, type KeyHandle } from '../crypto/keyhandle.js';
 import { listEntryFiles } from '../backends/file.js';
 import { listBackups } from './backups.js';
-import { readSecureText, writeAtomic } from './fsutil.js';
+import { fsyncDir, readSecureText, writeAtomic } from './fsutil.js';
 import type { LocalKeyHandle } from '../crypto/keyhandle.js';
 import { newKeyHandle, unwrapKeyHandles, wrapKeyHandles, type FileVaultConfig } from './config.js';
 import { localOnly, type Tx } from './transaction.js';
@@ -33,15 +33,24 @@ export interface ResealResult {
   olderKey: string[];
 }
 
-/** Re-seal every sealed file of the vault under target; keys = [target, …keys that may still be in use]. */
+/** Progress of a rekey: files looked at, of how many. */
+export type RekeyProgress = (done: number, total: number) => void;
+
+/**
+ * Re-seal every sealed file of the vault under target; keys = [target, …keys that may still be in
+ * use]. Each file is replaced atomically; each folder is fsynced once, at the end, before the
+ * caller drops a key (the renames reach the disk before the key the old files need is forgotten).
+ */
 export async function resealAll(
   dir: string,
   backupsDir: string,
   withEntries: boolean,
   keys: readonly KeyHandle[],
   onStep?: (path: string) => void,
+  onProgress?: RekeyProgress,
 ): Promise<ResealResult> {
   const result: ResealResult = { resealed: 0, unreadable: [], olderKey: [] };
+  const written = new Set<string>();
   const one = async (folder: string, name: string, ad: Uint8Array) => {
     const path = join(folder, name);
     const text = readSecureText(path);
@@ -58,20 +67,23 @@ export async function resealAll(
     try {
       // Already under the new key, and naming it (a v1 blob is rewritten as v2 to carry its kid).
       if (opened.index === 0 && text.startsWith('{"v":2,')) return;
-      writeAtomic(folder, name, await keys[0]!.seal(opened.bytes, ad));
+      written.add(folder);
+      writeAtomic(folder, name, await keys[0]!.seal(opened.bytes, ad), { syncDir: false });
       result.resealed++;
       onStep?.(path);
     } finally {
       opened.bytes.fill(0);
     }
   };
+  // Each folder is listed once, up front, so the progress has its total.
+  const work: { folder: string; name: string; ad: Uint8Array }[] = [];
   if (withEntries) {
     for (const name of listEntryFiles(dir)) {
       const { service, key } = parseEntryName(name)!;
-      await one(dir, name, entryAd('entry', service, key));
+      work.push({ folder: dir, name, ad: entryAd('entry', service, key) });
     }
   }
-  for (const b of listBackups(backupsDir)) await one(backupsDir, b.file, entryAd('backup', b.service, b.key));
+  for (const b of listBackups(backupsDir)) work.push({ folder: backupsDir, name: b.file, ad: entryAd('backup', b.service, b.key) });
   const files = join(backupsDir, 'files');
   let names: string[] = [];
   try {
@@ -79,7 +91,15 @@ export async function resealAll(
   } catch {
     names = [];
   }
-  for (const id of names) await one(files, id, fileAd(id));
+  for (const id of names) work.push({ folder: files, name: id, ad: fileAd(id) });
+  try {
+    for (const [i, w] of work.entries()) {
+      await one(w.folder, w.name, w.ad);
+      onProgress?.(i + 1, work.length);
+    }
+  } finally {
+    for (const folder of written) fsyncDir(folder);
+  }
   // The access log too (issue 29), its chain rebuilt; a log that cannot be re-sealed is reported by `log`.
   try {
     result.resealed += await resealLog(dir, keys);
@@ -122,13 +142,13 @@ export async function prepareFileRekey(config: FileVaultConfig, current: LocalKe
 }
 
 /** The rekey itself, inside the vault's transaction (so on the key and backend found under the lock). */
-export async function rekeyInTx(tx: Tx, plan: RekeyPlan, onStep?: (path: string) => void): Promise<RekeyResult> {
+export async function rekeyInTx(tx: Tx, plan: RekeyPlan, onStep?: (path: string) => void, onProgress?: RekeyProgress): Promise<RekeyResult> {
   const withEntries = tx.config.backend === 'file';
   const old = await tx.keys();
   const finished = old.length > 1;
   let stragglers: ResealResult | undefined;
   if (finished) {
-    stragglers = await resealAll(plan.dir, plan.backupsDir, withEntries, old, onStep);
+    stragglers = await resealAll(plan.dir, plan.backupsDir, withEntries, old, onStep, onProgress);
     await dropPrevious(tx, plan);
   }
   const current = (await tx.keys())[0]!;
@@ -150,7 +170,7 @@ export async function rekeyInTx(tx: Tx, plan: RekeyPlan, onStep?: (path: string)
       rawNext.fill(0);
     }
   }
-  const result = await resealAll(plan.dir, plan.backupsDir, withEntries, [next, current], onStep);
+  const result = await resealAll(plan.dir, plan.backupsDir, withEntries, [next, current], onStep, onProgress);
   await dropPrevious(tx, plan, plan.keychain ? next : undefined);
   if (plan.keychain) localOnly(next).dispose();
   // Files no key opened in the finishing pass are reported too (sealed under a key dropped earlier).

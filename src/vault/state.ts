@@ -32,6 +32,7 @@ export class VaultState {
   private currentBackend: Backend;
   /** Entry files read through this vault's file backend, with the hash of the bytes read (manifest.ts). */
   readonly readLog: ReadLog = new Map();
+  private reader: (Backend & { drop(): void }) | undefined;
 
   protected constructor(
     readonly dir: string,
@@ -53,7 +54,23 @@ export class VaultState {
 
   /** The backend, for reads. Writes go through transaction(), which hands out its own. */
   get backend(): Backend {
-    return this.currentBackend;
+    return this.reader ?? this.currentBackend;
+  }
+
+  /**
+   * Until the next transaction or close, reads come from one view of the backend: on a keychain
+   * vault, one search for all its items (backends/keychain.ts keychainReader). For a read that
+   * does not write (cli/context.ts openForRead).
+   */
+  readFromOneSearch(): void {
+    if (this.currentConfig.backend !== 'keychain') return;
+    const kc = loadedKeychain();
+    this.reader = kc.keychainReader(this.currentBackend, keychainOpts(kc, this.opts, this.currentConfig), this.configText);
+  }
+
+  private dropReader(): void {
+    this.reader?.drop();
+    this.reader = undefined;
   }
 
   /**
@@ -115,6 +132,7 @@ export class VaultState {
 
   /** Zero the data keys; the vault is unusable afterwards. */
   close(): void {
+    this.dropReader();
     for (const k of this.keyHandles ?? []) dispose(k);
     this.keyHandles = undefined;
     this.agent?.close();
@@ -132,6 +150,7 @@ export class VaultState {
   }
 
   protected async locked<T>(fn: (tx: Tx) => Promise<T>, opts: TxOptions, lockOpts: { timeoutMs?: number } = {}): Promise<T> {
+    this.dropReader();
     return withLock(this.dir, async () => {
       cleanStaleTemps(this.dir);
       cleanStaleTemps(this.backupsDir);

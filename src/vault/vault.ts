@@ -13,7 +13,7 @@ import type { KdfPreset } from '../crypto/kdf.js';
 import type { LocalKeyHandle, KeyHandle } from '../crypto/keyhandle.js';
 import { CONFIG_NAME, parseConfig, serializeConfig, type FileVaultConfig, type VaultConfig } from './config.js';
 import { ensureDir, readSecureText, writeAtomic, writeExclusive } from './fsutil.js';
-import { prepareFileRekey, rekeyInTx, type RekeyResult } from './rekey.js';
+import { prepareFileRekey, rekeyInTx, type RekeyProgress, type RekeyResult } from './rekey.js';
 import { appendExport, readMetadata, recordVerifications, type EntryMeta, type ExportRecord } from './metadata.js';
 import { RESERVED_SERVICE, updateReservedIn } from './reserved.js';
 import { listBackups, pruneBackups, readBackupFile, takeBackup, type BackupInfo } from './backups.js';
@@ -146,9 +146,13 @@ export class Vault extends VaultState {
   }
 
   /** Store several values in one transaction (import); `check` sees the values stored under the lock and may refuse. */
-  async storeMany(items: readonly NewValue[], check: (stored: ReadonlyArray<string | undefined>) => void = () => undefined): Promise<StoreResult[]> {
+  async storeMany(
+    items: readonly NewValue[],
+    check: (stored: ReadonlyArray<string | undefined>) => void = () => undefined,
+    onProgress?: (done: number, total: number) => void,
+  ): Promise<StoreResult[]> {
     const warnings = items.map((c) => checkValue(c.service, c.key, c.value).warnings);
-    return this.transaction((tx) => storeManyIn(tx, items, warnings, check));
+    return this.transaction((tx) => storeManyIn(tx, items, warnings, check, onProgress));
   }
 
   /** Delete one key, or every key of a service; each value is backed up first. */
@@ -168,14 +172,19 @@ export class Vault extends VaultState {
     return listEntries(this.backend, this.dir);
   }
 
-  /** Stored service names, sorted. */
-  async services(): Promise<string[]> {
-    return storedServices(this.backend);
+  /** The names of every stored entry (reserved ones too), for a caller that reads them all. */
+  async entryNames(): Promise<EntryName[]> {
+    return this.backend.list();
   }
 
-  /** The stored values of one service, by key. */
-  async loadService(service: string): Promise<{ spec: ServiceSpec; values: Record<string, string> }> {
-    return loadService(this.backend, service);
+  /** Stored service names, sorted; `listed`: entryNames(), when the caller has it. */
+  async services(listed?: readonly EntryName[]): Promise<string[]> {
+    return storedServices(this.backend, listed);
+  }
+
+  /** The stored values of one service, by key; `listed`: entryNames(), when the caller loads many. */
+  async loadService(service: string, listed?: readonly EntryName[]): Promise<{ spec: ServiceSpec; values: Record<string, string> }> {
+    return loadService(this.backend, service, listed);
   }
 
   // Metadata (metadata.ts).
@@ -239,12 +248,11 @@ export class Vault extends VaultState {
     return this.transaction((tx) => restoreIn(tx, service, key, at));
   }
 
-  /** Remove backups older than the cut-off. */
   /** Remove backups older than the cut-off, and migrate's file backups except the newest run's. */
-  async prune(olderThanMs: number): Promise<{ backups: BackupInfo[]; files: FileBackupInfo[] }> {
+  async prune(olderThanMs: number, onProgress?: (done: number, total: number) => void): Promise<{ backups: BackupInfo[]; files: FileBackupInfo[] }> {
     const cutoff = now(this.opts).getTime() - olderThanMs;
     return this.transaction(async (tx) => {
-      const backups = await pruneBackups(tx, cutoff);
+      const backups = pruneBackups(tx, cutoff, onProgress);
       const files = prunableFileBackups(listFileBackups(this.backupsDir), cutoff);
       removeFileBackups(this.backupsDir, files);
       return { backups, files };
@@ -285,11 +293,11 @@ export class Vault extends VaultState {
   }
 
   /** A new data key; every entry (file vaults), backup and file backup re-sealed under it. */
-  async rekey(onStep?: (path: string) => void): Promise<RekeyResult> {
+  async rekey(onStep?: (path: string) => void, onProgress?: RekeyProgress): Promise<RekeyResult> {
     if (this.config.backend === 'keychain') {
       const kc = loadedKeychain();
       try {
-        return await this.transaction((tx) => rekeyInTx(tx, { dir: this.dir, backupsDir: this.backupsDir, keychain: { kc, opts: keychainOpts(kc, this.opts, tx.config) } }, onStep));
+        return await this.transaction((tx) => rekeyInTx(tx, { dir: this.dir, backupsDir: this.backupsDir, keychain: { kc, opts: keychainOpts(kc, this.opts, tx.config) } }, onStep, onProgress));
       } finally {
         this.close(); // the keychain's keys changed: read them again on next need
       }
@@ -303,6 +311,6 @@ export class Vault extends VaultState {
     } finally {
       pass.fill(0);
     }
-    return this.transaction((tx) => rekeyInTx(tx, { dir: this.dir, backupsDir: this.backupsDir, file }, onStep), { sameConfig: true });
+    return this.transaction((tx) => rekeyInTx(tx, { dir: this.dir, backupsDir: this.backupsDir, file }, onStep, onProgress), { sameConfig: true });
   }
 }

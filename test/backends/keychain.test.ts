@@ -10,7 +10,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import {
   deleteVaultKey,
   keychainBackend,
+  keychainReader,
   probeKeychain,
+  searchAhead,
   readVaultKey,
   writeVaultKey,
 } from '../../src/backends/keychain.js';
@@ -177,6 +179,87 @@ describe.skipIf(!RUN)('keychain backend in a private Secret Service', () => {
     });
   });
 
+  describe('reads from one search (keychainReader)', () => {
+    const SERVICE = 'mcp-tokens:0123456789abcdef';
+    const put = (service: string, username: string, value: string, ...extra: string[]) =>
+      s.exec('secret-tool', ['store', '--label=t', 'service', service, 'username', username, ...extra], value);
+    const clear = async (...services: string[]) => {
+      for (const svc of services) await s.exec('secret-tool', ['clear', 'service', svc]).catch(() => '');
+    };
+    const errorOf = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e as Error & { code?: string; hint?: string });
+
+    it('answers get and list from one search: what changes after it is not seen, absent is absent', async () => {
+      const live = keychainBackend({ service: SERVICE });
+      await live.set(GITHUB, 'gh-value');
+      await live.set(HASS_URL, 'http://127.0.0.1:8123');
+      await put(SERVICE, 'mcp-tokens/links', '{"v":1,"links":[]}');
+      const reader = keychainReader(live, { service: SERVICE });
+      expect(await reader.get(GITHUB)).toBe('gh-value');
+      // Changed behind the reader's back: its answers are still the search's, so one search served them.
+      await live.set(HASS_URL, 'http://changed.example');
+      await live.delete(GITHUB);
+      expect(await reader.get(HASS_URL)).toBe('http://127.0.0.1:8123');
+      expect(await reader.get(GITHUB)).toBe('gh-value');
+      expect(await reader.get(entryName('mcp-tokens', 'links'))).toBe('{"v":1,"links":[]}');
+      expect(await reader.get(entryName('wikijs', 'token'))).toBeUndefined();
+      expect((await reader.list()).sort()).toEqual([GITHUB, HASS_URL, entryName('mcp-tokens', 'links')].sort());
+      reader.drop(); // the next read searches again
+      expect(await reader.get(GITHUB)).toBeUndefined();
+      expect(await reader.get(HASS_URL)).toBe('http://changed.example');
+      await clear(SERVICE);
+    });
+
+    it("never picks up another vault's or another program's items, however alike their names", async () => {
+      const live = keychainBackend({ service: SERVICE });
+      await live.set(GITHUB, 'mine');
+      for (const other of ['mcp-tokens', `${SERVICE}0`, SERVICE.slice(0, -1), `${SERVICE} `, 'MCP-TOKENS:0123456789abcdef', 'mcp-tokens:fedcba9876543210']) {
+        await put(other, 'github/token', `theirs ${other}`);
+        await put(other, 'hass/token', `theirs ${other}`);
+      }
+      // Same service, but not an account of ours: no username, or a name that is not {service}/{key}.
+      await s.exec('secret-tool', ['store', '--label=t', 'service', SERVICE, 'user', 'hass/token'], 'no username attribute');
+      for (const foreign of ['vault-key', 'probe-1-abc', 'hass_token', 'a/b/c', 'Hass/token', 'hass/']) await put(SERVICE, foreign, 'not a credential');
+      const reader = keychainReader(live, { service: SERVICE });
+      expect(await reader.get(GITHUB)).toBe('mine');
+      expect(await reader.get(entryName('hass', 'token'))).toBeUndefined();
+      expect(await reader.list()).toEqual([GITHUB]);
+      await clear(SERVICE, 'mcp-tokens', `${SERVICE}0`, SERVICE.slice(0, -1), `${SERVICE} `, 'MCP-TOKENS:0123456789abcdef', 'mcp-tokens:fedcba9876543210');
+    });
+
+    it('an account two items match, and a value that is not text, fail exactly as a lookup of the item does', async () => {
+      const live = keychainBackend({ service: SERVICE });
+      await live.set(GITHUB, 'first');
+      await put(SERVICE, 'github/token', 'second', 'extra', '1');
+      await s.exec('sh', ['-c', `printf '\\377\\376bin' | secret-tool store --label=t service '${SERVICE}' username hass/token`]);
+      await live.set(HASS_URL, 'http://127.0.0.1:8123');
+      const reader = keychainReader(live, { service: SERVICE });
+      expect(await reader.get(HASS_URL)).toBe('http://127.0.0.1:8123'); // the rest still reads
+      for (const name of [GITHUB, entryName('hass', 'token')]) {
+        const mine = await errorOf(reader.get(name));
+        const lookup = await errorOf(live.get(name));
+        expect(mine).toMatchObject({ code: 'INTEGRITY' });
+        expect([mine?.message, mine?.hint]).toEqual([lookup?.message, lookup?.hint]);
+        expect(mine?.message).not.toMatch(/first|second|bin/);
+      }
+      await clear(SERVICE);
+    });
+
+    it('a search begun ahead (prewarm) is taken only for the vault.json text it was begun on', async () => {
+      const live = keychainBackend({ service: SERVICE });
+      await live.set(GITHUB, 'before');
+      await searchAhead(SERVICE, '{"v":1,"id":"a"}'); // ended: what follows lands after it
+      await live.set(GITHUB, 'after');
+      expect(await keychainReader(live, { service: SERVICE }, '{"v":1,"id":"b"}').get(GITHUB)).toBe('after'); // another vault.json: searched afresh
+      await searchAhead(SERVICE, '{"v":1,"id":"a"}');
+      await live.set(GITHUB, 'later');
+      expect(await keychainReader(live, { service: SERVICE }, '{"v":1,"id":"a"}').get(GITHUB)).toBe('after'); // the one begun ahead
+      expect(await keychainReader(live, { service: SERVICE }, '{"v":1,"id":"a"}').get(GITHUB)).toBe('later'); // taken once
+      await searchAhead(`${SERVICE}0`, '{"v":1,"id":"a"}'); // another service: never used for this one
+      expect(await keychainReader(live, { service: SERVICE }, '{"v":1,"id":"a"}').get(GITHUB)).toBe('later');
+      await clear(SERVICE);
+    });
+  });
+
   describe('locked collection', () => {
     it('get, set, delete and list reject with BACKEND_UNAVAILABLE and change nothing', async () => {
       const kc = keychainBackend();
@@ -194,6 +277,13 @@ describe.skipIf(!RUN)('keychain backend in a private Secret Service', () => {
       }
       const probe = await probeKeychain();
       expect(probe.ok).toBe(false);
+      // One search for a read: a locked keyring is "locked", never "nothing stored", in the lookup's words.
+      const reader = keychainReader(kc);
+      for (const attempt of [() => reader.get(GITHUB), () => reader.list()]) {
+        const err = await attempt().then(() => undefined, (e: unknown) => e);
+        expect(err).toMatchObject({ code: 'BACKEND_UNAVAILABLE', exitCode: 5 });
+        expect((err as { hint?: string }).hint).toMatch(/unlock/);
+      }
 
       expect(readFileSync(file).equals(bytes)).toBe(true);
       await s.restart(); // unlocks from disk with the login password

@@ -1,6 +1,6 @@
 import { Argument, Command, Option } from 'commander';
 import { globals, vaultDir } from '../context.js';
-import { data, info } from '../output.js';
+import { data, info, progress } from '../output.js';
 import { passphraseProvider } from '../passphrase.js';
 
 export const backend = new Command('backend')
@@ -37,7 +37,13 @@ old backend.`,
     // Opened without --backend / MCP_TOKENS_BACKEND: those choose a new vault's backend only.
     const vault = await Vault.open({ dir, passphrase, keychainService });
     try {
-      const r = await moveBackend(vault, target, { passphrase, kdf: opts.kdf, keychainService });
+      const shown = progress(`Copying to the ${target} backend`);
+      let r: Awaited<ReturnType<typeof moveBackend>>;
+      try {
+        r = await moveBackend(vault, target, { passphrase, kdf: opts.kdf, keychainService, onProgress: shown.step });
+      } finally {
+        shown.end();
+      }
       const where = (b: string) => (b === 'keychain' ? 'the OS keychain' : `encrypted files in ${vault.dir}`);
       const count = `${r.moved.length} credential${r.moved.length === 1 ? '' : 's'}`;
       if (r.action === 'unchanged') info(`The vault already uses ${where(target)}; nothing to move.`);

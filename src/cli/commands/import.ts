@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { VaultError } from '../../errors.js';
 import { openVault } from '../context.js';
-import { data, info, warn } from '../output.js';
+import { count as thousands, data, info, json, progress, warn } from '../output.js';
 
 export const importCmd = new Command('import')
   .description('store the credentials of a bundle sealed to this vault (validated; replaced values backed up)')
@@ -11,6 +11,8 @@ export const importCmd = new Command('import')
   .option('--dry-run', 'show what would be added or replaced, store nothing')
   .option('--overwrite', 'replace credentials stored here with another value (each is backed up first)')
   .option('--new-services', 'allow the bundle to create services not built in, not in services.json and not stored here')
+  .option('--verbose', 'name every credential imported, replaced or already stored (a summary counts them)')
+  .option('--json', 'print what was imported, replaced and already stored as JSON on stdout')
   .addHelpText(
     'after',
     `
@@ -26,7 +28,7 @@ exports only names shaped like a credential (…_TOKEN, …_KEY, …_SECRET, …
 are stored and not exported, and names such as LD_PRELOAD, NODE_OPTIONS or DOCKER_HOST refuse the
 whole bundle. import says which variables each new service exports.`,
   )
-  .action(async function (this: Command, file: string | undefined, opts: { identity?: string; dryRun?: boolean; overwrite?: boolean; newServices?: boolean }) {
+  .action(async function (this: Command, file: string | undefined, opts: { identity?: string; dryRun?: boolean; overwrite?: boolean; newServices?: boolean; verbose?: boolean; json?: boolean }) {
     const input = await import('../../bundle/input.js');
     if ((file === undefined || file === '-') && process.stdin.isTTY) {
       throw new VaultError('USAGE', 'no bundle given and stdin is a terminal', { hint: "give the bundle's path, or pipe it in with -" });
@@ -70,18 +72,48 @@ whole bundle. import says which variables each new service exports.`,
       }
       if (!opts.newServices) refuseNewServices(names);
       if (vault.created) info(`Created a ${vault.created.backend} vault in ${vault.dir} (${vault.created.reason}).`);
-      const result = await applyImport(vault, bundle, { overwrite: opts.overwrite === true });
+      const shownProgress = progress('Importing');
+      let result: Awaited<ReturnType<typeof applyImport>>;
+      try {
+        result = await applyImport(vault, bundle, { overwrite: opts.overwrite === true, onProgress: shownProgress.step });
+      } finally {
+        shownProgress.end();
+      }
       for (const w of result.warnings.filter((w) => !warnings.includes(w))) warn(w);
-      const count = (a: string) => result.plan.filter((p) => p.action === a).map((p) => `${p.service} ${p.key}`);
-      const [added, replaced, same] = [count('add'), count('replace'), count('same')];
-      if (added.length > 0) info(`Imported ${added.join(', ')}.`);
-      if (replaced.length > 0) info(`Replaced ${replaced.join(', ')}; the previous values are in backups/.`);
-      if (same.length > 0) info(`Already stored with the same value: ${same.join(', ')}.`);
+      const of = (a: string) => result.plan.filter((p) => p.action === a);
+      const [added, replaced, same] = [of('add'), of('replace'), of('same')];
+      if (opts.json) {
+        const names = (list: typeof added) => list.map((p) => ({ service: p.service, key: p.key }));
+        json({ imported: names(added), replaced: names(replaced), same: names(same), backups: result.backups });
+      }
+      const verbose = opts.verbose === true;
+      summary('Imported', added, '.', verbose);
+      summary('Replaced', replaced, '; the previous values are in backups/.', verbose);
+      summary('Already stored with the same value:', same, '.', verbose);
       for (const n of shown) info(describeNames(n));
     } finally {
       vault.close();
     }
   });
+
+/** Up to this many credentials are named in a summary line; more are counted (--verbose names them all). */
+const NAMED = 5;
+
+/**
+ * One line: `Imported github token, hass url.`, or for more than a few `Imported 3,000 credentials
+ * of 12 services.` — then, with --verbose, every name on a line of its own.
+ */
+function summary(what: string, items: readonly { service: string; key: string }[], end: string, verbose: boolean): void {
+  if (items.length === 0) return;
+  const names = items.map((p) => `${p.service} ${p.key}`);
+  if (items.length <= NAMED) {
+    info(`${what} ${names.join(', ')}${end}`);
+    return;
+  }
+  const services = new Set(items.map((p) => p.service)).size;
+  info(`${what} ${thousands(items.length)} credentials of ${thousands(services)} service${services === 1 ? '' : 's'}${end}`);
+  if (verbose) for (const n of names) info(`  ${n}`);
+}
 
 function readIdentity(path: string): string {
   try {

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { openVault } from '../context.js';
-import { info } from '../output.js';
+import { info, progress } from '../output.js';
 import { parseDuration } from '../time.js';
 
 export const prune = new Command('prune')
@@ -10,7 +10,14 @@ export const prune = new Command('prune')
     const ms = parseDuration(opts.olderThan);
     const vault = await openVault(this);
     try {
-      const { backups, files } = await vault.prune(ms);
+      const shown = progress('Removing backups');
+      let removed: Awaited<ReturnType<typeof vault.prune>>;
+      try {
+        removed = await vault.prune(ms, shown.step);
+      } finally {
+        shown.end();
+      }
+      const { backups, files } = removed;
       const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
       if (backups.length === 0 && files.length === 0) return info(`No backups older than ${opts.olderThan}.`);
       const parts = [...(backups.length > 0 ? [plural(backups.length, 'backup')] : []), ...(files.length > 0 ? [`${plural(files.length, 'file backup')} of migrate (${plural(new Set(files.map((f) => f.runId)).size, 'run')})`] : [])];

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { openVault } from '../context.js';
-import { info, warn } from '../output.js';
+import { info, progress, warn } from '../output.js';
 
 export const rekey = new Command('rekey')
   .description('make a new data key and re-encrypt every entry and backup with it')
@@ -19,7 +19,13 @@ the old one there.`,
   .action(async function (this: Command) {
     const vault = await openVault(this, { agent: false });
     try {
-      const r = await vault.rekey();
+      const shown = progress('Re-encrypting');
+      let r: Awaited<ReturnType<typeof vault.rekey>>;
+      try {
+        r = await vault.rekey(undefined, shown.step);
+      } finally {
+        shown.end();
+      }
       if (r.finished) info('Finished an earlier, interrupted rekey first.');
       info(`New data key in place; re-encrypted ${r.resealed} file${r.resealed === 1 ? '' : 's'}.`);
       const older = new Set(r.olderKey);

@@ -36,7 +36,8 @@ Exit 1 when any check fails; 3 when a named service has nothing stored.`,
     const { vault, value: read } = await openForRead(this, async (vault) => {
       const { readLinks, servicesWithLinks, loadWithLinks } = await import('../../links/resolve.js');
       const links = await readLinks(vault);
-      const stored = await servicesWithLinks(vault, links);
+      const listed = await vault.entryNames(); // listed once for every service
+      const stored = await servicesWithLinks(vault, links, listed);
       const names = service === 'all' ? stored : [service];
       // A service with nothing stored is not "1 ok": there is nothing to check, so say so (exit 3).
       if (service !== 'all' && !stored.includes(service)) {
@@ -50,7 +51,7 @@ Exit 1 when any check fails; 3 when a named service has nothing stored.`,
       const meta = vault.metadata();
       const items = await Promise.all(
         names.map(async (name) => {
-          const { spec, values } = await loadWithLinks(vault, name, links);
+          const { spec, values } = await loadWithLinks(vault, name, links, listed);
           const secret = spec.fields.find((f) => f.secret && values[f.key] !== undefined);
           const stored = secret ? meta[`${name}_${secret.key}`]?.storedAt : undefined;
           return { spec, values, storedAt: stored ? new Date(stored) : undefined };
