@@ -179,12 +179,12 @@ export function fsyncDir(dir: string): void {
 }
 
 /**
- * Called before every writeAtomic and removeFile, with the file's folder and name: the vault's
+ * Called before every writeAtomic (with the data) and removeFile, with the file's folder and name: the vault's
  * manifest (manifest.ts) marks itself open before a transaction's first change to a file it covers.
  */
-let writeObserver: ((dir: string, name: string) => void) | undefined;
+let writeObserver: ((dir: string, name: string, data?: string | Uint8Array) => void) | undefined;
 
-export function setWriteObserver(fn: ((dir: string, name: string) => void) | undefined): void {
+export function setWriteObserver(fn: ((dir: string, name: string, data?: string | Uint8Array) => void) | undefined): void {
   writeObserver = fn;
 }
 
@@ -194,7 +194,7 @@ export function setWriteObserver(fn: ((dir: string, name: string) => void) | und
  * having reached the disk (rekey: before the previous key is dropped).
  */
 export function writeAtomic(dir: string, name: string, data: string | Uint8Array, { syncDir = true }: { syncDir?: boolean } = {}): void {
-  writeObserver?.(dir, name);
+  writeObserver?.(dir, name, data);
   const target = join(dir, name);
   const tmp = tempPath(dir, name);
   try {

@@ -139,10 +139,25 @@ interface Active {
 /** Transactions of this process, by vault directory (the lock makes one per directory at a time). */
 const active = new Map<string, Active>();
 
-function observe(dir: string, name: string): void {
+/** dir/name is a regular file holding exactly data (a write that changes nothing); data undefined: a removal of nothing. */
+function unchanged(dir: string, name: string, data: string | Uint8Array | undefined): boolean {
+  const path = join(dir, name);
+  try {
+    if (!fs.lstatSync(path).isFile()) return false;
+    if (data === undefined) return false;
+    return fs.readFileSync(path).equals(typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+  } catch {
+    return data === undefined; // nothing there to remove
+  }
+}
+
+function observe(dir: string, name: string, data?: string | Uint8Array): void {
   if (name === MANIFEST_NAME || !covered(name)) return;
   const a = active.get(resolve(dir));
   if (!a) return;
+  // Rewriting the same bytes (metadata.json after a delete of nothing) or removing what is not
+  // there changes no hash: nothing to open (a command that changes nothing leaves the vault as it was).
+  if (unchanged(dir, name, data)) return;
   if (!a.opened) {
     a.opened = true;
     failpoint('manifest:opening');
