@@ -18,7 +18,7 @@ export interface FileBackendOptions {
    * every write; a blob opens with the key its id names. Owned by the caller.
    */
   keys: readonly KeyHandle[];
-  /** Told every entry file read (its text, or undefined when absent), before it is opened: rollback checks (vault/manifest.ts). */
+  /** Told every entry file read and opened, with its text: rollback checks (vault/manifest.ts). */
   onRead?: (name: string, text: string | undefined) => void;
 }
 
@@ -41,11 +41,12 @@ export function fileBackend(opts: FileBackendOptions): Backend {
         if (isVaultError(e, 'UNSAFE_PERMISSIONS') && readLegacyPlain(path) !== undefined) throw legacyPlaintext(path);
         throw e;
       }
-      opts.onRead?.(name, text);
       if (text === undefined) return undefined;
       if (!looksSealed(text)) throw legacyPlaintext(path);
       const { service, key } = splitEntryName(name);
-      return openText(keys, text, entryAd('entry', service, key), path);
+      const value = await openText(keys, text, entryAd('entry', service, key), path);
+      opts.onRead?.(name, text); // only what opened: a damaged or misplaced file is reported as such
+      return value;
     },
     async set(name, value) {
       const { service, key } = splitEntryName(name);
