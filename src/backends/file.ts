@@ -18,6 +18,8 @@ export interface FileBackendOptions {
    * every write; a blob opens with the key its id names. Owned by the caller.
    */
   keys: readonly KeyHandle[];
+  /** Told every entry file read and opened, with its text: rollback checks (vault/manifest.ts). */
+  onRead?: (name: string, text: string | undefined) => void;
 }
 
 /** Encrypted files, one per entry, named `{service}_{key}` (DESIGN.md §3, §5). */
@@ -42,7 +44,9 @@ export function fileBackend(opts: FileBackendOptions): Backend {
       if (text === undefined) return undefined;
       if (!looksSealed(text)) throw legacyPlaintext(path);
       const { service, key } = splitEntryName(name);
-      return openText(keys, text, entryAd('entry', service, key), path);
+      const value = await openText(keys, text, entryAd('entry', service, key), path);
+      opts.onRead?.(name, text); // only what opened: a damaged or misplaced file is reported as such
+      return value;
     },
     async set(name, value) {
       const { service, key } = splitEntryName(name);

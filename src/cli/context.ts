@@ -105,17 +105,29 @@ export async function openForRead<T>(cmd: Command, read: (vault: Vault) => Promi
   for (let attempt = 1; attempt <= READ_ATTEMPTS; attempt++) {
     const vault = await openVault(cmd, opts);
     let value: T;
+    let manifest: Awaited<ReturnType<Vault['manifestBeforeRead']>>;
     try {
+      manifest = await vault.manifestBeforeRead();
       await (await import('../vault/failpoint.js')).pausePoint('before-read');
       vault.readFromOneSearch(); // a keychain vault: one search for its items, not one lookup each
       value = await read(vault);
+      await (await import('../vault/failpoint.js')).pausePoint('after-read');
     } catch (e) {
       const changed = vault.changedSinceOpen();
       vault.close();
       if (!changed) throw e;
       continue;
     }
-    if (!vault.changedSinceOpen()) return { vault, value };
+    if (!vault.changedSinceOpen()) {
+      try {
+        // Rollback detection (vault/manifest.ts): what was read against the manifest read before it.
+        vault.checkRollback(manifest);
+      } catch (e) {
+        vault.close();
+        throw e;
+      }
+      return { vault, value };
+    }
     vault.close();
   }
   throw new VaultError('FAILED', `the vault kept changing while this command read it (${READ_ATTEMPTS} tries)`, {

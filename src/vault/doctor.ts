@@ -27,6 +27,8 @@ export interface Finding {
   fixed?: boolean;
   /** Set when the finding means the vault's backend cannot be reached (doctor then exits 5, not 1). */
   unavailable?: true;
+  /** Set when the finding is an integrity failure (an entry older than the vault's manifest): doctor exits 6. */
+  integrity?: true;
 }
 
 export interface DoctorReport {

@@ -7,7 +7,10 @@
  *    a backend move (src/vault/move.ts), and for every atomic file write (fsutil writeAtomic)
  *    `write:<name>` (the temp file is whole and fsync'ed, the target not yet replaced) and
  *    `wrote:<name>` (replaced, the lock still held), e.g. write:services.json,
- *    wrote:mcp-tokens_links, write:metadata.json; `log:appended` (an access-log record written,
+ *    wrote:mcp-tokens_links, write:metadata.json; `manifest:opening`, `manifest:opened` (the
+ *    rollback manifest about to be / just rewritten open, before a transaction's first change to an
+ *    entry or metadata.json) and `manifest:closing` (the transaction's work done, the closed
+ *    manifest sealed, not yet written: src/vault/manifest.ts); `log:appended` (an access-log record written,
  *    its tail marker not yet replaced: src/audit/log.ts).
  *  - MCP_TOKENS_PAUSE=<step>:<path>: at that step the process creates <path> (holding its pid)
  *    and waits until <path> is removed (at most 120 s, then it goes on; only the first time the
@@ -15,8 +18,10 @@
  *    command in the window. Steps: `after-open` (any command: the vault opened and unlocked,
  *    nothing read from it yet); `before-lock` (vault opened and unlocked, or for services.json
  *    and the metadata logs the command's work done, lock not yet taken); `before-read` (load, run,
- *    list, export and verify: vault opened and unlocked, nothing read yet — so a keychain read is
- *    not begun ahead then, cli/prewarm.ts); `before-write` (migrate: a
+ *    list, export, verify and doctor's checks: vault opened and unlocked, the rollback manifest read,
+ *    nothing else read yet — so a keychain read is not begun ahead then, cli/prewarm.ts);
+ *    `after-read` (the same readers: everything read, the manifest not yet read again);
+ *    `before-write` (migrate: a
  *    file to rewrite read, checked and backed up, not yet checked again and replaced).
  */
 import * as fs from 'node:fs';

@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { VaultError, ioError } from '../errors.js';
 import { failpoint } from './failpoint.js';
 
@@ -179,11 +179,22 @@ export function fsyncDir(dir: string): void {
 }
 
 /**
+ * Called before every writeAtomic (with the data) and removeFile, with the file's folder and name: the vault's
+ * manifest (manifest.ts) marks itself open before a transaction's first change to a file it covers.
+ */
+let writeObserver: ((dir: string, name: string, data?: string | Uint8Array) => void) | undefined;
+
+export function setWriteObserver(fn: ((dir: string, name: string, data?: string | Uint8Array) => void) | undefined): void {
+  writeObserver = fn;
+}
+
+/**
  * Atomically replace dir/name with data (temp + fsync + rename + fsync dir). With syncDir false
  * the caller fsyncs dir itself, once for a batch of writes, before anything that relies on them
  * having reached the disk (rekey: before the previous key is dropped).
  */
 export function writeAtomic(dir: string, name: string, data: string | Uint8Array, { syncDir = true }: { syncDir?: boolean } = {}): void {
+  writeObserver?.(dir, name, data);
   const target = join(dir, name);
   const tmp = tempPath(dir, name);
   try {
@@ -230,6 +241,7 @@ export function writeExclusive(dir: string, name: string, data: string | Uint8Ar
 }
 
 export function removeFile(path: string): boolean {
+  writeObserver?.(dirname(path), basename(path));
   try {
     fs.unlinkSync(path);
     return true;

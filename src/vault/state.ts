@@ -17,6 +17,7 @@ import { settleKeychainId } from './keychain-id.js';
 import { changedWhileWaiting, followState, readCurrentConfig, type Tx, type TxOptions } from './transaction.js';
 import { keychainBase, keychainOpts, loadedKeychain, readKeychainKeys } from './keychain-access.js';
 import { unlockKeys } from './open.js';
+import { beginManifest, checkRead, readHash, readManifest, type ReadLog, type ReadManifest } from './manifest.js';
 import { now, type AgentKey, type CreateInfo, type VaultOptions } from './types.js';
 
 export class VaultState {
@@ -29,6 +30,8 @@ export class VaultState {
   protected agent: AgentKey | undefined;
   private currentConfig: VaultConfig;
   private currentBackend: Backend;
+  /** Entry files read through this vault's file backend, with the hash of the bytes read (manifest.ts). */
+  readonly readLog: ReadLog = new Map();
   private reader: (Backend & { drop(): void; item(acct: string): Promise<string | null | undefined> }) | undefined;
 
   protected constructor(
@@ -93,8 +96,28 @@ export class VaultState {
     return !(found.backend === 'file' && opened.backend === 'file' && found.keyId !== undefined && found.keyId === opened.keyId);
   }
 
+  /**
+   * Rollback detection for a reader (manifest.ts): the manifest before reading, to hand to
+   * checkRollback after. Nothing for a keychain vault.
+   */
+  async manifestBeforeRead(): Promise<ReadManifest> {
+    this.readLog.clear();
+    if (this.currentConfig.backend !== 'file') return {};
+    try {
+      return await readManifest(this.dir, await this.keys());
+    } catch {
+      return {};
+    }
+  }
+
+  /** Exit 6 when an entry read (or metadata.json) is older than a closed manifest that held still. */
+  checkRollback(before: ReadManifest): void {
+    if (this.currentConfig.backend !== 'file') return;
+    checkRead(this.dir, before, this.readLog);
+  }
+
   private backendFor(config: VaultConfig, keys: readonly KeyHandle[] | undefined): Backend {
-    if (config.backend === 'file') return fileBackend({ dir: this.dir, keys: keys ?? [] });
+    if (config.backend === 'file') return fileBackend({ dir: this.dir, keys: keys ?? [], onRead: (name, text) => this.readLog.set(name, readHash(text)) });
     const kc = loadedKeychain();
     return kc.keychainBackend(keychainOpts(kc, this.opts, config));
   }
@@ -168,7 +191,12 @@ export class VaultState {
       if (opts.expectKeyId !== undefined && (await this.key()).id !== opts.expectKeyId) {
         throw changedWhileWaiting('its data key was replaced by a rekey');
       }
-      return fn(tx);
+      const endManifest = await beginManifest({ dir: this.dir, backend: () => tx.config.backend, keys: () => tx.keys(), key: () => tx.key() });
+      try {
+        return await fn(tx);
+      } finally {
+        await endManifest();
+      }
     }, lockOpts);
   }
 
@@ -181,7 +209,21 @@ export class VaultState {
     await pausePoint('before-lock');
     await withLock(this.dir, async () => {
       cleanStaleTemps(this.dir);
-      fn();
+      // metadata.json is covered by the manifest: sealed with this vault's key while it is still
+      // the vault's (else the manifest is removed, and the next write makes a new one).
+      const { found } = readCurrentConfig(this.dir);
+      const ours = found.backend === 'file' && this.currentConfig.backend === 'file' && found.keyId !== undefined && this.keyHandles?.[0]?.id === found.keyId;
+      const endManifest = await beginManifest({
+        dir: this.dir,
+        backend: () => (ours ? 'file' : 'keychain'),
+        keys: () => this.keys(),
+        key: () => this.key(),
+      });
+      try {
+        fn();
+      } finally {
+        await endManifest();
+      }
     });
   }
 

@@ -33,7 +33,7 @@ describe('modes at creation', () => {
     expect((await runCli(['store', 'github', 'token', '-'], { home, env, input: githubClassic() })).code).toBe(0);
     const snap = snapshot(vaultDir(home));
     const names = Object.keys(snap).sort();
-    expect(names.filter((n) => !n.startsWith('backups/'))).toEqual(['backups', 'github_token', 'metadata.json', 'vault.json']);
+    expect(names.filter((n) => !n.startsWith('backups/'))).toEqual(['backups', 'github_token', 'manifest', 'metadata.json', 'vault.json']);
     expect(names.filter((n) => n.startsWith('backups/'))).toEqual([expect.stringMatching(/^backups\/github_token\.\d{8}T\d{9}Z\.backup$/)]);
     for (const [path, st] of Object.entries(snap)) expect(`${path} ${st.mode}`).toBe(`${path} ${st.type === 'dir' ? '700' : '600'}`);
     expect(snapshot(home)['.mcp_tokens']!.mode).toBe('700');

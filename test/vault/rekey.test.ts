@@ -59,7 +59,8 @@ function sealedFiles(dir: string): Map<string, string> {
     for (const e of readdirSync(d, { withFileTypes: true })) {
       const p = join(d, e.name);
       if (e.isDirectory()) walk(p);
-      else if (!['vault.json', 'metadata.json'].includes(e.name)) out.set(p, readFileSync(p, 'utf8'));
+      // The rollback manifest is not re-sealed by rekey's count: the transaction's end rewrites it.
+      else if (!['vault.json', 'metadata.json', 'manifest'].includes(e.name)) out.set(p, readFileSync(p, 'utf8'));
     }
   };
   walk(dir);

@@ -19,7 +19,10 @@ export const doctor = new Command('doctor')
     // Not when the backend is out of reach: opening it would only fail (or wait on a keychain) again.
     // Nor for a keychain vault made before vault ids: opening it would move its items (a write).
     if (report.sharedKeychainItems) report.findings.push({ level: 'ok', message: 'links not checked against stored values (the vault is not opened until its items have their own service)' });
-    else if (report.backend && !report.findings.some((f) => f.unavailable)) report.findings.push(...(await linkFindings(this)));
+    else if (report.backend && !report.findings.some((f) => f.unavailable)) {
+      report.findings.push(...(await linkFindings(this)));
+      if (report.backend === 'file') report.findings.push(...(await rollbackFindings(this)));
+    }
     if (opts.json) json(report);
     else {
       info(`vault: ${report.dir}${report.backend ? ` (${report.backend})` : ''}`);
@@ -31,6 +34,7 @@ export const doctor = new Command('doctor')
     const errors = report.findings.filter((f) => f.level === 'error' && !f.fixed);
     // The same exit codes as every other command: an unreachable keychain is 5 (DESIGN.md §8).
     if (errors.some((f) => f.unavailable)) process.exitCode = 5;
+    else if (errors.some((f) => f.integrity)) process.exitCode = 6;
     else if (errors.length > 0) process.exitCode = 1;
   });
 
@@ -62,6 +66,35 @@ async function linkFindings(cmd: Command): Promise<Finding[]> {
     }));
   } catch (e) {
     if (!opened) return [{ level: 'ok', message: `links not checked against stored values (${(e as Error).message})` }];
-    return [{ level: 'error', message: `links could not be checked: ${(e as Error).message}` }];
+    return [{ level: 'error', message: `links could not be checked: ${(e as Error).message}`, ...(isRollback(e) ? { integrity: true as const } : {}) }];
+  }
+}
+
+function isRollback(e: unknown): boolean {
+  return e instanceof Error && (e as { code?: unknown }).code === 'INTEGRITY' && (e as { reason?: unknown }).reason === 'rollback';
+}
+
+/**
+ * Rollback detection (vault/manifest.ts): every entry file and metadata.json against the vault's
+ * sealed manifest. Needs the key: tried without a prompt, like linkFindings.
+ */
+async function rollbackFindings(cmd: Command): Promise<Finding[]> {
+  const { checkDirectory } = await import('../../vault/manifest.js');
+  let opened = false;
+  try {
+    const read = await openForRead(
+      cmd,
+      async (vault) => {
+        opened = true;
+        return checkDirectory(vault.dir, await vault.keys());
+      },
+      { prompt: false },
+    );
+    read.vault.close();
+    const f = read.value;
+    return [{ level: f.level, message: f.message, ...(f.error ? { integrity: true as const, fix: f.error.hint ?? "" } : {}) }];
+  } catch (e) {
+    if (!opened) return [{ level: 'ok', message: `entries not checked against the vault's manifest (${(e as Error).message})` }];
+    return [{ level: 'error', message: (e as Error).message, ...(isRollback(e) ? { integrity: true as const } : {}) }];
   }
 }
