@@ -73,7 +73,7 @@ function expectNothingLost(r: { code: number | null; result: SoakResult; stderr:
 describe('randomised soak: overlapping commands on one vault lose nothing (issue 10)', { timeout: 420_000 }, () => {
   it('file vault: store, delete, restore, rekey, passwd, prune from 3 processes', async () => {
     ensureBuilt();
-    const r = await soak(['--seconds', '16', '--procs', '3']);
+    const r = await soak(['--seconds', '10', '--procs', '3']);
     expectNothingLost(r, ['store', 'delete', 'restore', 'rekey', 'passwd', 'prune', ...NEWER, ...READERS]);
   });
 
@@ -82,7 +82,7 @@ describe('randomised soak: overlapping commands on one vault lose nothing (issue
     const session = await startKeyringSession();
     try {
       const { HOME: _home, ...env } = session.env;
-      const r = await soak(['--seconds', '12', '--procs', '3', '--keychain'], env);
+      const r = await soak(['--seconds', '8', '--procs', '3', '--keychain'], env);
       expectNothingLost(r, ['store', 'delete', 'restore', 'rekey', 'passwd', 'prune', 'backend keychain', 'backend file', ...NEWER, ...READERS]);
     } finally {
       await session.stop();
