@@ -168,11 +168,6 @@ export function placeholders(template: string): string[] {
   return [...template.matchAll(/\{([^{}]*)\}/g)].map((m) => m[1]!);
 }
 
-/** The template with each `{field}` replaced by its value. */
-export function fillTemplate(template: string, values: Readonly<Record<string, string>>): string {
-  return template.replace(/\{([^{}]*)\}/g, (_m, key: string) => values[key] ?? '');
-}
-
 /** A ServiceSpec for one definition: fields, validators, env names and the declared live check. */
 export function userServiceSpec(def: UserServiceDef): ServiceSpec {
   const title = def.title ?? def.name;

@@ -23,7 +23,7 @@ import { NAME_RE } from '../names.js';
 import { checkUserServiceRules, invalid, jsonPath, parseUserServicesJson, readUserServicesText, userServiceSpec, USER_SERVICES_FILE, type UserServicesFile } from './user-defs.js';
 import type { ServiceSpec } from './types.js';
 
-export { fillTemplate, placeholders, userServiceSpec, MAX_USER_SERVICES_BYTES, USER_SERVICES_FILE } from './user-defs.js';
+export { placeholders, userServiceSpec, MAX_USER_SERVICES_BYTES, USER_SERVICES_FILE } from './user-defs.js';
 export type { UserCheck, UserServiceDef, UserServicesFile } from './user-defs.js';
 
 const name = z.string().regex(NAME_RE, "a lower-case letter, then a-z, 0-9 or '-' (at most 32 characters)");
