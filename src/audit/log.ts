@@ -17,7 +17,8 @@
  *
  * Appending takes no lock: one write(2) of one line with O_APPEND (whole lines, never
  * interleaved), then the tail marker replaced by rename. Concurrent appenders may chain to the
- * same previous record (a fork), which reading accepts: a record's prev must name an earlier one.
+ * same previous record (a fork), which reading accepts: a record's prev must name an earlier one,
+ * or be `-` in a log whose first record's is too (appenders that all found it empty).
  */
 import * as fs from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
@@ -163,6 +164,9 @@ export async function readLog(dir: string, keys: readonly KeyHandle[]): Promise<
   for (const [i, f] of files.entries()) {
     if (f.text === undefined || f.text === '') continue;
     const lines = f.text.split(/(?<=\n)/);
+    // A log that began with no predecessor: appenders that all found it empty chain to nothing,
+    // and any of them may land after another's record (its key or seal took longer).
+    const begun = parseLine(lines[0]!)?.prev === '-';
     const hashes = new Set<string>();
     let size = 0;
     for (const [n, line] of lines.entries()) {
@@ -175,9 +179,10 @@ export async function readLog(dir: string, keys: readonly KeyHandle[]): Promise<
       const h = chainHash(line);
       if (seen.has(h)) report.problems.push(`${where} repeats an earlier record`);
       // The first record of the oldest generation may follow one rotated away; any other must
-      // follow a record still here (a removed record breaks the chain of the next one).
+      // follow a record still here (a removed record breaks the chain of the next one), or
+      // follow nothing in the oldest generation when its first record does too.
       const oldest = i === 0 || files[0]!.text === undefined || files[0]!.text === '';
-      if (p.prev === '-' ? !(n === 0 && oldest) : !seen.has(p.prev) && !(n === 0 && oldest)) {
+      if (p.prev === '-' ? !(oldest && (n === 0 || begun)) : !seen.has(p.prev) && !(n === 0 && oldest)) {
         report.problems.push(`${where} follows a record that is not in the log (records before it were removed)`);
       }
       seen.add(h);

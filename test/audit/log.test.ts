@@ -3,7 +3,7 @@
  * longer than one bounded line, a rotated generation that is removed is reported, and the agent
  * protocol accepts exactly the log's two AD shapes.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -64,6 +64,50 @@ describe('rotation', () => {
     expect(report.problems).toEqual([]);
     expect(report.unreadable).toBe(0);
     expect(report.records.at(-1)!.pid).toBe(29);
+  });
+});
+
+describe('appenders that race', () => {
+  // Held deterministically: the first appender has read the (empty or not) log and waits for its
+  // key while the others append; it then writes after them, chained to what it read.
+  async function heldBehind(dir: string, others: number): Promise<void> {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const first = appendRecord(dir, async () => (await gate, key), rec(100));
+    for (let i = 0; i < others; i++) await appendRecord(dir, async () => key, rec(i));
+    release();
+    await first;
+  }
+
+  it('appenders that all found the log empty: every record verifies (CI failed here with 24 loads)', async () => {
+    const dir = fresh();
+    await heldBehind(dir, 3);
+    const text = readFileSync(join(dir, 'access.log'), 'utf8').split('\n');
+    expect(text.filter((l) => l.startsWith('L1 - ')).length).toBe(2); // the held one and the first other
+    const report = await readLog(dir, [key]);
+    expect(report.problems).toEqual([]);
+    expect(report.records.map((r) => r.pid)).toEqual([0, 1, 2, 100]);
+  });
+
+  it('a record that follows nothing in a log whose first record follows something is still reported', async () => {
+    const dir = fresh();
+    for (let i = 0; i < 30; i++) await appendRecord(dir, async () => key, rec(i), { maxBytes: 2_000 });
+    rmSync(join(dir, 'access.log.1'));
+    // a fresh log's first record, placed at the end of one that began after a rotation
+    const other = fresh();
+    await appendRecord(other, async () => key, rec(99));
+    const lines = readFileSync(join(dir, 'access.log'), 'utf8');
+    writeFileSync(join(dir, 'access.log'), lines + readFileSync(join(other, 'access.log'), 'utf8'));
+    expect((await readLog(dir, [key])).problems.join('\n')).toMatch(/follows a record that is not in the log/);
+  });
+
+  it('an appender held behind others on a non-empty log forks from the record it read: accepted', async () => {
+    const dir = fresh();
+    await appendRecord(dir, async () => key, rec(50));
+    await heldBehind(dir, 2);
+    const report = await readLog(dir, [key]);
+    expect(report.problems).toEqual([]);
+    expect(report.records.map((r) => r.pid)).toEqual([50, 0, 1, 100]);
   });
 });
 
