@@ -128,7 +128,8 @@ export function agentFlags(): string[] {
 
 /** Start the agent detached; hand it the key on stdin (never argv or env); wait for its word. */
 async function spawnAgent(dir: string, paths: ReturnType<typeof agentPaths>, key: Uint8Array, config: string, opts: UnlockOptions): Promise<AgentStatus> {
-  const main = fileURLToPath(new URL('./main.js', import.meta.url));
+  // From dist/agent/ or dist/cli/bundle.js alike: the agent runs from tsc's dist/agent/main.js.
+  const main = fileURLToPath(new URL('../agent/main.js', import.meta.url));
   const args = [main, '--vault', dir, '--socket-dir', paths.dir, '--name', paths.name];
   if (opts.timeoutMs !== null) args.push('--timeout', String(opts.timeoutMs));
   if (opts.idleMs !== null) args.push('--idle', String(opts.idleMs));

@@ -15,8 +15,9 @@ export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 let built = false;
 
 /**
- * Build dist/ (tsc) when any file under src/ is newer than dist/cli/main.js. Parallel test
- * workers take turns through a lock directory so only one tsc runs. Type errors do not stop tsc
+ * Build dist/ (tsc, then the one-file CLI) when any file under src/ is newer than
+ * dist/cli/bundle.js. Parallel test workers take turns through a lock directory so only one
+ * build runs. Type errors do not stop tsc
  * from emitting: strict (the global setup) fails the run on them, as `npm run build` would;
  * otherwise they are reported on stderr and the tests then show whether the binary works.
  */
@@ -38,18 +39,23 @@ export function ensureBuilt(opts: { strict?: boolean } = {}): void {
       const r = spawnSync(process.execPath, [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: REPO, encoding: 'utf8' });
       if (r.status !== 0 && opts.strict) throw new Error(`the build failed: tsc reported errors:\n${r.stdout}${r.stderr}`);
       if (r.status !== 0) process.stderr.write(`ensureBuilt: tsc reported errors (dist was still emitted):\n${r.stdout}${r.stderr}`);
-      // Same as `npm run build`: refresh the pre-rendered --help so it is never stale.
+      // Same as `npm run build`: the one-file CLI that bin/ runs (scripts/bundle.mjs), then the
+      // pre-rendered --help, so neither is ever stale. A failed bundle always fails: bin would
+      // otherwise run the previous one.
+      rmSync(join(REPO, 'dist/cli/bundle.js'), { force: true });
+      const b = spawnSync(process.execPath, [join(REPO, 'scripts/bundle.mjs')], { cwd: REPO, encoding: 'utf8' });
+      if (b.status !== 0) throw new Error(`the build failed: scripts/bundle.mjs:\n${b.stdout}${b.stderr}`);
       spawnSync(process.execPath, [join(REPO, 'scripts/render-help.mjs')], { cwd: REPO, encoding: 'utf8' });
     }
   } finally {
     rmSync(lock, { recursive: true, force: true });
   }
-  if (!existsSync(join(REPO, 'dist/cli/main.js'))) throw new Error('dist/cli/main.js is missing after the build');
+  if (!existsSync(join(REPO, 'dist/cli/bundle.js'))) throw new Error('dist/cli/bundle.js is missing after the build');
   built = true;
 }
 
 function stale(): boolean {
-  const main = join(REPO, 'dist/cli/main.js');
+  const main = join(REPO, 'dist/cli/bundle.js');
   if (!existsSync(main)) return true;
   const builtAt = statSync(main).mtimeMs;
   const newer = (dir: string): boolean =>
