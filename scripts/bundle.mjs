@@ -16,6 +16,8 @@
 //   first reaches that module (esbuild defers every module reached through `import()`). All
 //   five load with require() on every Node this package supports (engines: >= 20.19, where
 //   require() of an ES module is on by default).
+// - Node's own modules likewise: hoisted, every run would load http, https, tls, net,
+//   child_process, worker_threads… (each one Node compiles on first use), for one command's sake.
 //
 // dist/cli/bundle.js sits where dist/cli/main.js does, so the paths our code builds from
 // import.meta.url (../../package.json, ./help.txt, ../../bin/mcp-tokens.js, ../agent/main.js)
@@ -32,7 +34,9 @@ const requiredOnUse = {
   name: 'required-on-use',
   setup(b) {
     b.onResolve({ filter: /^[@a-z]/ }, (a) =>
-      REQUIRED_ON_USE.includes(a.path) && a.namespace === 'file' ? { path: a.path, namespace: 'required-on-use' } : undefined,
+      (REQUIRED_ON_USE.includes(a.path) || a.path.startsWith('node:')) && a.namespace === 'file' && a.kind === 'import-statement'
+        ? { path: a.path, namespace: 'required-on-use' }
+        : undefined,
     );
     b.onLoad({ filter: /.*/, namespace: 'required-on-use' }, (a) => ({
       contents: `module.exports = require(${JSON.stringify(a.path)});`,
