@@ -1,12 +1,11 @@
 /** The env vars of one or more services, as `load` prints them and `run` injects them. */
-import type { Command } from 'commander';
 import { VaultError, isVaultError } from '../errors.js';
 import { assertEnvPair, buildEnv, declareHint, mergeEnvs } from '../launch/env.js';
 import type { EnvMapping } from '../launch/env-map.js';
 import { BUILTIN_SERVICES, fieldSpec, serviceSpec, typeSpec } from '../services/index.js';
 import { didYouMean } from './suggest.js';
 import { info } from './output.js';
-import { globals, openForRead, vaultDir } from './context.js';
+import { globals, openForRead, vaultDir, type CommandLike } from './context.js';
 
 /**
  * Every service's variables, plus each `--env` mapping. A variable that two services would set is
@@ -18,7 +17,7 @@ import { globals, openForRead, vaultDir } from './context.js';
  * blanks every shell's auto-load. A named service that cannot be exported throws.
  */
 export async function collectEnv(
-  cmd: Command,
+  cmd: CommandLike,
   services: 'all' | readonly string[],
   warn: (m: string) => void,
   mappings: readonly EnvMapping[] = [],

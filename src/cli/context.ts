@@ -24,7 +24,16 @@ export function rawArgs(): string[] {
   return argv;
 }
 
-export function globals(cmd: Command): GlobalOptions {
+/**
+ * What the commands' code needs of commander's Command: the options (with the globals) and the
+ * name. main.ts's fast path for `load <service>` and `run <service> -- …` passes a stand-in.
+ */
+export interface CommandLike {
+  name(): string;
+  optsWithGlobals<T extends object>(): T;
+}
+
+export function globals(cmd: CommandLike): GlobalOptions {
   return cmd.optsWithGlobals<GlobalOptions>();
 }
 
@@ -44,7 +53,7 @@ export function backendChoice(g: GlobalOptions): BackendChoice | undefined {
  * Open the vault of the command's --dir. A file vault uses the unlock agent when one serves it
  * (no passphrase, no Argon2id); with agent: false (passwd, rekey, backend) it always asks.
  */
-export async function openVault(cmd: Command, opts: { create?: boolean; kdf?: string; agent?: boolean; prompt?: boolean } = {}): Promise<Vault> {
+export async function openVault(cmd: CommandLike, opts: { create?: boolean; kdf?: string; agent?: boolean; prompt?: boolean } = {}): Promise<Vault> {
   const { Vault } = await import('../vault/vault.js');
   const vault = await Vault.open(await vaultOptions(cmd, opts), { create: opts.create === true });
   await (await import('../vault/failpoint.js')).pausePoint('after-open');
@@ -56,12 +65,12 @@ export async function openVault(cmd: Command, opts: { create?: boolean; kdf?: st
  * choose, a folder it can make, a passphrase source or terminal — checked without writing or
  * prompting (migrate --dry-run). Throws the error the creation would.
  */
-export async function checkCreateVault(cmd: Command): Promise<import('../vault/vault.js').CreateInfo> {
+export async function checkCreateVault(cmd: CommandLike): Promise<import('../vault/vault.js').CreateInfo> {
   const { Vault } = await import('../vault/vault.js');
   return Vault.checkCreate(await vaultOptions(cmd));
 }
 
-async function vaultOptions(cmd: Command, opts: { kdf?: string; agent?: boolean; prompt?: boolean } = {}): Promise<import('../vault/vault.js').VaultOptions> {
+async function vaultOptions(cmd: CommandLike, opts: { kdf?: string; agent?: boolean; prompt?: boolean } = {}): Promise<import('../vault/vault.js').VaultOptions> {
   const g = globals(cmd);
   const dir = vaultDir(g);
   return {
@@ -101,7 +110,7 @@ const READ_ATTEMPTS = 3;
  * the vault is opened again and the read repeated. `read` must not write or print. The caller
  * closes the returned vault.
  */
-export async function openForRead<T>(cmd: Command, read: (vault: Vault) => Promise<T>, opts: { prompt?: boolean } = {}): Promise<{ vault: Vault; value: T }> {
+export async function openForRead<T>(cmd: CommandLike, read: (vault: Vault) => Promise<T>, opts: { prompt?: boolean } = {}): Promise<{ vault: Vault; value: T }> {
   for (let attempt = 1; attempt <= READ_ATTEMPTS; attempt++) {
     const vault = await openVault(cmd, opts);
     let value: T;

@@ -5,12 +5,11 @@
  * (services/user-defs.ts); zod runs for `doctor` and whenever that check is not sure.
  */
 import { join } from 'node:path';
-import type { Command } from 'commander';
 import { VaultError } from '../errors.js';
-import { globals, vaultDir } from './context.js';
+import { globals, vaultDir, type CommandLike } from './context.js';
 import { lstatOrUndefined } from '../vault/fsutil.js';
 
-export async function registerUserServices(cmd: Command): Promise<void> {
+export async function registerUserServices(cmd: CommandLike): Promise<void> {
   const dir = vaultDir(globals(cmd));
   try {
     if (!lstatOrUndefined(join(dir, 'services.json'))) return;

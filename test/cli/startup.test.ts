@@ -5,7 +5,9 @@
  * (zod, yaml, the TOML ones, jsonc-parser): the bundle requires those when a command first reaches the module
  * that uses them. A tracer given to `node --import` records every ES module resolved and, at exit,
  * every CommonJS module in require's cache; `services add` (which checks services.json with zod)
- * shows that the tracer sees a library required on use.
+ * shows that the tracer sees a library required on use. `load <service>` and `run <service> -- …`
+ * take main.ts's fast path, without commander; the pairs below show that they answer as commander
+ * does.
  */
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -26,7 +28,10 @@ export async function resolve(s, c, next) {
 import { appendFileSync } from 'node:fs';
 register('data:text/javascript;base64,${Buffer.from(hooks).toString('base64')}');
 const cache = createRequire(${JSON.stringify(join(REPO, 'package.json'))}).cache;
-process.on('exit', () => { for (const k of Object.keys(cache)) appendFileSync(${JSON.stringify(out)}, 'cjs file://' + k + '\\n'); });`;
+process.on('exit', () => {
+  for (const k of Object.keys(cache)) appendFileSync(${JSON.stringify(out)}, 'cjs file://' + k + '\\n');
+  for (const m of process.moduleLoadList) if (m.startsWith('NativeModule ') && !m.startsWith('NativeModule internal/')) appendFileSync(${JSON.stringify(out)}, 'builtin ' + m.slice(13) + '\\n');
+});`;
   return `data:text/javascript;base64,${Buffer.from(code).toString('base64')}`;
 }
 
@@ -41,11 +46,12 @@ async function traced(home: string, env: Record<string, string>, args: string[])
   });
   const r = await collect(child);
   expect(r.code, r.stderr).toBe(0);
-  const loaded = readFileSync(out, 'utf8')
-    .split('\n')
+  const lines = readFileSync(out, 'utf8').split('\n');
+  const loaded = lines
     .filter((l) => l.includes('file://'))
     .map((l) => relative(REPO, decodeURIComponent(l.slice(l.indexOf('file://') + 7))));
   return {
+    builtins: lines.filter((l) => l.startsWith('builtin ')).map((l) => l.slice(8)),
     ours: [...new Set(loaded.filter((p) => !p.startsWith('node_modules/') && !p.startsWith('..')))].sort(),
     packages: [...new Set(loaded.filter((p) => p.startsWith('node_modules/')).map((p) => p.split('/').slice(1, p.split('/')[1]!.startsWith('@') ? 3 : 2).join('/')))].sort(),
   };
@@ -71,11 +77,47 @@ describe('what a command loads', () => {
     expect(got.packages).not.toContain('commander');
     for (const p of ON_USE) expect(got.packages).not.toContain(p);
     expect(got.packages).toContain('libsodium-wrappers-sumo'); // a file vault: the tracer does see packages
+    // Node's modules the bundle requires where they are used: none of these is needed here.
+    for (const m of ['http', 'https', 'tls']) expect(got.builtins).not.toContain(m);
+    expect(got.builtins).toContain('fs');
+    // The fast path: commander (whose top requires child_process) is never evaluated for load.
+    if (args[0] === 'load') expect(got.builtins).not.toContain('child_process');
+  });
+
+  it('load with an option goes through commander (the check above can fail)', async () => {
+    const got = await traced(home, env, ['load', 'github', '--format', 'sh']);
+    expect(got.builtins).toContain('child_process');
   });
 
   it('services add: zod is required when the command reaches services.json\'s full check', async () => {
     const got = await traced(home, env, ['services', 'add', 'acme', '--field', 'token:ACME_TOKEN']);
     expect(got.ours).toEqual(['bin/mcp-tokens.js', 'dist/cli/bundle.js']);
     expect(got.packages, JSON.stringify(got)).toContain('zod');
+  });
+});
+
+describe('the fast path (load <service>, run <service> -- …) answers as commander does', () => {
+  let home: string;
+  let env: Record<string, string>;
+  beforeAll(async () => {
+    ensureBuilt();
+    home = tempHome('mcpt-fast-');
+    env = passphraseEnv(home);
+    expect((await runCli(['init'], { home, env })).code).toBe(0);
+    expect((await runCli(['store', 'github', 'token', '-'], { home, env, input: githubClassic() })).code).toBe(0);
+  });
+
+  // The second form of each pair has an option at its default, which sends it through commander.
+  it.each([
+    ['load', ['load', 'github'], ['load', 'github', '--format', 'sh']],
+    ['load, a service never stored', ['load', 'hass'], ['load', 'hass', '--format', 'sh']],
+    ['load, a name that is refused', ['load', 'git.hub'], ['load', 'git.hub', '--format', 'sh']],
+    ['load, a typo', ['load', 'githbu'], ['load', 'githbu', '--format', 'sh']],
+    ['run', ['run', 'github', '--', 'sh', '-c', 'echo "${#GITHUB_PERSONAL_ACCESS_TOKEN}"; exit 7'], ['--no-color', 'run', 'github', '--', 'sh', '-c', 'echo "${#GITHUB_PERSONAL_ACCESS_TOKEN}"; exit 7']],
+    ['run, a service never stored', ['run', 'hass', '--', 'true'], ['--no-color', 'run', 'hass', '--', 'true']],
+  ])('%s', async (_n, fast, slow) => {
+    const [a, b] = await Promise.all([runCli(fast, { home, env }), runCli(slow, { home, env })]);
+    expect({ code: a.code, stdout: a.stdout, stderr: a.stderr }).toEqual({ code: b.code, stdout: b.stdout, stderr: b.stderr });
+    expect(a.stdout + a.stderr).not.toBe('');
   });
 });

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { data, printError, warn } from '../output.js';
+import { loadAction, type LoadOptions } from './load-action.js';
 
 export const load = new Command('load')
   .description('print shell export lines for stored credentials (with headers, the only commands that print secrets)')
@@ -24,20 +24,6 @@ With 'all', a service that cannot be exported is reported on stderr and the othe
 (exit 2).
 Prefer 'mcp-tokens run <service> -- <command>': it puts the tokens into one process only.`,
   )
-  .action(async function (this: Command, service: string | undefined, opts: { format: 'sh' | 'fish' | 'dotenv' | 'json'; env: string[] }) {
-    const { parseEnvMappings } = await import('../../launch/env-map.js');
-    const mappings = parseEnvMappings(opts.env);
-    const { collectEnv } = await import('../collect-env.js');
-    const { formatExports } = await import('../../launch/format.js');
-    // Without a service, --env alone decides what is printed; otherwise 'all' is the default.
-    const services = service === undefined ? (mappings.length > 0 ? [] : 'all') : service === 'all' ? 'all' : [service];
-    // With 'all', a service that cannot be exported is reported here and the others still print;
-    // the exit status is then 2 (invalid input), after the output.
-    let refused = false;
-    const vars = await collectEnv(this, services, warn, mappings, (e) => {
-      refused = true;
-      printError(e.message, e.hint);
-    });
-    data(formatExports(vars, opts.format));
-    if (refused) process.exitCode = 2;
+  .action(async function (this: Command, service: string | undefined, opts: LoadOptions) {
+    await loadAction(this, service, opts);
   });
