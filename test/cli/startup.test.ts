@@ -28,10 +28,14 @@ export async function resolve(s, c, next) {
 import { appendFileSync } from 'node:fs';
 register('data:text/javascript;base64,${Buffer.from(hooks).toString('base64')}');
 const cache = createRequire(${JSON.stringify(join(REPO, 'package.json'))}).cache;
-process.on('exit', () => {
+const dump = () => {
   for (const k of Object.keys(cache)) appendFileSync(${JSON.stringify(out)}, 'cjs file://' + k + '\\n');
   for (const m of process.moduleLoadList) if (m.startsWith('NativeModule ') && !m.startsWith('NativeModule internal/')) appendFileSync(${JSON.stringify(out)}, 'builtin ' + m.slice(13) + '\\n');
-});`;
+};
+process.on('exit', dump);
+// run on Node >= 22.15 replaces the process with the command (process.execve): no 'exit' then.
+const execve = process.execve;
+if (typeof execve === 'function') process.execve = (...a) => { dump(); return execve.apply(process, a); };`;
   return `data:text/javascript;base64,${Buffer.from(code).toString('base64')}`;
 }
 
