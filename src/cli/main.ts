@@ -1,5 +1,7 @@
 /** Entry point: umask first, a fast path for --version, then the commander program. */
 import { readFileSync } from 'node:fs';
+import { plainCommand } from './plain-args.js';
+import { begin, quietOnClosedOutput, runPlain } from './plain.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -12,47 +14,6 @@ function staticHelp(): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-/**
- * A reader that went away (`mcp-tokens load --help | head -5`) is a quiet end, not a crash: a
- * write to a closed stdout or stderr fails with EPIPE, which Node reports as an 'error' event and,
- * with no listener, as an uncaught exception with a stack trace. Writes after that are dropped;
- * the command itself runs to its end (a vault write is never cut short by a closed pipe).
- */
-function quietOnClosedOutput(): void {
-  for (const stream of [process.stdout, process.stderr]) {
-    stream.on('error', (e: NodeJS.ErrnoException) => {
-      if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') return;
-      throw e;
-    });
-  }
-}
-
-/** A service name as `load` and `run` take it (github, github@work, my-svc): never an option. */
-const SERVICE_WORD = /^[A-Za-z0-9][A-Za-z0-9_.@-]*$/;
-
-/**
- * `load <service>` and `run <service> -- <command…>` with no option at all: what shells and MCP
- * clients run on every start. They skip commander (~6 ms of a ~80 ms keychain `run`, issue 28):
- * the command's own code runs with a stand-in for commander's Command that answers what commander
- * would (every option at its default). Anything else, even one option, goes through commander.
- */
-function plainCommand(args: readonly string[]): { cmd: import('./context.js').CommandLike; run: () => Promise<void> } | undefined {
-  const [name, service] = args;
-  if (service === undefined || !SERVICE_WORD.test(service)) return undefined;
-  const stand = (opts: Record<string, unknown>) => ({ name: () => name!, optsWithGlobals: <T>() => ({ color: true, ...opts }) as T });
-  if (name === 'load' && args.length === 2) {
-    const opts = { format: 'sh' as const, env: [] };
-    const cmd = stand(opts);
-    return { cmd, run: async () => (await import('./commands/load-action.js')).loadAction(cmd, service, opts) };
-  }
-  if (name === 'run' && args.length >= 4 && args[2] === '--') {
-    const opts = { env: [] };
-    const cmd = stand(opts);
-    return { cmd, run: async () => (await import('./commands/run-action.js')).runAction(cmd, [service, ...args.slice(3)], opts) };
-  }
-  return undefined;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -74,24 +35,11 @@ export async function main(argv: string[]): Promise<number> {
   }
   // Completion runs on every TAB: before prewarm and the hooks, it only lists names (completion/).
   if (args[0] === '__complete') return (await import('./completion/run.js')).runComplete(args.slice(1));
-  (await import('./prewarm.js')).prewarmUnlock(args);
   // Loaded here, not at the top: --version needs none of it.
-  const { configureOutput, maskArguments, reportError } = await import('./output.js');
-  maskArguments(args); // before anything can print: commander's errors quote arguments
-  (await import('./context.js')).setRawArgs(args);
+  await begin(args);
   const plain = plainCommand(args);
-  if (plain !== undefined) {
-    // The fast path: what commander would do for these arguments, without loading it.
-    try {
-      configureOutput({});
-      await (await import('./user-services.js')).registerUserServices(plain.cmd);
-      await plain.run();
-      return typeof process.exitCode === 'number' ? process.exitCode : 0;
-    } catch (e) {
-      configureOutput({});
-      return reportError(e);
-    }
-  }
+  if (plain !== undefined) return runPlain(plain); // the fast path: what commander would do, without it
+  const { configureOutput, reportError } = await import('./output.js');
   const { buildProgram } = await import('./program.js');
   const { CommanderError } = await import('commander');
   const program = await buildProgram(version(), args); // exitOverride and output set on every command

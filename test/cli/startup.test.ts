@@ -1,6 +1,8 @@
 /**
  * What the CLI loads (issue 28's hot path): bin runs dist/cli/bundle.js, our code in one file
- * (scripts/bundle.mjs). A `load` or `run` must load no other module of ours, no commander from
+ * (scripts/bundle.mjs), or for `load <service>` and `run <service> -- …` without options the
+ * smaller dist/cli/bundle-fast.js. A `load` or `run` must load no other module of ours (but the
+ * tiny dist/cli/plain-args.js bin decides with), no commander from
  * node_modules (it is in the bundle), and none of the big libraries that only some commands need
  * (zod, yaml, the TOML ones, jsonc-parser): the bundle requires those when a command first reaches the module
  * that uses them. A tracer given to `node --import` records every ES module resolved and, at exit,
@@ -77,7 +79,7 @@ describe('what a command loads', () => {
     ['run', ['run', 'github', '--', 'true']],
   ])('%s: the bundle and nothing else of ours; commander from the bundle; no library it does not use', async (_n, args) => {
     const got = await traced(home, env, args);
-    expect(got.ours).toEqual(['bin/mcp-tokens.js', 'dist/cli/bundle.js']);
+    expect(got.ours).toEqual(['bin/mcp-tokens.js', 'dist/cli/bundle-fast.js', 'dist/cli/plain-args.js']);
     expect(got.packages).not.toContain('commander');
     for (const p of ON_USE) expect(got.packages).not.toContain(p);
     expect(got.packages).toContain('libsodium-wrappers-sumo'); // a file vault: the tracer does see packages
@@ -88,14 +90,15 @@ describe('what a command loads', () => {
     if (args[0] === 'load') expect(got.builtins).not.toContain('child_process');
   });
 
-  it('load with an option goes through commander (the check above can fail)', async () => {
+  it('load with an option goes through commander in the whole CLI (the checks above can fail)', async () => {
     const got = await traced(home, env, ['load', 'github', '--format', 'sh']);
+    expect(got.ours).toEqual(['bin/mcp-tokens.js', 'dist/cli/bundle.js', 'dist/cli/plain-args.js']);
     expect(got.builtins).toContain('child_process');
   });
 
   it('services add: zod is required when the command reaches services.json\'s full check', async () => {
     const got = await traced(home, env, ['services', 'add', 'acme', '--field', 'token:ACME_TOKEN']);
-    expect(got.ours).toEqual(['bin/mcp-tokens.js', 'dist/cli/bundle.js']);
+    expect(got.ours).toEqual(['bin/mcp-tokens.js', 'dist/cli/bundle.js', 'dist/cli/plain-args.js']);
     expect(got.packages, JSON.stringify(got)).toContain('zod');
   });
 });

@@ -42,7 +42,7 @@ export function ensureBuilt(opts: { strict?: boolean } = {}): void {
       // Same as `npm run build`: the one-file CLI that bin/ runs (scripts/bundle.mjs), then the
       // pre-rendered --help, so neither is ever stale. A failed bundle always fails: bin would
       // otherwise run the previous one.
-      rmSync(join(REPO, 'dist/cli/bundle.js'), { force: true });
+      for (const b of ['dist/cli/bundle.js', 'dist/cli/bundle-fast.js']) rmSync(join(REPO, b), { force: true });
       const b = spawnSync(process.execPath, [join(REPO, 'scripts/bundle.mjs')], { cwd: REPO, encoding: 'utf8' });
       if (b.status !== 0) throw new Error(`the build failed: scripts/bundle.mjs:\n${b.stdout}${b.stderr}`);
       spawnSync(process.execPath, [join(REPO, 'scripts/render-help.mjs')], { cwd: REPO, encoding: 'utf8' });
@@ -50,7 +50,7 @@ export function ensureBuilt(opts: { strict?: boolean } = {}): void {
   } finally {
     rmSync(lock, { recursive: true, force: true });
   }
-  if (!existsSync(join(REPO, 'dist/cli/bundle.js'))) throw new Error('dist/cli/bundle.js is missing after the build');
+  for (const b of ['dist/cli/bundle.js', 'dist/cli/bundle-fast.js']) if (!existsSync(join(REPO, b))) throw new Error(`${b} is missing after the build`);
   built = true;
 }
 
