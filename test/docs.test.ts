@@ -280,6 +280,7 @@ function runProcess(cmd: string, args: string[], env: Record<string, string>, cw
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
+    child.stdin.on('error', () => {}); // a command that exits before reading stdin is not our failure
     child.stdin.end(input ?? '');
   });
 }
