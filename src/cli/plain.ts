@@ -11,6 +11,8 @@ import type { PlainCommand } from './plain-args.js';
 
 /** What every command does first, before anything can print: see main.ts. */
 export async function begin(args: string[]): Promise<void> {
+  // Every command but `run` ends with its work: Argon2id needs no worker there (crypto/kdf.ts).
+  if ((await import('./argv.js')).commandName(args) !== 'run') (await import('../crypto/kdf.js')).deriveInThisThread();
   (await import('./prewarm.js')).prewarmUnlock(args);
   (await import('./output.js')).maskArguments(args); // before anything can print: commander's errors quote arguments
   (await import('./context.js')).setRawArgs(args);

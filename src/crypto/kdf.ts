@@ -97,10 +97,10 @@ function badParams(which: string): VaultError {
 /**
  * Argon2id13 of the passphrase; the caller zeroes the returned key when done.
  *
- * It runs in a worker thread that ends afterwards. WebAssembly memory only ever grows: run in
- * this thread, the KDF's 64 MiB–1 GiB would stay in the process for its whole life, and `run`
- * lives as long as the MCP server it launched. A finished worker's isolate, with its memory, is
- * freed. The passphrase and the key cross by transfer (moved, not copied) and are zeroed on both
+ * It runs in a worker thread that ends afterwards (unless deriveInThisThread was called: a
+ * command that ends with its work). WebAssembly memory only ever grows: run in this thread, the
+ * KDF's 64 MiB–1 GiB would stay in the process for its whole life, and `run` lives as long as the
+ * MCP server it launched. A finished worker's isolate, with its memory, is freed. The passphrase and the key cross by transfer (moved, not copied) and are zeroed on both
  * sides; only the 32-byte key comes back.
  */
 export async function deriveKey(passphrase: Uint8Array, salt: Uint8Array, params: KdfParams): Promise<Uint8Array> {
@@ -108,7 +108,8 @@ export async function deriveKey(passphrase: Uint8Array, salt: Uint8Array, params
   const { opslimit, memlimit } = checkKdfParams(params);
   // The test suite's kilobytes of Argon2id need no worker to give memory back: this thread's
   // libsodium, without a second WebAssembly start-up (a tenth of a second of CPU per command).
-  if (testKdfEnabled() && memlimit <= TEST_INLINE_MEMLIMIT) {
+  // Nor does a command that ends with its work (deriveInThisThread).
+  if (inThisThread || (testKdfEnabled() && memlimit <= TEST_INLINE_MEMLIMIT)) {
     const s = await (await import('./sodium.js')).libsodium();
     return s.crypto_pwhash(KEY_BYTES, passphrase, salt, opslimit, memlimit, s.crypto_pwhash_ALG_ARGON2ID13);
   }
@@ -134,6 +135,18 @@ export async function deriveKey(passphrase: Uint8Array, salt: Uint8Array, params
   }
 }
 
+let inThisThread = false;
+
+/**
+ * From now on derive in this thread, not in a worker: for a command that ends when its work does
+ * (`load`, `store`, `list`…; cli/plain.ts `begin`). Its exit gives the KDF's memory back, and it
+ * saves the worker's start-up (~25 ms of a file vault's `load`, issue 28). Never for `run`, which
+ * lives as long as the server it starts (where it cannot exec it: Node < 22.15).
+ */
+export function deriveInThisThread(): void {
+  inThisThread = true;
+}
+
 /** Argon2id's own failures name no secret (typically: not enough memory for the preset). */
 function kdfFailed(reason: string, cause?: unknown): VaultError {
   return new VaultError('FAILED', `key derivation (Argon2id) failed: ${reason.slice(0, 200)}`, {
@@ -152,6 +165,10 @@ let spare: Worker | undefined;
  */
 export async function prewarmKdf(): Promise<void> {
   if (spare || testKdfEnabled()) return;
+  if (inThisThread) {
+    await (await import('./sodium.js')).libsodium(); // this thread's libsodium, loaded ahead
+    return;
+  }
   const worker = await startWorker();
   worker.unref();
   worker.once('error', () => {

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { KDF_PRESETS, type KdfPreset } from '../../src/crypto/kdf.js';
-import { canary, ensureBuilt, passphraseEnv, runCli, tempHome, vaultDir } from '../helpers/cli.js';
+import { canary, collect, ensureBuilt, passphraseEnv, runCli, spawnCli, tempHome, vaultDir } from '../helpers/cli.js';
 
 const REAL = { MCP_TOKENS_INSECURE_TEST_KDF: undefined };
 
@@ -86,5 +86,41 @@ describe('the cheap test KDF is unreachable for users', () => {
     const without = await runCli(['doctor'], { home: weak, env: { ...env, ...REAL } });
     expect(without.code).toBe(1);
     expect(without.stderr).toMatch(/\[error\].*weaker than the interactive preset/);
+  });
+});
+
+// `load`, `store` and the other commands that end with their work derive in their own thread
+// (crypto/kdf.ts deriveInThisThread: no worker to start); `run` keeps the worker, because it
+// stays alive beside the server it starts and must not keep the KDF's 64 MiB–1 GiB.
+describe('run gives the KDF memory back before the server runs', { timeout: 120_000 }, () => {
+  it('interactive (64 MiB): the process left running holds far less than its peak', async () => {
+    const home = tempHome();
+    const env = { ...passphraseEnv(home), ...REAL };
+    expect((await runCli(['init', '--backend', 'file', '--kdf', 'interactive'], { home, env })).code).toBe(0);
+    expect((await runCli(['store', 'mine', 'token', '-'], { home, env, input: canary() })).code).toBe(0);
+    const child = spawnCli(['run', 'mine', '--', 'sleep', '3'], { home, env });
+    const done = collect(child, { timeoutMs: 60_000 });
+    const status = () => readFileSync(`/proc/${child.pid}/status`, 'utf8');
+    // Wait until the server (sleep) runs: as a child of run (Node < 22.15) or in its place (execve).
+    const deadline = Date.now() + 30_000;
+    let comm = '';
+    for (;;) {
+      comm = readFileSync(`/proc/${child.pid}/comm`, 'utf8').trim();
+      const kids = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim();
+      if (comm === 'sleep' || kids !== '') break;
+      if (Date.now() > deadline) throw new Error('the server never started');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    if (comm === 'sleep') {
+      // run became the server (process.execve): nothing of the KDF is left by construction.
+      expect(comm).toBe('sleep');
+    } else {
+      await new Promise((r) => setTimeout(r, 300)); // the worker's teardown is asynchronous
+      const kib = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status())![1]);
+      const [rss, hwm] = [kib('VmRSS') / 1024, kib('VmHWM') / 1024];
+      expect(hwm).toBeGreaterThan(64); // it did hold the 64 MiB once (the check can fail)
+      expect(rss, `RSS ${rss.toFixed(0)} MiB after a peak of ${hwm.toFixed(0)} MiB`).toBeLessThan(hwm - 40);
+    }
+    expect((await done).code).toBe(0);
   });
 });
