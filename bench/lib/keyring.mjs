@@ -81,6 +81,12 @@ function busConfig(socket) {
     <allow eavesdrop="true"/>
     <allow own="*"/>
   </policy>
+  <!-- A desktop's session bus (/usr/share/dbus-1/session.conf) sets these; dbus-daemon's built-in
+       256 connections per user would stop a move of more than ~250 credentials, which a desktop
+       does not (the keychain addon holds one connection per item it touched). -->
+  <limit name="max_completed_connections">100000</limit>
+  <limit name="max_incomplete_connections">10000</limit>
+  <limit name="max_connections_per_user">100000</limit>
 </busconfig>
 `;
 }

@@ -131,6 +131,9 @@ export async function moveBackend(vault: Vault, to: BackendKind, opts: MoveOptio
 
     // Every value is read before anything is written: a locked store or a damaged entry stops here.
     const names = (await source.list()).sort();
+    // Before anything is read or written: more items than one process can hold keychain connections for.
+    const count = new Set([...(journal?.names ?? []), ...names]).size;
+    if ((to === 'keychain' || from === 'keychain') && count > kc.MAX_ITEMS_PER_COMMAND) throw tooManyForKeychain(count, to, kc.MAX_ITEMS_PER_COMMAND);
     const values = new Map<EntryName, string>();
     for (const name of names) {
       const v = await source.get(name);
@@ -222,6 +225,14 @@ interface Ctx {
   dataKey: LocalKeyHandle;
   kc: KeychainModule;
   kcOpts: { service: string };
+}
+
+function tooManyForKeychain(n: number, to: BackendKind, max: number): VaultError {
+  return new VaultError('FAILED', `the vault holds ${n.toLocaleString('en-US')} credentials: more than the ${max} one command can move ${to === 'keychain' ? 'into' : 'out of'} the keychain`, {
+    hint: `nothing was changed. The keychain library keeps one connection open per item and stops working past 1,024 open files; ${
+      to === 'keychain' ? 'keep this vault on the file backend' : 'delete credentials you no longer need (mcp-tokens delete), then move it'
+    } (README, "Limits")`,
+  });
 }
 
 async function keychainReady({ kc, kcOpts, dataKey }: Ctx): Promise<void> {

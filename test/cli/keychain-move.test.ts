@@ -159,6 +159,27 @@ describe.skipIf(!RUN)('backend moves between the keychain and encrypted files', 
     expect(snapshot(v.dir)).toEqual(before);
   });
 
+  // One connection per keychain item a process touches, and the library's select() breaks at
+  // descriptor 1,024: a move of 1,000 spun at 100 % CPU for minutes. Refused before anything.
+  it('file → keychain of more credentials than one process can hold connections for: exit 1, nothing changed', async () => {
+    const v = fresh();
+    Object.assign(process.env, { DBUS_SESSION_BUS_ADDRESS: kc.session().env['DBUS_SESSION_BUS_ADDRESS'] });
+    const passphrase = async () => new TextEncoder().encode(PASSPHRASE);
+    const vault = await Vault.open({ dir: v.dir, backend: 'file', kdf: 'interactive', passphrase, keychainService: v.service }, { create: true });
+    try {
+      await vault.storeMany(Array.from({ length: 901 }, (_x, i) => ({ service: `svc${i}`, key: 'token', value: `value-${i}-${'x'.repeat(20)}` })));
+    } finally {
+      vault.close();
+    }
+    const before = snapshot(v.dir);
+    const r = await v.cli(['backend', 'keychain']);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/the vault holds 901 credentials: more than the 900 one command can move into the keychain/);
+    expect(r.stderr).toMatch(/nothing was changed/);
+    expect(snapshot(v.dir)).toEqual(before);
+    expect(await v.lookup('svc0/token')).toBeUndefined();
+  });
+
   it('keychain → file without a new passphrase: exit 4 and nothing changed', async () => {
     const v = fresh();
     const { values } = await seed(v, 'keychain');
