@@ -180,6 +180,22 @@ describe.skipIf(!RUN)('backend moves between the keychain and encrypted files', 
     expect(await v.lookup('svc0/token')).toBeUndefined();
   });
 
+  it('storing more than 900 credentials in a keychain vault in one command is refused before anything is written', async () => {
+    const v = fresh();
+    await seed(v, 'keychain');
+    Object.assign(process.env, { DBUS_SESSION_BUS_ADDRESS: kc.session().env['DBUS_SESSION_BUS_ADDRESS'] });
+    const before = snapshot(v.dir);
+    const vault = await Vault.open({ dir: v.dir, keychainService: v.service });
+    try {
+      const many = Array.from({ length: 901 }, (_x, i) => ({ service: `svc${i}`, key: 'token', value: `value-${i}-${'x'.repeat(20)}` }));
+      await expect(vault.storeMany(many)).rejects.toThrow(/one command can store at most 900 credentials in a keychain vault; this one would store 901/);
+    } finally {
+      vault.close();
+    }
+    expect(snapshot(v.dir)).toEqual(before);
+    expect(await v.lookup('svc0/token')).toBeUndefined();
+  });
+
   it('keychain → file without a new passphrase: exit 4 and nothing changed', async () => {
     const v = fresh();
     const { values } = await seed(v, 'keychain');
