@@ -66,7 +66,8 @@ export async function storeManyIn(
     const link = linkIn(links, c.service, c.key);
     if (link) throw linkedError(link);
   }
-  // A keychain vault: one connection per item this process touches (backends/keychain.ts).
+  // A keychain vault: one connection per item this process touches (backends/keychain.ts). Only
+  // `import` stores this many at once.
   if (tx.config.backend === 'keychain' && items.length > MAX_ITEMS_PER_COMMAND) {
     throw new VaultError('FAILED', `one command can store at most ${MAX_ITEMS_PER_COMMAND} credentials in a keychain vault; this one would store ${items.length.toLocaleString('en-US')}`, {
       hint: `nothing was changed: store them in parts of at most ${MAX_ITEMS_PER_COMMAND}, or keep them in a file vault (README, "Limits")`,
