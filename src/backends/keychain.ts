@@ -264,7 +264,7 @@ async function loadKeyring(): Promise<Keyring> {
  * The most keychain items one command may write or delete. Every item a process touches keeps
  * its own connection (a file descriptor: see Slot), and the library waits on them with select(),
  * which stops working once a descriptor reaches 1,024 (FD_SETSIZE): a move of 1,000 credentials
- * spun at 100 % CPU for 13 minutes with 1,025 descriptors open (measured, issue 28). The rest of
+ * spun at 100 % CPU for 12 minutes with 1,025 descriptors open (measured, issue 28). The rest of
  * the 1,024 is left to the process's own files.
  */
 export const MAX_ITEMS_PER_COMMAND = 900;

@@ -26,7 +26,7 @@ export function rawArgs(): string[] {
 
 /**
  * What the commands' code needs of commander's Command: the options (with the globals) and the
- * name. main.ts's fast path for `load <service>` and `run <service> -- …` passes a stand-in.
+ * name. The fast path for `load <service>` and `run <service> -- …` (cli/plain.ts) passes a stand-in.
  */
 export interface CommandLike {
   name(): string;

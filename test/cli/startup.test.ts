@@ -63,16 +63,20 @@ async function traced(home: string, env: Record<string, string>, args: string[])
   };
 }
 
+/** A file vault (the suite's cheap KDF) holding github's token, in a fresh HOME. */
+async function githubVault(prefix: string): Promise<{ home: string; env: Record<string, string> }> {
+  ensureBuilt();
+  const home = tempHome(prefix);
+  const env = passphraseEnv(home);
+  expect((await runCli(['init'], { home, env })).code).toBe(0);
+  expect((await runCli(['store', 'github', 'token', '-'], { home, env, input: githubClassic() })).code).toBe(0);
+  return { home, env };
+}
+
 describe('what a command loads', () => {
   let home: string;
   let env: Record<string, string>;
-  beforeAll(async () => {
-    ensureBuilt();
-    home = tempHome('mcpt-startup-');
-    env = passphraseEnv(home);
-    expect((await runCli(['init'], { home, env })).code).toBe(0);
-    expect((await runCli(['store', 'github', 'token', '-'], { home, env, input: githubClassic() })).code).toBe(0);
-  });
+  beforeAll(async () => ({ home, env } = await githubVault('mcpt-startup-')));
 
   it.each([
     ['load', ['load', 'github']],
@@ -106,13 +110,7 @@ describe('what a command loads', () => {
 describe('the fast path (load <service>, run <service> -- …) answers as commander does', () => {
   let home: string;
   let env: Record<string, string>;
-  beforeAll(async () => {
-    ensureBuilt();
-    home = tempHome('mcpt-fast-');
-    env = passphraseEnv(home);
-    expect((await runCli(['init'], { home, env })).code).toBe(0);
-    expect((await runCli(['store', 'github', 'token', '-'], { home, env, input: githubClassic() })).code).toBe(0);
-  });
+  beforeAll(async () => ({ home, env } = await githubVault('mcpt-fast-')));
 
   // The second form of each pair has an option at its default, which sends it through commander.
   it.each([

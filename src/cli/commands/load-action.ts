@@ -1,4 +1,4 @@
-/** `load`'s work, without commander: main.ts runs it directly for `load <service>` (its fast path). */
+/** `load`'s work, without commander: cli/plain.ts runs it directly for `load <service>` (the fast path). */
 import type { CommandLike } from '../context.js';
 import { data, printError, warn } from '../output.js';
 

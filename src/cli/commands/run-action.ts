@@ -1,4 +1,4 @@
-/** `run`'s work, without commander: main.ts runs it directly for `run <service> -- …` (its fast path). */
+/** `run`'s work, without commander: cli/plain.ts runs it directly for `run <service> -- …` (the fast path). */
 import { VaultError } from '../../errors.js';
 import { rawArgs, type CommandLike } from '../context.js';
 import { warn } from '../output.js';
