@@ -57,12 +57,11 @@ export function keychainBackend(opts: KeychainOptions = {}): Backend {
   const service = opts.service ?? KEYCHAIN_SERVICE;
   return {
     name: KEYCHAIN_BACKEND,
-    get: async (name) =>
-      (await withEntry(service, account(name), 'read', (e) => e.getPassword(), null)) ?? undefined,
+    get: async (name) => ((await item({ op: 'get', service, acct: account(name) })) as string | null) ?? undefined,
     set: async (name, value) => {
-      await withEntry(service, account(name), 'write', (e) => e.setPassword(value));
+      await item({ op: 'set', service, acct: account(name), value });
     },
-    delete: (name) => withEntry(service, account(name), 'delete', (e) => e.deleteCredential(), false),
+    delete: async (name) => (await item({ op: 'delete', service, acct: account(name) })) as boolean,
     list: async () => {
       const keyring = await loadKeyring();
       let found: { account: string }[];
@@ -261,13 +260,58 @@ async function loadKeyring(): Promise<Keyring> {
  * another session (the tests do) never talks to the old one through a kept entry.
  */
 /**
- * The most keychain items one command may write or delete. Every item a process touches keeps
- * its own connection (a file descriptor: see Slot), and the library waits on them with select(),
- * which stops working once a descriptor reaches 1,024 (FD_SETSIZE): a move of 1,000 credentials
- * spun at 100 % CPU for 12 minutes with 1,025 descriptors open (measured, issue 28). The rest of
- * the 1,024 is left to the process's own files.
+ * How many accounts a process serves on connections of its own. Every item a process touches keeps
+ * its own connection (a file descriptor: see Slot), and the addon waits on them with select(), which
+ * spins once a descriptor passes 1,023 (FD_SETSIZE): a move of 1,000 credentials ran 12 minutes at
+ * 100 % CPU with 1,025 descriptors open (measured, issue 28). Calls on further accounts go to a
+ * worker thread that is retired, its connections closed with it, every WORKER_ACCOUNTS accounts
+ * (keychain-pool.ts): a process holds at most this many plus one worker's. A `load` or `run`
+ * touches a handful (its reads are one search); a move, an import or a migrate may touch thousands.
+ * MCP_TOKENS_KEYCHAIN_BATCH=<n> (a test hook, like failpoint.ts's) sets both bounds to n.
  */
-export const MAX_ITEMS_PER_COMMAND = 900;
+const OWN_ACCOUNTS = 100;
+
+/** The test hook's bound, when it is set to a whole number ≥ 1. */
+function batchHook(): number | undefined {
+  const n = Number(process.env['MCP_TOKENS_KEYCHAIN_BATCH']);
+  return Number.isInteger(n) && n >= 1 ? n : undefined;
+}
+
+/** Set by keychain-worker.ts: a worker serves every call itself. */
+let servingWorker = false;
+export function serveInThisThread(): void {
+  servingWorker = true;
+}
+
+type ItemCall = import('./keychain-pool.js').ItemCall;
+
+/** One item call: on this thread's connections while it has room (or the account already has one), else in a worker. */
+async function item(call: ItemCall): Promise<string | null | boolean | undefined> {
+  const bound = batchHook();
+  if (servingWorker || slots.has(slotKey(call.service, call.acct)) || slots.size < (bound ?? OWN_ACCOUNTS)) return itemHere(call);
+  ensureBusAddress();
+  const pool = await import('./keychain-pool.js');
+  return pool.callInWorker(call, process.env['DBUS_SESSION_BUS_ADDRESS'] ?? '', bound);
+}
+
+function itemHere({ op, service, acct, value }: ItemCall): Promise<string | null | boolean | undefined> {
+  if (op === 'get') return withEntry(service, acct, 'read', (e) => e.getPassword(), null);
+  if (op === 'delete') return withEntry(service, acct, 'delete', (e) => e.deleteCredential(), false);
+  return withEntry(service, acct, 'write', async (e) => {
+    await e.setPassword(value ?? '');
+    return undefined;
+  });
+}
+
+/** A worker's answer to one call (keychain-worker.ts): the value, or the error in words and code. */
+export async function serveItem(call: ItemCall & { id: number }): Promise<import('./keychain-pool.js').ItemReply> {
+  try {
+    return { id: call.id, ok: true, result: await itemHere(call) };
+  } catch (e) {
+    const err = e instanceof VaultError ? e : translate(e, `${call.op} ${call.service} / ${call.acct}`);
+    return { id: call.id, ok: false, code: err.code, message: err.message, hint: err.hint };
+  }
+}
 
 interface Slot {
   entry: AsyncEntry;
@@ -320,7 +364,7 @@ async function onSlot<T>(keyring: Keyring, service: string, acct: string, fn: (e
     slots.clear(); // entries of the old bus go to GC with their connections
     slotsBus = bus;
   }
-  const key = `${service}\0${acct}`;
+  const key = slotKey(service, acct);
   let slot = slots.get(key);
   if (!slot) {
     // The constructor itself connects (and throws) when the pinned store is unreachable.
@@ -341,7 +385,11 @@ async function onSlot<T>(keyring: Keyring, service: string, acct: string, fn: (e
 
 /** Let a one-off account's entry (a probe's) go, so probing does not keep a connection per call. */
 function forgetEntry(service: string, acct: string): void {
-  slots.delete(`${service}\0${acct}`);
+  slots.delete(slotKey(service, acct));
+}
+
+function slotKey(service: string, acct: string): string {
+  return `${service}\0${acct}`;
 }
 
 type Found = Array<{ account: string; password: string }>;

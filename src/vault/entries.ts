@@ -11,7 +11,6 @@ import { entryName, parseEntryName, type EntryName } from '../names.js';
 import { fieldSpec, serviceSpec, type ServiceSpec } from '../services/index.js';
 import { jwtExpiry } from '../services/validators.js';
 import type { Backend } from '../backends/types.js';
-import { MAX_ITEMS_PER_COMMAND } from '../backends/keychain.js';
 import { linkIn, linkedError } from '../links/links.js';
 import { fsyncDir, removeFile, writeAtomic } from './fsutil.js';
 import { readLegacyPlain } from './legacy.js';
@@ -65,13 +64,6 @@ export async function storeManyIn(
   for (const c of items) {
     const link = linkIn(links, c.service, c.key);
     if (link) throw linkedError(link);
-  }
-  // A keychain vault: one connection per item this process touches (backends/keychain.ts). Only
-  // `import` stores this many at once.
-  if (tx.config.backend === 'keychain' && items.length > MAX_ITEMS_PER_COMMAND) {
-    throw new VaultError('FAILED', `one command can store at most ${MAX_ITEMS_PER_COMMAND} credentials in a keychain vault; this one would store ${items.length.toLocaleString('en-US')}`, {
-      hint: `nothing was changed: store them in parts of at most ${MAX_ITEMS_PER_COMMAND}, or keep them in a file vault (README, "Limits")`,
-    });
   }
   const found: Found[] = [];
   for (const c of items) found.push(await find(tx, entryName(c.service, c.key)));

@@ -130,13 +130,13 @@ export async function moveBackend(vault: Vault, to: BackendKind, opts: MoveOptio
     if (!journal) await targetEmpty(target, to, dir, kcOpts.service);
 
     // Every value is read before anything is written: a locked store or a damaged entry stops here.
-    const names = (await source.list()).sort();
-    // Before anything is read or written: more items than one process can hold keychain connections for.
-    const count = new Set([...(journal?.names ?? []), ...names]).size;
-    if ((to === 'keychain' || from === 'keychain') && count > kc.MAX_ITEMS_PER_COMMAND) throw tooManyForKeychain(count, to, kc.MAX_ITEMS_PER_COMMAND);
+    // From the keychain, one search under the lock answers them all (what it cannot answer exactly,
+    // the item's own lookup does: keychainReader).
+    const reading = from === 'keychain' ? kc.keychainReader(source, kcOpts) : source;
+    const names = (await reading.list()).sort();
     const values = new Map<EntryName, string>();
     for (const name of names) {
-      const v = await source.get(name);
+      const v = await reading.get(name);
       if (v !== undefined) values.set(name, v);
     }
 
@@ -225,14 +225,6 @@ interface Ctx {
   dataKey: LocalKeyHandle;
   kc: KeychainModule;
   kcOpts: { service: string };
-}
-
-function tooManyForKeychain(n: number, to: BackendKind, max: number): VaultError {
-  return new VaultError('FAILED', `the vault holds ${n.toLocaleString('en-US')} credentials: more than the ${max} one command can move ${to === 'keychain' ? 'into' : 'out of'} the keychain`, {
-    hint: `nothing was changed. The keychain library keeps one connection open per item and stops working past 1,024 open files; ${
-      to === 'keychain' ? 'keep this vault on the file backend' : 'delete credentials you no longer need (mcp-tokens delete), then move it'
-    } (README, "Limits")`,
-  });
 }
 
 async function keychainReady({ kc, kcOpts, dataKey }: Ctx): Promise<void> {
