@@ -16,7 +16,8 @@
  *
  * --only scale: the cost per credential of import, list, load, doctor, rekey and backend moves at
  * 100, 1,000 and 10,000 credentials, and of backups and prune at 10,000 backups (lib/scale.mjs);
- * --scale-max N stops at N credentials, --scale-keychain-max N moves through the keychain up to N.
+ * --scale-max N stops at N credentials, --scale-keychain-max N moves through the keychain up to N
+ * (default 1,000: a move of 10,000 through gnome-keyring takes most of an hour here).
  *
  * Keychain rows run inside a private D-Bus session with its own gnome-keyring (started and
  * stopped here); file rows use vaults made by `init --kdf <preset>`. Everything lives in one
@@ -300,7 +301,7 @@ async function scaleOnly() {
 }
 
 function parseArgs(argv) {
-  const o = { runs: 15, warmup: 2, quick: false, out: undefined, profile: true, only: undefined, scaleKeychainMax: 100, scaleMax: 10_000 };
+  const o = { runs: 15, warmup: 2, quick: false, out: undefined, profile: true, only: undefined, scaleKeychainMax: 1_000, scaleMax: 10_000 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--runs') o.runs = Number(argv[++i]);

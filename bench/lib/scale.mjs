@@ -62,7 +62,7 @@ function freshVault(base, dir) {
  * Every row at every size: { [command]: { [n]: { wall, cpu } } } (medians). `kenv`, when given,
  * is a private Secret Service session for the backend move rows.
  */
-export async function measureScale({ root, base, kenv, runs, log, maxKeychain = 100, maxSize = 10_000 }) {
+export async function measureScale({ root, base, kenv, runs, log, maxKeychain = 1_000, maxSize = 10_000 }) {
   const rows = {};
   const put = (cmd, n, samples) => {
     rows[cmd] ??= {};

@@ -9,7 +9,7 @@
  * worker's native objects when its environment is torn down), so a process that hands its calls
  * to a worker per WORKER_ACCOUNTS accounts never holds more than its own few plus one worker's.
  *
- * keychain.ts decides which calls come here (past the process's own first accounts); this module
+ * keychain-native.ts decides which calls come here (past the process's own first accounts); this module
  * only runs them: one worker at a time, the next started after the last one has ended, calls on
  * it answered in any order by id. It is imported on first use, so a `load` never loads
  * worker_threads.
@@ -89,9 +89,8 @@ function startLane(bus: string): Lane {
     w.unref();
     w.on('message', (r: ItemReply) => settle(lane, w, r));
     w.on('error', (e) => fail(lane, e));
-    w.on('exit', (code) => {
-      if (lane.pending.size > 0) fail(lane, new Error(`the keychain worker ended (exit code ${code}) with calls in flight`));
-    });
+    // Ended, by retire() or by a crash: no call is ever posted to it again.
+    w.on('exit', (code) => fail(lane, new Error(`the keychain worker ended (exit code ${code})`)));
     return w;
   });
   return lane;
@@ -125,11 +124,10 @@ function retire(lane: Lane): void {
   const prior = retired;
   retired = Promise.all([prior, drained])
     .then(() => lane.ready)
+    .then((w) => w.terminate())
     .then(
-      async (w) => {
-        await w.terminate();
-      },
       () => undefined,
+      () => undefined, // a worker that never started, or could not be stopped, holds nothing to wait for
     );
 }
 

@@ -3,7 +3,7 @@
  * end with the thread. It reads nothing but its messages and writes nothing but its replies.
  */
 import { parentPort } from 'node:worker_threads';
-import { serveInThisThread, serveItem } from './keychain.js';
+import { serveInThisThread, serveItem } from './keychain-native.js';
 import type { ItemCall } from './keychain-pool.js';
 
 serveInThisThread();
