@@ -293,7 +293,7 @@ async function scaleOnly() {
     kenv = session.env;
     notes.push(`backend moves through gnome-keyring up to ${opts.scaleKeychainMax.toLocaleString('en-US')} credentials (--scale-keychain-max N for more)`);
   } else notes.push(`backend move rows: skipped (need ${KEYRING_PROGRAMS.join(', ')})`);
-  const rows = await measureScale({ root, base, kenv, runs: opts.runs, log: (m) => process.stderr.write(`bench: ${m}\n`), maxKeychain: opts.scaleKeychainMax, maxSize: opts.scaleMax });
+  const rows = await measureScale({ root, base, kenv, runs: opts.runs, log: (m) => process.stderr.write(`bench: ${m}\n`), maxKeychain: opts.scaleKeychainMax, maxSize: opts.scaleMax, failures: notes });
   notes.push(`total bench time ${((Date.now() - started) / 1000).toFixed(0)} s`);
   const report = renderScale(rows, { machine, notes });
   process.stdout.write(report);

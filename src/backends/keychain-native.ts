@@ -239,8 +239,15 @@ export function translate(e: unknown, what: string): VaultError {
     // hand a service the wrong credential, so refuse like any other inconsistent store.
     return fail('INTEGRITY', 'more than one keychain item matches', `remove the duplicate items (secret-tool clear, Seahorse or Keychain Access) and store the credential again`);
   }
-  if (/prompt (was )?dismissed|locked/i.test(detail)) {
+  if (/did not receive a reply|NoReply|timed? ?out/i.test(detail)) {
+    // libdbus's own timeout (25 s): its text also says "security policy blocked the reply".
+    return fail('BACKEND_UNAVAILABLE', 'the Secret Service did not answer in time', 'the keyring daemon is busy or stuck: run the command again (an interrupted backend move resumes where it stopped); if it keeps timing out, restart the keyring daemon (log out and back in)');
+  }
+  if (/prompt (was )?dismissed|\blocked\b/i.test(detail)) {
     return fail('BACKEND_UNAVAILABLE', 'the keychain is locked', `unlock the keyring (log in to the desktop or unlock "Login" in Seahorse) and try again; ${SERVER_STEPS}`);
+  }
+  if (/maximum number of active connections/i.test(detail)) {
+    return fail('BACKEND_UNAVAILABLE', 'the session bus refused another connection (its limit per user)', 'other programs of yours hold many D-Bus connections: close some, or raise max_connections_per_user in the bus configuration, and run the command again');
   }
   if (/d-?bus|secret service|connect|autolaunch/i.test(detail)) {
     const tried = busTried ? `; tried ${busTried.text}` : '';
