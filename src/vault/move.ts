@@ -81,6 +81,8 @@ export interface MoveResult {
   moved: EntryName[];
   /** What this run did: a whole move, finished an interrupted one, undid one, or nothing. */
   action: 'moved' | 'finished' | 'undone' | 'unchanged';
+  /** Of `moved`, the copies an interrupted run had made that this one found in place and kept. */
+  kept?: number;
 }
 
 
@@ -146,6 +148,7 @@ export async function moveBackend(vault: Vault, to: BackendKind, opts: MoveOptio
     journal = { v: 1, from, to, names: all, startedAt: journal?.startedAt ?? now(opts).toISOString(), ...(keychainId ? { keychainId } : {}) };
     writeAtomic(dir, MOVE_JOURNAL, `${JSON.stringify(journal, null, 2)}\n`);
     failpoint('journal');
+    let kept: number | undefined;
 
     try {
       if (to === 'keychain') {
@@ -158,13 +161,21 @@ export async function moveBackend(vault: Vault, to: BackendKind, opts: MoveOptio
       }
       failpoint('vault-key');
       for (const name of stale) await target.delete(name); // deleted from the source since the last run
+      // A resumed move into the keychain skips the copies an earlier run made and verified: one
+      // search shows them (gnome-keyring's cost per write grows with its item count, so
+      // rewriting thousands would take hours). A copy that differs is written again.
+      const copied = resumed && to === 'keychain' ? kc.keychainReader(target, kcOpts) : undefined;
       let n = 0;
+      if (copied) kept = 0;
       for (const [name, value] of values) {
-        await target.set(name, value);
-        if ((await target.get(name)) !== value) {
-          throw new VaultError('INTEGRITY', `the ${to} backend did not return ${name.replace('_', ' ')} as written`, {
-            hint: 'the vault still uses its old backend and nothing was removed from it',
-          });
+        if (copied && (await copied.get(name)) === value) kept = (kept ?? 0) + 1;
+        else {
+          await target.set(name, value);
+          if ((await target.get(name)) !== value) {
+            throw new VaultError('INTEGRITY', `the ${to} backend did not return ${name.replace('_', ' ')} as written`, {
+              hint: 'the vault still uses its old backend and nothing was removed from it',
+            });
+          }
         }
         failpoint(`copy:${++n}`);
         opts.onProgress?.(n, values.size);
@@ -176,7 +187,7 @@ export async function moveBackend(vault: Vault, to: BackendKind, opts: MoveOptio
       throw interrupted(e, { from, to }, `the vault still uses the ${from} backend, which was not changed`);
     }
     await cleanUp(ctx, journal, source);
-    return { from, to, moved: [...values.keys()], action: resumed ? 'finished' : 'moved' };
+    return { from, to, moved: [...values.keys()], action: resumed ? 'finished' : 'moved', ...(kept !== undefined ? { kept } : {}) };
   }, txOpts);
 }
 

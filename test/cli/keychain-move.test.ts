@@ -8,6 +8,7 @@
  * that backend holds every value (read directly, not only through mcp-tokens), and the other
  * backend holds nothing — or, while a move is pending, only the copies move.json lists.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -277,6 +278,27 @@ describe.skipIf(!RUN)('backend moves between the keychain and encrypted files', 
     expect(entryFiles(v.dir).filter((f) => f.startsWith('wikijs_'))).toEqual([]); // not resurrected
     expect(await v.lookup('wikijs/url')).toBeUndefined();
     expect(await v.lookup('wikijs/token')).toBeUndefined();
+  });
+
+  it('a resumed move into the keychain keeps the copies an earlier run made and rewrites one that differs', async () => {
+    const v = fresh();
+    const { values } = await seed(v, 'file');
+    const killed = await v.cli(['backend', 'keychain'], { env: { MCP_TOKENS_FAILPOINT: 'copy:3' } });
+    expect(killed.signal).toBe('SIGKILL');
+    const service = keychainServiceOf(v.dir, v.service);
+    // secret-tool prints each item's attributes on stderr.
+    const search = spawnSync('secret-tool', ['search', '--all', 'service', service], { env: { ...process.env, ...kc.session().env }, encoding: 'utf8' });
+    const copied = [...search.stderr.matchAll(/^attribute\.username = (.*\/.*)$/gm)].map((m) => m[1]!).sort();
+    expect(copied).toHaveLength(3);
+    // One earlier copy no longer matches its source (another program changed it): written again.
+    await kc.session().exec('secret-tool', ['store', '--label', 'x', 'service', service, 'username', copied[2]!], 'not the value');
+
+    const rerun = await v.cli(['backend', 'keychain']);
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(rerun.stderr).toContain('Finished moving 5 credentials from encrypted files');
+    expect(rerun.stderr).toContain('(2 already copied by the interrupted run, kept)');
+    await expectExactlyOne(v, values, false);
+    expect(await v.lookup(copied[2]!)).toBe(values[copied[2]!]);
   });
 
   it('naming the old backend undoes a move interrupted before the commit', async () => {

@@ -48,7 +48,10 @@ old backend.`,
       const count = `${r.moved.length} credential${r.moved.length === 1 ? '' : 's'}`;
       if (r.action === 'unchanged') info(`The vault already uses ${where(target)}; nothing to move.`);
       else if (r.action === 'undone') info(`Undid the interrupted move to ${r.from}; the vault stays in ${where(target)}.`);
-      else info(`${r.action === 'finished' ? 'Finished moving' : 'Moved'} ${count} from ${where(r.from)} to ${where(r.to)}.`);
+      else {
+        const kept = r.kept ? ` (${r.kept} already copied by the interrupted run, kept)` : '';
+        info(`${r.action === 'finished' ? 'Finished moving' : 'Moved'} ${count} from ${where(r.from)} to ${where(r.to)}${kept}.`);
+      }
     } finally {
       vault.close();
     }
