@@ -230,4 +230,3 @@ function entryOf(acct: string): EntryName | undefined {
   if (parts.length !== 2 || !SERVICE_REF_RE.test(parts[0]!) || !NAME_RE.test(parts[1]!)) return undefined;
   return entryName(parts[0]!, parts[1]!);
 }
-
