@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { parseEntryName } from '../../src/names.js';
 import { ensureBuilt, runCli, spawnCli, tempHome, type CliOptions, type CliResult } from '../helpers/cli.js';
-import { requireKeyringOrSkip, startKeyringSession, type KeyringSession } from '../helpers/keyring-session.js';
+import { requireKeyringOrSkip, startKeyringSession, type KeyringSession, type KeyringSessionOptions } from '../helpers/keyring-session.js';
 
 export { requireKeyringOrSkip };
 
@@ -28,7 +28,7 @@ export interface KeychainCli {
 }
 
 /** Registers beforeAll/afterAll hooks; call at the top of a describe block. */
-export function keychainCli(): KeychainCli {
+export function keychainCli(opts: KeyringSessionOptions = {}): KeychainCli {
   let s: KeyringSession | undefined;
   // Made in beforeAll, not at collection time: a skipped suite runs no hooks, so a directory
   // made here would never be removed (empty /tmp/mcpt-kc-* left behind).
@@ -37,7 +37,7 @@ export function keychainCli(): KeychainCli {
   beforeAll(async () => {
     ensureHome();
     ensureBuilt();
-    s = await startKeyringSession();
+    s = await startKeyringSession(opts);
   });
   // A daemon that went away mid-suite fails the test it happened in, saying which and how.
   afterEach(() => s?.assertAlive());

@@ -68,7 +68,12 @@ export function requireKeyringOrSkip(): boolean {
   return false;
 }
 
-export async function startKeyringSession(): Promise<KeyringSession> {
+export interface KeyringSessionOptions {
+  /** The bus's max_connections_per_user (dbus-daemon's built-in default is 256). */
+  maxConnectionsPerUser?: number | undefined;
+}
+
+export async function startKeyringSession(opts: KeyringSessionOptions = {}): Promise<KeyringSession> {
   const root = mkdtempSync(join(tmpdir(), 'mcp-tokens-keyring-'));
   const dir = (name: string) => {
     const p = join(root, name);
@@ -154,7 +159,7 @@ export async function startKeyringSession(): Promise<KeyringSession> {
   };
 
   try {
-    writeFileSync(join(root, 'bus.conf'), busConfig(join(runtime, 'bus')));
+    writeFileSync(join(root, 'bus.conf'), busConfig(join(runtime, 'bus'), opts.maxConnectionsPerUser));
     const bus = track(
       'dbus-daemon',
       spawn('dbus-daemon', [`--config-file=${join(root, 'bus.conf')}`, '--nofork', '--print-address=1'], {
@@ -202,13 +207,14 @@ export function onPath(program: string): boolean {
 }
 
 /** A private session bus's configuration, listening on `socket` (shared with keepassxc-session.ts). */
-export function busConfig(socket: string): string {
+export function busConfig(socket: string, maxConnectionsPerUser?: number): string {
+  const limit = maxConnectionsPerUser === undefined ? '' : `\n  <limit name="max_connections_per_user">${maxConnectionsPerUser}</limit>`;
   return `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
 <busconfig>
   <type>session</type>
   <listen>unix:path=${socket}</listen>
-  <auth>EXTERNAL</auth>
+  <auth>EXTERNAL</auth>${limit}
   <policy context="default">
     <allow send_destination="*" eavesdrop="true"/>
     <allow eavesdrop="true"/>
