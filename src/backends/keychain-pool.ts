@@ -130,9 +130,3 @@ function retire(lane: Lane): void {
       () => undefined, // a worker that never started, or could not be stopped, holds nothing to wait for
     );
 }
-
-/** End the current worker now (a command that is done with the keychain; tests). */
-export async function endWorkers(): Promise<void> {
-  if (current) retire(current);
-  await retired;
-}

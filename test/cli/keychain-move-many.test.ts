@@ -43,6 +43,7 @@ describe.skipIf(!RUN)('backend moves past the bus\'s connections per user', () =
     const there = await cli(['backend', 'keychain']);
     expect(there.code, there.stderr).toBe(0);
     expect(there.stderr).toContain(`Moved ${count} credentials from encrypted files`);
+    expect(there.stdout + there.stderr).not.toContain('value-'); // values cross threads, never into output
     expect(entryFiles(dir)).toEqual([]);
     const service = keychainServiceOf(dir, base);
     for (const i of [0, 1, 37, count - 1]) expect(await kc.lookup(`svc${i}/token`, service)).toBe(value(i));
@@ -53,6 +54,7 @@ describe.skipIf(!RUN)('backend moves past the bus\'s connections per user', () =
     const back = await cli(['backend', 'file', '--kdf', 'interactive']);
     expect(back.code, back.stderr).toBe(0);
     expect(entryFiles(dir)).toHaveLength(count);
+    expect(back.stdout + back.stderr).not.toContain('value-');
     // secret-tool prints the attributes of what it finds on stderr: nothing at all is left.
     const left = spawnSync('secret-tool', ['search', '--all', 'service', service], { env: { ...process.env, ...kc.session().env }, encoding: 'utf8' });
     expect(left.stdout + left.stderr).toBe('');
